@@ -1,0 +1,115 @@
+// The download service's public contract: what a caller asks for, what it hears while the work runs,
+// and what it gets back. The CLI and the VS Code extension both speak only these types.
+
+export type DownloadMethod = "lfs" | "xet";
+
+export interface DownloadRequest {
+  /** `org/name` (validated by core/hub/repoId). */
+  repo: string;
+  /** Branch, tag or full 40-char commit SHA. Default `main`. */
+  revision?: string;
+  /** Glob patterns (picomatch, matched against repo-relative paths). Empty = everything. */
+  include?: string[];
+  exclude?: string[];
+  /** Default `lfs`. */
+  method?: DownloadMethod;
+  /** When the Xet route fails for a reason other than a cancel, finish with Git LFS. Default true. */
+  fallbackToLfs?: boolean;
+  /** The model lands in `<modelsDir>/<org>/<name>/`. */
+  modelsDir: string;
+  /** Hub base URL without a trailing slash. Default `HF_ENDPOINT` or https://huggingface.co. */
+  endpoint?: string;
+  /** Hub token (`hf_…`); never logged, never written to disk. */
+  token?: string;
+  /** Files fetched at once on the Xet route. Default 4. */
+  concurrency?: number;
+  /** No bytes for this long counts as a stall. Default 30 000 ms. */
+  stallTimeoutMs?: number;
+}
+
+export interface DownloadedFile {
+  path: string;
+  size: number;
+  /** Hex SHA-256 for LFS/Xet files, hex git blob id for small files (see `hashKind`). */
+  hash: string;
+  hashKind: "sha256" | "git-sha1";
+}
+
+export interface DownloadResult {
+  repo: string;
+  revision: string;
+  commit: string;
+  /** The method that delivered the files. */
+  method: DownloadMethod;
+  /** Set when Xet was asked for and the download finished through Git LFS. */
+  fallbackReason?: string;
+  files: DownloadedFile[];
+  /** Bytes received over the network in this run (excludes bytes already on disk). */
+  bytesTransferred: number;
+  /** Sum of the sizes of the selected files. */
+  totalBytes: number;
+  seconds: number;
+  /** Absolute path of the model folder. */
+  path: string;
+}
+
+/** Progress is a stream of small typed events. */
+export type ProgressEvent =
+  | { type: "stage"; stage: "resolving" | "listing" | "cloning" | "downloading" | "verifying" | "finalizing"; message?: string }
+  | { type: "plan"; method: DownloadMethod; totalFiles: number; totalBytes: number }
+  | {
+      type: "bytes";
+      /** Bytes of file content done across the whole download (includes bytes resumed from disk). */
+      doneBytes: number;
+      totalBytes: number;
+      /** File currently being transferred, repo-relative. */
+      currentFile?: string;
+      filesDone: number;
+      totalFiles: number;
+      /** Smoothed bytes per second over the last few seconds; 0 until known. */
+      bytesPerSecond: number;
+    }
+  | { type: "fallback"; from: "xet"; to: "lfs"; reason: string }
+  | { type: "file-done"; path: string; size: number }
+  | { type: "log"; level: "info" | "warn" | "debug"; message: string };
+
+export interface DownloadOptions {
+  signal?: AbortSignal;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+/** Error codes callers can branch on; the message is the one clear, actionable line shown to users. */
+export type DownloadErrorCode =
+  | "invalid-repo"
+  | "invalid-revision"
+  | "not-found"
+  | "revision-not-found"
+  | "unauthorized"
+  | "gated"
+  | "git-missing"
+  | "git-lfs-missing"
+  | "not-writable"
+  | "disk-full"
+  | "integrity"
+  | "network"
+  | "server"
+  | "stalled"
+  | "cancelled"
+  | "locked"
+  | "xet-unavailable"
+  | "internal";
+
+export class DownloadError extends Error {
+  constructor(
+    readonly code: DownloadErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "DownloadError";
+  }
+}
+
+export function isCancel(err: unknown): boolean {
+  return err instanceof DownloadError && err.code === "cancelled";
+}

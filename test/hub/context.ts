@@ -1,0 +1,232 @@
+// What every route handler of the local Hub receives: the repos, the options and fault switches,
+// the two origins' base URLs, and helpers for Hub-shaped errors, auth and paced data bodies.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { HubRepo } from "./model";
+import type { XetStore } from "./xet/store";
+
+export const FAULTS = [
+  "cas-unavailable",
+  "token-error",
+  "xorb-reset",
+  "xorb-corrupt",
+  "xorb-stall",
+  "url-expired",
+  "slow",
+  "rate-limit",
+  "git-unavailable",
+] as const;
+export type FaultName = (typeof FAULTS)[number];
+
+export interface SlowProfile {
+  /** Added before every response on the CDN/CAS origin. */
+  latencyMs: number;
+  /** Cap per response body, bytes per second (0 = none). */
+  perConnectionBytesPerSecond: number;
+  /** Cap shared by every body on the CDN/CAS origin, bytes per second (0 = none). */
+  totalBytesPerSecond: number;
+}
+
+export const WAN_PROFILE: SlowProfile = {
+  latencyMs: 40,
+  perConnectionBytesPerSecond: 25_000_000,
+  totalBytesPerSecond: 200_000_000,
+};
+
+export interface HubOptions {
+  faults?: Iterable<FaultName>;
+  slow?: Partial<SlowProfile>;
+  /** Tokens the Hub accepts. Default: any token starting with `hf_`. */
+  tokens?: string[];
+  /** Tokens that were granted access to gated repos. */
+  gatedAccess?: string[];
+  /** Lifetime of signed xorb URLs and LFS hrefs, seconds. */
+  urlTtlSeconds?: number;
+  /** Lifetime of Xet read tokens, seconds. */
+  xetTokenTtlSeconds?: number;
+  /** `Retry-After` seconds sent with the rate-limit fault's 429s. */
+  retryAfterSeconds?: number;
+  /** With the stall fault, how many bytes are sent before the body stops. */
+  stallAfterBytes?: number;
+  /** Tree page size for `Link: rel="next"` pagination. */
+  treePageSize?: number;
+}
+
+export type Origin = "hub" | "cdn";
+
+export interface RequestLogEntry {
+  origin: Origin;
+  method: string;
+  path: string;
+  route: string;
+  status: number;
+  /** Response bytes written on the socket (headers included). */
+  bytes: number;
+  /** What the Authorization header carried. */
+  auth: "none" | "hub-token" | "xet-token" | "other";
+  range?: string;
+}
+
+export interface HubContext {
+  repos: Map<string, HubRepo>;
+  xet: XetStore;
+  options: Required<Omit<HubOptions, "faults" | "slow" | "tokens">> & { tokens?: string[] };
+  faults: Set<FaultName>;
+  slow: SlowProfile;
+  /** Base URLs without a trailing slash. */
+  hubUrl: string;
+  cdnUrl: string;
+  log: RequestLogEntry[];
+  /** Per-fault, per-key counters so a fault can hit "the first request for X" only. */
+  firstTime(fault: FaultName, key: string): boolean;
+  /** Secret used to sign CDN URLs and Xet tokens. */
+  secret: string;
+  /** The `slow` fault's total bandwidth cap, shared by every CDN body. */
+  pacer: Pacer;
+}
+
+export interface HubReq {
+  ctx: HubContext;
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  /** Regex groups of the matched route. */
+  params: string[];
+  /** Bearer token from Authorization, if any. */
+  bearer?: string;
+  /** Set by handlers: a label for the request log (defaults to the route's name). */
+  logRoute?: string;
+}
+
+export interface Route {
+  name: string;
+  method: string | string[];
+  pattern: RegExp;
+  handle(r: HubReq): Promise<void> | void;
+}
+
+/** The Hub's error shape: JSON `{error}` plus `X-Error-Code` / `X-Error-Message` headers. */
+export function hubError(res: ServerResponse, status: number, message: string, code?: string, extra: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const headers: Record<string, string> = { "Content-Type": "application/json", "X-Error-Message": message, ...extra };
+  if (code) headers["X-Error-Code"] = code;
+  res.writeHead(status, headers);
+  res.end(JSON.stringify({ error: message }));
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+export async function readBody(req: IncomingMessage, limit = 1 << 20): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of req) {
+    size += part.length;
+    if (size > limit) throw new Error("request body too large");
+    parts.push(part);
+  }
+  return Buffer.concat(parts);
+}
+
+/**
+ * Checks that the request may read `repo`. Answers the Hub's 401/403/404 itself and returns false when not.
+ * Unknown and private-without-token repos both answer 401 RepoNotFound, as the Hub does, so private names do not leak.
+ */
+export function authorizeRepo(r: HubReq, repo: HubRepo | undefined): repo is HubRepo {
+  const { ctx, bearer, res } = r;
+  const valid = bearer !== undefined && isValidToken(ctx, bearer);
+  if (bearer !== undefined && !valid) {
+    hubError(res, 401, "Invalid credentials in Authorization header", undefined);
+    return false;
+  }
+  if (!repo || (repo.private && !valid)) {
+    const message = "Repository not found";
+    hubError(res, repo || bearer === undefined ? 401 : 404, message, "RepoNotFound");
+    return false;
+  }
+  if (repo.gated) {
+    if (!valid) {
+      hubError(res, 401, `Access to model ${repo.id} is restricted. You must have access to it and be authenticated to access it. Please log in.`, "GatedRepo");
+      return false;
+    }
+    if (!ctx.options.gatedAccess.includes(bearer!)) {
+      hubError(res, 403, `Access to model ${repo.id} is restricted and you are not in the authorized list. Visit ${ctx.hubUrl}/${repo.id} to ask for access.`, "GatedRepo");
+      return false;
+    }
+  }
+  return true;
+}
+
+export function isValidToken(ctx: HubContext, token: string): boolean {
+  return ctx.options.tokens ? ctx.options.tokens.includes(token) : token.startsWith("hf_");
+}
+
+/** A token bucket shared by all bodies on the CDN origin, for the `slow` fault's total cap. */
+export class Pacer {
+  private available = 0;
+  private last = Date.now();
+  constructor(private readonly bytesPerSecond: number) {}
+
+  async take(bytes: number): Promise<void> {
+    if (this.bytesPerSecond <= 0) return;
+    for (;;) {
+      const now = Date.now();
+      this.available = Math.min(this.bytesPerSecond / 10, this.available + ((now - this.last) / 1000) * this.bytesPerSecond);
+      this.last = now;
+      if (this.available >= bytes || this.available >= this.bytesPerSecond / 10) {
+        this.available -= bytes;
+        return;
+      }
+      await sleep(Math.max(1, ((bytes - this.available) / this.bytesPerSecond) * 1000));
+    }
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+const SLICE = 64 * 1024;
+
+/**
+ * Writes a data body (xorb bytes, LFS object, file content) honouring the `slow` fault's latency and caps.
+ * Every CDN-origin body goes through here so the WAN profile applies to all of them.
+ */
+export async function sendData(
+  r: HubReq,
+  status: number,
+  headers: Record<string, string | number>,
+  body: Buffer | Readable,
+): Promise<void> {
+  const { ctx, res } = r;
+  const slow = ctx.faults.has("slow") ? ctx.slow : undefined;
+  if (slow?.latencyMs) await sleep(slow.latencyMs);
+  res.writeHead(status, headers);
+  if (!slow) {
+    if (Buffer.isBuffer(body)) res.end(body);
+    else await pipeline(body, res);
+    return;
+  }
+  const perConn = new Pacer(slow.perConnectionBytesPerSecond);
+  const source = Buffer.isBuffer(body) ? Readable.from(sliceBuffer(body)) : body;
+  for await (const piece of source) {
+    for (let off = 0; off < piece.length; off += SLICE) {
+      const part = piece.subarray(off, off + SLICE);
+      await Promise.all([perConn.take(part.length), ctx.pacer.take(part.length)]);
+      if (res.destroyed) return;
+      if (!res.write(part)) await new Promise((resolve) => res.once("drain", resolve));
+    }
+  }
+  res.end();
+}
+
+function* sliceBuffer(buf: Buffer): Generator<Buffer> {
+  for (let off = 0; off < buf.length; off += SLICE) yield buf.subarray(off, off + SLICE);
+}
