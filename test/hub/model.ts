@@ -53,7 +53,8 @@ export interface RepoSource {
   gated?: boolean;
 }
 
+/** A branch name, `HEAD` (the default branch, as `modelInfo` asks for it) or a full commit sha. */
 export function resolveRevision(repo: HubRepo, revision: string): HubCommit | undefined {
-  const sha = repo.branches.get(revision) ?? (/^[0-9a-f]{40}$/.test(revision) ? revision : undefined);
+  const sha = repo.branches.get(revision === "HEAD" ? "main" : revision) ?? (/^[0-9a-f]{40}$/.test(revision) ? revision : undefined);
   return sha ? repo.commits.get(sha) : undefined;
 }

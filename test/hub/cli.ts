@@ -1,0 +1,96 @@
+// `npm run hub -- --port <n> --repo <org/name>=<folder> [--repo …] [--fault <name>] …`
+// Serves folders (or the built-in demo repos) as a local Hugging Face Hub until stopped.
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { FAULTS } from "./context";
+import { demoRepos } from "./demo";
+import type { RepoSource } from "./model";
+import { isFaultName, startHub } from "./server";
+
+const USAGE = `Usage: npm run hub -- [--port N] [--repo org/name=FOLDER]… [--fault NAME]… [options]
+
+  --port N              port of the Hub origin (0 = any free port; default 0)
+  --repo ID=FOLDER      serve FOLDER as repo ID (repeatable); without it, the demo repos are served
+  --private ID          mark a served repo private (401 without a token)
+  --gated ID            mark a served repo gated (403 unless the token is granted with --grant)
+  --token TOKEN         accept only this token (repeatable; default: any token starting with hf_)
+  --grant TOKEN         grant TOKEN access to gated repos (repeatable)
+  --fault NAME          switch a fault on (repeatable): ${FAULTS.join(", ")}
+  --latency-ms N        slow fault: latency per CDN response (default 40)
+  --conn-mbps N         slow fault: cap per connection in MB/s (default 25)
+  --total-mbps N        slow fault: total cap in MB/s (default 200)
+  --url-ttl N           lifetime of signed CDN URLs in seconds (default 3600)
+  --data-dir DIR        keep git repos and xorbs here (default: a temporary folder)
+  --demo-dir DIR        where demo content is generated (default: .hub-data/demo)
+`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: "string", default: "0" },
+      repo: { type: "string", multiple: true, default: [] },
+      private: { type: "string", multiple: true, default: [] },
+      gated: { type: "string", multiple: true, default: [] },
+      token: { type: "string", multiple: true },
+      grant: { type: "string", multiple: true, default: [] },
+      fault: { type: "string", multiple: true, default: [] },
+      "latency-ms": { type: "string" },
+      "conn-mbps": { type: "string" },
+      "total-mbps": { type: "string" },
+      "url-ttl": { type: "string" },
+      "data-dir": { type: "string" },
+      "demo-dir": { type: "string", default: ".hub-data/demo" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  for (const fault of values.fault) if (!isFaultName(fault)) fail(`unknown fault "${fault}"; known: ${FAULTS.join(", ")}`);
+  let repos: RepoSource[];
+  if (values.repo.length > 0) {
+    repos = values.repo.map((spec) => {
+      const eq = spec.indexOf("=");
+      if (eq <= 0) fail(`--repo takes ID=FOLDER, got "${spec}"`);
+      const id = spec.slice(0, eq);
+      return { id, revisions: [{ dir: resolve(spec.slice(eq + 1)), message: `Upload ${id}` }] };
+    });
+  } else {
+    repos = await demoRepos(resolve(values["demo-dir"]));
+  }
+  for (const repo of repos) {
+    if (values.private.includes(repo.id)) repo.private = true;
+    if (values.gated.includes(repo.id)) repo.gated = true;
+  }
+  const mbps = (v: string | undefined) => (v === undefined ? undefined : Number(v) * 1_000_000);
+  const hub = await startHub({
+    repos,
+    port: Number(values.port),
+    faults: values.fault.filter(isFaultName),
+    tokens: values.token,
+    gatedAccess: values.grant,
+    urlTtlSeconds: values["url-ttl"] ? Number(values["url-ttl"]) : undefined,
+    dataDir: values["data-dir"] ? resolve(values["data-dir"]) : undefined,
+    slow: {
+      ...(values["latency-ms"] ? { latencyMs: Number(values["latency-ms"]) } : {}),
+      ...(values["conn-mbps"] ? { perConnectionBytesPerSecond: mbps(values["conn-mbps"]) } : {}),
+      ...(values["total-mbps"] ? { totalBytesPerSecond: mbps(values["total-mbps"]) } : {}),
+    },
+  });
+  process.stdout.write(`listening on ${hub.url}\n`);
+  process.stderr.write(`CDN/CAS origin on ${hub.cdnUrl}; repos: ${repos.map((r) => r.id).join(", ")}\n`);
+  const stop = () => void hub.close().then(() => process.exit(0));
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+function fail(message: string): never {
+  process.stderr.write(`hub: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+main().catch((err) => {
+  process.stderr.write(`hub: ${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,22 @@
+// Shared lookups for hub-origin routes: find and authorize a repo at a revision, and build the Xet
+// headers that point clients from a file to its token and reconstruction endpoints.
+import { authorizeRepo, hubError, type HubContext, type HubReq } from "./context";
+import { resolveRevision, type HubCommit, type HubFile, type HubRepo } from "./model";
+
+/** Authorizes the repo and resolves the revision, answering 401/403/404 itself. */
+export function repoAndCommit(r: HubReq, repoId: string, revision: string): { repo: HubRepo; commit: HubCommit } | undefined {
+  const repo = r.ctx.repos.get(repoId);
+  if (!authorizeRepo(r, repo)) return undefined;
+  const commit = resolveRevision(repo, revision);
+  if (!commit) {
+    hubError(r.res, 404, `Invalid rev id: ${revision}`, "RevisionNotFound");
+    return undefined;
+  }
+  return { repo, commit };
+}
+
+export function xetLinks(ctx: HubContext, repo: HubRepo, commit: HubCommit, file: HubFile): string {
+  const auth = `${ctx.hubUrl}/api/models/${repo.id}/xet-read-token/${commit.sha}`;
+  const recon = `${ctx.cdnUrl}/v1/reconstructions/${file.xetHash}`;
+  return `<${auth}>; rel="xet-auth", <${recon}>; rel="xet-reconstruction-info"`;
+}

@@ -1,0 +1,174 @@
+// The local Hub: two HTTP origins on loopback, like huggingface.co and its CDN/CAS hosts.
+// The hub origin serves the API, resolve, git smart HTTP and the LFS batch API; the cdn origin serves
+// Xet reconstructions, signed xorb ranges and LFS objects, and never needs the Hub token.
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { apiRoutes } from "./api";
+import { FAULTS, Pacer, WAN_PROFILE, hubError, type FaultName, type HubContext, type HubOptions, type HubReq, type Origin, type Route } from "./context";
+import { gitRoutes, lfsObjectRoutes } from "./git/routes";
+import { loadRepos } from "./loader";
+import type { RepoSource } from "./model";
+import { casRoutes } from "./xet/routes";
+import { XetStore } from "./xet/store";
+
+export interface StartHubOptions extends HubOptions {
+  repos: RepoSource[];
+  /** Port of the hub origin; 0 picks a free one. The cdn origin always takes a free port. */
+  port?: number;
+  /** Where bare repos and xorbs are written. Default: a fresh temporary folder, removed on close. */
+  dataDir?: string;
+  /** Files at least this large go to LFS even without a `.gitattributes` pattern. */
+  lfsThresholdBytes?: number;
+}
+
+export interface LocalHub {
+  /** e.g. http://127.0.0.1:41234 */
+  url: string;
+  cdnUrl: string;
+  ctx: HubContext;
+  /** Switch a fault on or off while running. */
+  setFault(name: FaultName, on: boolean): void;
+  /** Forget the request log and the per-key fault counters. */
+  resetLog(): void;
+  close(): Promise<void>;
+}
+
+export async function startHub(options: StartHubOptions): Promise<LocalHub> {
+  const ownsDataDir = !options.dataDir;
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "hf-local-hub-")));
+  const xet = await XetStore.open({ dataDir: join(dataDir, "xet") });
+  const repos = await loadRepos({
+    sources: options.repos,
+    gitRoot: join(dataDir, "git"),
+    xet,
+    lfsThresholdBytes: options.lfsThresholdBytes ?? 10 * 1024 * 1024,
+  });
+  const counters = new Map<string, number>();
+  const slow = { ...WAN_PROFILE, ...options.slow };
+  const ctx: HubContext = {
+    repos,
+    xet,
+    options: {
+      gatedAccess: options.gatedAccess ?? [],
+      urlTtlSeconds: options.urlTtlSeconds ?? 3600,
+      xetTokenTtlSeconds: options.xetTokenTtlSeconds ?? 3600,
+      retryAfterSeconds: options.retryAfterSeconds ?? 1,
+      stallAfterBytes: options.stallAfterBytes ?? 64 * 1024,
+      treePageSize: options.treePageSize ?? 50,
+      tokens: options.tokens,
+    },
+    faults: new Set(options.faults ?? []),
+    slow,
+    hubUrl: "",
+    cdnUrl: "",
+    log: [],
+    firstTime(fault, key) {
+      const k = `${fault}\0${key}`;
+      const n = counters.get(k) ?? 0;
+      counters.set(k, n + 1);
+      return n === 0;
+    },
+    secret: randomBytes(32).toString("hex"),
+    pacer: new Pacer(slow.totalBytesPerSecond),
+  };
+
+  const hubServer = createServer((req, res) => dispatch(ctx, "hub", [...apiRoutes, ...gitRoutes], req, res));
+  const cdnServer = createServer((req, res) => dispatch(ctx, "cdn", [...casRoutes, ...lfsObjectRoutes], req, res));
+  for (const s of [hubServer, cdnServer]) {
+    // Long keep-alive: clients reuse connections across slow xorb fetches (see CLIENT_PROTOCOL §5).
+    s.keepAliveTimeout = 65_000;
+    s.headersTimeout = 70_000;
+  }
+  const hubPort = await listen(hubServer, options.port ?? 0);
+  const cdnPort = await listen(cdnServer, 0);
+  ctx.hubUrl = `http://127.0.0.1:${hubPort}`;
+  ctx.cdnUrl = `http://127.0.0.1:${cdnPort}`;
+
+  return {
+    url: ctx.hubUrl,
+    cdnUrl: ctx.cdnUrl,
+    ctx,
+    setFault(name, on) {
+      if (on) ctx.faults.add(name);
+      else ctx.faults.delete(name);
+    },
+    resetLog() {
+      ctx.log.length = 0;
+      counters.clear();
+    },
+    async close() {
+      await Promise.all([closeServer(hubServer), closeServer(cdnServer)]);
+      if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function isFaultName(name: string): name is FaultName {
+  return (FAULTS as readonly string[]).includes(name);
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+async function dispatch(ctx: HubContext, origin: Origin, routes: Route[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? "/", origin === "hub" ? ctx.hubUrl : ctx.cdnUrl);
+  const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? "")?.[1];
+  const start = req.socket.bytesWritten;
+  const method = req.method ?? "GET";
+  let route: Route | undefined;
+  let params: string[] = [];
+  for (const candidate of routes) {
+    const methods = Array.isArray(candidate.method) ? candidate.method : [candidate.method];
+    const match = candidate.pattern.exec(url.pathname);
+    if (match && methods.includes(method)) {
+      route = candidate;
+      params = match.slice(1).map((p) => (p === undefined ? p : decodeURIComponent(p)));
+      break;
+    }
+  }
+  const r: HubReq = { ctx, req, res, url, params, bearer };
+  res.on("close", () => {
+    ctx.log.push({
+      origin,
+      method,
+      path: url.pathname + url.search,
+      route: r.logRoute ?? route?.name ?? "unmatched",
+      status: res.statusCode,
+      bytes: req.socket.bytesWritten - start,
+      auth: classifyAuth(req.headers.authorization),
+      range: req.headers.range,
+    });
+  });
+  if (!route) {
+    hubError(res, 404, `No route for ${method} ${url.pathname}`, "EntryNotFound");
+    return;
+  }
+  try {
+    await route.handle(r);
+  } catch (err) {
+    if (!res.headersSent) hubError(res, 500, `Internal error: ${(err as Error).message}`);
+    else res.destroy();
+  }
+}
+
+function classifyAuth(header: string | undefined): "none" | "hub-token" | "xet-token" | "other" {
+  if (!header) return "none";
+  if (/^Bearer hf_/i.test(header)) return "hub-token";
+  if (/^Bearer xet_/i.test(header)) return "xet-token";
+  return "other";
+}
