@@ -1,0 +1,101 @@
+// Turns `hf-models …` arguments into a typed command, or a UsageError that ends with exit code 2.
+// Only shape is checked here; repo ids, revisions and endpoints are validated by core/hub.
+import { parseArgs } from "node:util";
+
+export const USAGE = `Usage: hf-models download <repo> [options]
+       hf-models --help
+
+Download a Hugging Face model repository into <dir>/<org>/<name>/.
+
+Arguments:
+  <repo>               org/name, or a Hub URL (https://huggingface.co/org/name[/tree/<rev>])
+
+Options:
+  --revision <rev>     branch, tag, refs/pr/<n> or 40-character commit SHA (default: main)
+  --include <glob>     download only files matching the glob (repeatable)
+  --exclude <glob>     skip files matching the glob (repeatable)
+  --dir <dir>          models folder (default: $HF_MODELS_DIR or ~/hf-models)
+  --use-xet            download through Xet instead of Git LFS
+  --no-fallback        with --use-xet: fail instead of finishing with Git LFS
+  --endpoint <url>     Hub URL (default: $HF_ENDPOINT or https://huggingface.co)
+  --token-file <file>  read the access token from this file
+  --json               print one JSON line with the result (or the error) on stdout
+  -h, --help           show this help
+
+The token comes from --token-file, else HF_TOKEN, else HF_TOKEN_PATH, else $HF_HOME/token.
+Exit codes: 0 done, 1 failed, 2 bad usage, 130 interrupted.
+`;
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export interface DownloadArgs {
+  repo: string;
+  revision?: string;
+  include: string[];
+  exclude: string[];
+  dir?: string;
+  useXet: boolean;
+  noFallback: boolean;
+  endpoint?: string;
+  tokenFile?: string;
+  json: boolean;
+}
+
+export type CliCommand = { kind: "help" } | { kind: "download"; args: DownloadArgs };
+
+const OPTIONS = {
+  revision: { type: "string" },
+  include: { type: "string", multiple: true },
+  exclude: { type: "string", multiple: true },
+  dir: { type: "string" },
+  "use-xet": { type: "boolean" },
+  "no-fallback": { type: "boolean" },
+  endpoint: { type: "string" },
+  "token-file": { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** True when `argv` asks for JSON output, so even a usage error can be reported as JSON. */
+export function wantsJson(argv: string[]): boolean {
+  return argv.includes("--json");
+}
+
+export function parseCliArgs(argv: string[]): CliCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message.split("\n")[0]!);
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.help || command === "help") return { kind: "help" };
+  if (command === undefined) throw new UsageError("missing command");
+  if (command !== "download") throw new UsageError(`unknown command "${command}"`);
+  if (rest.length === 0) throw new UsageError("download needs a repository, e.g. hf-models download demo/tiny-model");
+  if (rest.length > 1) throw new UsageError(`download takes one repository, got ${rest.length}: ${rest.join(" ")}`);
+  for (const key of ["revision", "dir", "endpoint", "token-file"] as const) {
+    if (values[key] !== undefined && values[key]!.trim() === "") throw new UsageError(`--${key} needs a value`);
+  }
+  for (const key of ["include", "exclude"] as const) {
+    if (values[key]?.some((g) => g.trim() === "")) throw new UsageError(`--${key} needs a non-empty glob`);
+  }
+  return {
+    kind: "download",
+    args: {
+      repo: rest[0]!,
+      revision: values.revision,
+      include: values.include ?? [],
+      exclude: values.exclude ?? [],
+      dir: values.dir,
+      useXet: values["use-xet"] ?? false,
+      noFallback: values["no-fallback"] ?? false,
+      endpoint: values.endpoint,
+      tokenFile: values["token-file"],
+      json: values.json ?? false,
+    },
+  };
+}

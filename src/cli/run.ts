@@ -1,0 +1,134 @@
+// `hf-models download`: resolves arguments, token and endpoint, runs the core download service and
+// reports the outcome (exit 0 / 1 / 2 / 130), with one JSON line on stdout when --json is given.
+import { homedir } from "node:os";
+import { isAbsolute, join, resolve } from "node:path";
+import { download } from "../core/download/service";
+import { DownloadError, isCancel, type DownloadRequest, type DownloadResult, type ProgressEvent } from "../core/download/types";
+import { resolveEndpoint } from "../core/hub/endpoint";
+import { parseRepoId, validateRevision } from "../core/hub/repoId";
+import { redact, resolveToken } from "../core/hub/token";
+import { USAGE, UsageError, parseCliArgs, wantsJson, type DownloadArgs } from "./args";
+import { formatBytes, formatDuration } from "./format";
+import { ProgressView } from "./progressView";
+
+type Out = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+
+export interface CliIo {
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  stdout: Out;
+  stderr: Out;
+  /** Aborted on Ctrl-C. */
+  signal: AbortSignal;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_INTERRUPTED = 130;
+
+/** Runs one CLI invocation and returns its exit code; never throws. */
+export async function runCli(io: CliIo): Promise<number> {
+  const json = wantsJson(io.argv);
+  let token: string | undefined;
+  const fail = (code: string, message: string, exitCode: number): number => {
+    const safe = redact(message, token);
+    io.stderr.write(`hf-models: ${safe}\n`);
+    if (exitCode === EXIT_USAGE && code === "usage") io.stderr.write("Run 'hf-models --help' for usage.\n");
+    if (json) io.stdout.write(`${JSON.stringify({ error: { code, message: safe } })}\n`);
+    return exitCode;
+  };
+
+  let args: DownloadArgs;
+  try {
+    const command = parseCliArgs(io.argv);
+    if (command.kind === "help") {
+      io.stdout.write(USAGE);
+      return EXIT_OK;
+    }
+    args = command.args;
+  } catch (err) {
+    if (err instanceof UsageError) return fail("usage", err.message, EXIT_USAGE);
+    return fail("internal", (err as Error).message, EXIT_FAILED);
+  }
+
+  let request: DownloadRequest;
+  try {
+    const resolved = await buildRequest(args, io.env);
+    token = resolved.token;
+    request = resolved.request;
+  } catch (err) {
+    if (err instanceof DownloadError) return fail(err.code, err.message, EXIT_USAGE);
+    return fail("internal", (err as Error).message, EXIT_FAILED);
+  }
+
+  const view = new ProgressView({ stream: io.stderr, interactive: io.stderr.isTTY === true, token, debug: Boolean(io.env.HF_MODELS_DEBUG) });
+  try {
+    const result = await download(request, { signal: io.signal, onProgress: (e: ProgressEvent) => view.handle(e) });
+    view.stop();
+    io.stdout.write(json ? `${JSON.stringify(toJson(result))}\n` : summary(result));
+    return EXIT_OK;
+  } catch (err) {
+    view.stop();
+    if (isCancel(err) || io.signal.aborted) return fail("cancelled", "cancelled", EXIT_INTERRUPTED);
+    if (err instanceof DownloadError) return fail(err.code, err.message, EXIT_FAILED);
+    return fail("internal", `unexpected error: ${(err as Error)?.message ?? String(err)}`, EXIT_FAILED);
+  }
+}
+
+async function buildRequest(args: DownloadArgs, env: NodeJS.ProcessEnv): Promise<{ request: DownloadRequest; token?: string }> {
+  const repo = parseRepoId(args.repo);
+  let revision = args.revision === undefined ? undefined : validateRevision(args.revision);
+  if (repo.revision !== undefined) {
+    if (revision !== undefined && revision !== repo.revision) {
+      throw new DownloadError("invalid-revision", `the URL names revision "${repo.revision}" but --revision says "${revision}"; give only one.`);
+    }
+    revision = repo.revision;
+  }
+  const endpoint = resolveEndpoint(args.endpoint, env);
+  const { token } = await resolveToken({ tokenFile: args.tokenFile, env });
+  const request: DownloadRequest = {
+    repo: repo.id,
+    revision,
+    include: args.include,
+    exclude: args.exclude,
+    method: args.useXet ? "xet" : "lfs",
+    fallbackToLfs: !args.noFallback,
+    modelsDir: modelsDir(args.dir, env),
+    endpoint,
+    token,
+  };
+  return { request, token };
+}
+
+/** `--dir`, else `$HF_MODELS_DIR`, else `~/hf-models`; a leading `~/` is expanded because `--dir=~/x` reaches us unexpanded. */
+export function modelsDir(dir: string | undefined, env: NodeJS.ProcessEnv): string {
+  const raw = dir ?? (env.HF_MODELS_DIR?.trim() || join(homedir(), "hf-models"));
+  const expanded = raw === "~" ? homedir() : raw.startsWith("~/") ? join(homedir(), raw.slice(2)) : raw;
+  return isAbsolute(expanded) ? expanded : resolve(expanded);
+}
+
+export function toJson(r: DownloadResult): Record<string, unknown> {
+  return {
+    repo: r.repo,
+    revision: r.revision,
+    commit: r.commit,
+    method: r.method,
+    ...(r.fallbackReason !== undefined ? { fallbackReason: r.fallbackReason } : {}),
+    files: r.files.map((f) => ({ path: f.path, size: f.size, hash: f.hash })),
+    bytes: r.bytesTransferred,
+    totalBytes: r.totalBytes,
+    seconds: r.seconds,
+    path: r.path,
+  };
+}
+
+function summary(r: DownloadResult): string {
+  const via = r.method === "xet" ? "Xet" : "Git LFS";
+  const fallback = r.fallbackReason ? ` after Xet failed (${r.fallbackReason})` : "";
+  return (
+    `Downloaded ${r.repo}@${r.revision} (${r.commit.slice(0, 12)}) via ${via}${fallback}: ` +
+    `${r.files.length} file${r.files.length === 1 ? "" : "s"}, ${formatBytes(r.totalBytes)} ` +
+    `(${formatBytes(r.bytesTransferred)} transferred) in ${formatDuration(r.seconds)}\n${r.path}\n`
+  );
+}

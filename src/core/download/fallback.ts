@@ -1,0 +1,17 @@
+// When a failed Xet attempt hands over to Git LFS, and the one sentence the user sees about why.
+import { DownloadError, isCancel } from "./types";
+
+/** Errors LFS would hit just the same (a full disk, an unwritable folder) and cancels never fall back. */
+export function shouldFallBack(err: unknown, fallbackToLfs: boolean | undefined): boolean {
+  if (fallbackToLfs === false || isCancel(err)) return false;
+  if (err instanceof DownloadError && (err.code === "disk-full" || err.code === "not-writable" || err.code === "locked")) return false;
+  return true;
+}
+
+/** A short reason such as "the CAS answered 503 for reconstructions": the error's first sentence. */
+export function fallbackReason(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const first = text.split(/(?<=[.!?])\s+(?=[A-Z])/)[0]!.trim().replace(/\.$/, "");
+  const reason = first.length > 200 ? `${first.slice(0, 197)}...` : first;
+  return reason || "the Xet download failed";
+}

@@ -1,0 +1,152 @@
+// The download service: validate, list, select, lock, run the Xet or LFS route (falling back from Xet to
+// LFS), verify, record. The one entry point the CLI and the extension call; events flow back as ProgressEvents.
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { resolveEndpoint } from "../hub/endpoint";
+import { listRepoFiles } from "../hub/api";
+import { parseRepoId, validateRevision } from "../hub/repoId";
+import { modelDirFor, PARTIAL_DIR } from "../library/index";
+import { recordPath, writeRecord } from "../library/metadata";
+import { downloadViaLfs } from "../lfs/route";
+import { assertSafeRepoPaths } from "../util/safePaths";
+import { hasSelection, selectFiles } from "../util/select";
+import { downloadViaXet } from "../xet/route";
+import { fallbackReason, shouldFallBack } from "./fallback";
+import { acquireModelLock } from "./lock";
+import { ProgressTracker } from "./progress";
+import { DownloadError, type DownloadedFile, type DownloadMethod, type DownloadOptions, type DownloadRequest, type DownloadResult, type ProgressEvent } from "./types";
+
+export interface ServiceOptions extends DownloadOptions {
+  /** Fail with `locked` when another download of the same model holds the lock this long. Default: wait (cancellable). */
+  lockTimeoutMs?: number;
+  /** Environment for git (PATH, HOME, proxies) and `HF_ENDPOINT`. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Sees the argument list of every git command the LFS route spawns. */
+  onGitCommand?: (args: string[]) => void;
+}
+
+type Stage = Extract<ProgressEvent, { type: "stage" }>["stage"];
+
+export async function download(request: DownloadRequest, options: ServiceOptions = {}): Promise<DownloadResult> {
+  const started = Date.now();
+  const { signal } = options;
+  const env = options.env ?? process.env;
+  let lastStage: Stage | undefined;
+  const emit = (event: ProgressEvent) => {
+    if (event.type === "stage") lastStage = event.stage;
+    try {
+      options.onProgress?.(event);
+    } catch {
+      // A listener's bug must not break or half-finish the download.
+    }
+  };
+  const stage = (s: Stage, message?: string) => {
+    if (s !== lastStage || message) emit(message ? { type: "stage", stage: s, message } : { type: "stage", stage: s });
+  };
+  const cancelled = (cause?: unknown) => new DownloadError("cancelled", "Download cancelled.", { cause });
+  if (signal?.aborted) throw cancelled();
+
+  // Everything that reaches a URL, a folder name or git is validated before any request or process.
+  const parsed = parseRepoId(request.repo);
+  const repo = parsed.id;
+  const revision = validateRevision(request.revision ?? parsed.revision ?? "main");
+  const endpoint = resolveEndpoint(request.endpoint, env);
+  const method: DownloadMethod = request.method ?? "lfs";
+  const modelDir = modelDirFor(request.modelsDir, repo);
+  const { token } = request;
+
+  try {
+    stage("resolving", `${repo}@${revision} on ${endpoint}`);
+    stage("listing");
+    const listing = await listRepoFiles({ endpoint, token, repo, revision, signal });
+    assertSafeRepoPaths(listing.files.map((f) => f.path));
+    const files = selectFiles({ files: listing.files, include: request.include, exclude: request.exclude });
+    if (files.length === 0) {
+      throw new DownloadError("not-found", `No file of ${repo}@${revision} matches the include/exclude patterns (${listing.files.length} files in the repo). Check the patterns.`);
+    }
+    const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
+    emit({ type: "plan", method, totalFiles: files.length, totalBytes });
+
+    const lock = await acquireModelLock({
+      modelDir,
+      signal,
+      timeoutMs: options.lockTimeoutMs,
+      onWait: () => emit({ type: "log", level: "info", message: `Waiting for another download of ${repo} to finish…` }),
+    });
+    const routeSignal = signal ? AbortSignal.any([signal, lock.compromised]) : lock.compromised;
+    const tracker = new ProgressTracker({ files, emit });
+    const log = (level: "info" | "warn" | "debug", message: string) => emit({ type: "log", level, message });
+    try {
+      // While files change, no record may claim the folder is complete; it is written again at the end.
+      await rm(recordPath(modelDir), { force: true });
+      let delivered: DownloadedFile[] | undefined;
+      let used: DownloadMethod = method;
+      let reason: string | undefined;
+      if (method === "xet") {
+        stage("downloading", "Downloading with Xet");
+        try {
+          delivered = (
+            await downloadViaXet({
+              endpoint, token, repo, commit: listing.commit, files, modelDir,
+              concurrency: request.concurrency ?? 4,
+              stallTimeoutMs: request.stallTimeoutMs ?? 30_000,
+              signal: routeSignal,
+              onFileProgress: (p) => tracker.fileProgress(p),
+              log,
+            })
+          ).files;
+        } catch (err) {
+          if (signal?.aborted || lock.compromised.aborted || !shouldFallBack(err, request.fallbackToLfs)) throw err;
+          reason = fallbackReason(err);
+          used = "lfs";
+          emit({ type: "fallback", from: "xet", to: "lfs", reason });
+          log("warn", `Xet failed (${reason}); continuing with Git LFS.`);
+        }
+      }
+      if (!delivered) {
+        const result = await downloadViaLfs({
+          endpoint, token, repo, revision, commit: listing.commit, files,
+          sparse: hasSelection(request), modelDir, env,
+          signal: routeSignal,
+          onStage: (s, message) => stage(s, message),
+          onFileProgress: (p) => tracker.fileProgress(p),
+          log,
+          onCommand: options.onGitCommand,
+        });
+        delivered = result.files;
+        // A finished LFS download makes any Xet partials left by a failed attempt worthless.
+        await rm(join(modelDir, PARTIAL_DIR), { recursive: true, force: true });
+      }
+      for (const f of delivered) tracker.fileDone(f.path);
+      tracker.flush();
+      if (routeSignal.aborted) throw routeSignal.reason;
+      stage("finalizing");
+      await writeRecord(modelDir, {
+        version: 1, repo, revision, commit: listing.commit, method: used, endpoint,
+        files: delivered, completedAt: new Date().toISOString(),
+      });
+      return {
+        repo, revision, commit: listing.commit, method: used,
+        ...(reason !== undefined ? { fallbackReason: reason } : {}),
+        files: delivered,
+        bytesTransferred: tracker.bytesTransferred,
+        totalBytes,
+        seconds: (Date.now() - started) / 1000,
+        path: modelDir,
+      };
+    } catch (err) {
+      tracker.dispose();
+      if (lock.compromised.aborted && !signal?.aborted) {
+        throw new DownloadError("locked", `Another process took over the download lock of ${repo} (this one stalled too long). Run the download again.`, { cause: err });
+      }
+      throw err;
+    } finally {
+      await lock.release();
+    }
+  } catch (err) {
+    // Whatever a cancel interrupted (git killed, fetch aborted, half a hash), the caller sees one outcome.
+    if (signal?.aborted) throw cancelled(err);
+    if (err instanceof DownloadError) throw err;
+    throw new DownloadError("internal", `Download of ${repo} failed unexpectedly: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  }
+}

@@ -1,0 +1,234 @@
+// Hub metadata over @huggingface/hub: resolve a revision to its commit, list the files at that commit,
+// search models. Every failure becomes a DownloadError whose message tells the user what to do next.
+import { HubApiError, listFiles, listModels, modelInfo } from "@huggingface/hub";
+import { DownloadError } from "../download/types";
+import { unsafePathReason } from "../util/safePaths";
+import { parseRepoId, validateRevision } from "./repoId";
+import { redact } from "./token";
+
+export interface RepoFileEntry {
+  path: string;
+  size: number;
+  /** Git blob id: of the LFS pointer for LFS files, of the content otherwise. */
+  blobOid: string;
+  lfs?: { oid: string; size: number };
+  xetHash?: string;
+}
+
+export interface HubCallOptions {
+  endpoint: string;
+  token?: string;
+  signal?: AbortSignal;
+  /** Per request, headers and body; a Hub that stops answering must not hang the caller. Default 60 s. */
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** Listings beyond this are not a model repo we can sensibly download; refuse instead of eating memory. */
+export const MAX_LISTED_FILES = 100_000;
+const TOKEN_HINT = "Set a token with `HF_TOKEN`, `--token-file` or the command 'HF Models: Set Access Token'";
+
+interface CallState {
+  /** `X-Error-Code` of the last failed response (RepoNotFound, RevisionNotFound, GatedRepo, EntryNotFound …). */
+  errorCode?: string;
+}
+
+/** A fetch for the library that carries our AbortSignal and remembers the Hub's error code header. */
+function hubFetch(signal: AbortSignal | undefined, state: CallState, timeoutMs = DEFAULT_TIMEOUT_MS): typeof fetch {
+  return async (input, init) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const res = await fetch(input, { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+    if (!res.ok) state.errorCode = res.headers.get("x-error-code") ?? undefined;
+    return res;
+  };
+}
+
+function checkToken(token: string | undefined): string | undefined {
+  // The library throws a bare TypeError for this before sending anything; say it in our words instead.
+  if (token !== undefined && !token.startsWith("hf_")) {
+    throw new DownloadError("unauthorized", `The access token is not a Hugging Face token (it must start with "hf_"). ${TOKEN_HINT}.`);
+  }
+  return token;
+}
+
+interface MapContext {
+  endpoint: string;
+  repo: string;
+  revision?: string;
+  token?: string;
+  state: CallState;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+function serverMessage(err: HubApiError, token?: string): string {
+  // The library appends ". URL: …" to the server's text; the URL adds noise, not help.
+  const text = err.message.replace(/\.?\s*URL: .*$/s, "").trim();
+  return redact(text, token);
+}
+
+/** Turns whatever the library or fetch threw into one DownloadError. */
+export function mapHubError(err: unknown, c: MapContext): DownloadError {
+  if (err instanceof DownloadError) return err;
+  if (c.signal?.aborted || (err as Error)?.name === "AbortError") {
+    return new DownloadError("cancelled", "Cancelled.", { cause: err });
+  }
+  if ((err as Error)?.name === "TimeoutError") {
+    const seconds = Math.round((c.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000);
+    return new DownloadError("network", `The Hub at ${c.endpoint} did not answer within ${seconds} s. Check the network, proxy or HF_ENDPOINT.`, { cause: err });
+  }
+  const page = `${c.endpoint}/${c.repo}`;
+  if (err instanceof HubApiError) {
+    const code = c.state.errorCode;
+    const status = err.statusCode;
+    const detail = serverMessage(err, c.token);
+    if (code === "GatedRepo" || (status === 403 && /gated|restricted/i.test(detail))) {
+      if (!c.token) {
+        return new DownloadError("unauthorized", `${c.repo} is a gated model: accept its terms at ${page}, then ${lowerFirst(TOKEN_HINT)}.`, { cause: err });
+      }
+      return new DownloadError("gated", `${c.repo} is a gated model and this token has no access yet: accept the terms at ${page} (and make sure the token can read gated repos).`, { cause: err });
+    }
+    if (status === 401) {
+      if (c.token && /invalid credentials|invalid token|bad credentials/i.test(detail)) {
+        return new DownloadError("unauthorized", `The Hub at ${c.endpoint} rejected the access token (invalid or expired). ${TOKEN_HINT}.`, { cause: err });
+      }
+      const tokenNote = c.token ? " (or this token cannot read it)" : "";
+      return new DownloadError("unauthorized", `${c.repo} is private or does not exist${tokenNote}. ${TOKEN_HINT}.`, { cause: err });
+    }
+    if (status === 403) {
+      return new DownloadError("unauthorized", `The Hub refused access to ${c.repo} (403: ${detail}). Check that the token has read access.`, { cause: err });
+    }
+    if (status === 404) {
+      if (code === "RevisionNotFound" || (code !== "RepoNotFound" && /revision/i.test(detail))) {
+        return new DownloadError("revision-not-found", `Revision "${c.revision}" was not found in ${c.repo}. Check the branch, tag or commit at ${page}.`, { cause: err });
+      }
+      const tokenNote = c.token ? " (or this token cannot read it)" : "";
+      return new DownloadError("not-found", `${c.repo} was not found on ${c.endpoint}${tokenNote}. Check the spelling at ${page}.`, { cause: err });
+    }
+    if (status === 429) {
+      return new DownloadError("server", `The Hub at ${c.endpoint} is rate-limiting requests (429). Wait a minute and try again.`, { cause: err });
+    }
+    return new DownloadError("server", `The Hub at ${c.endpoint} answered ${status}: ${detail}`, { cause: err });
+  }
+  if (err instanceof SyntaxError) {
+    return new DownloadError("server", `The Hub at ${c.endpoint} sent a malformed answer (${err.message}).`, { cause: err });
+  }
+  const reason = networkReason(err);
+  return new DownloadError("network", `Cannot reach the Hub at ${c.endpoint} (${redact(reason, c.token)}). Check the network, proxy or HF_ENDPOINT.`, { cause: err });
+}
+
+function lowerFirst(s: string): string {
+  return s.charAt(0).toLowerCase() + s.slice(1);
+}
+
+function networkReason(err: unknown): string {
+  const e = err as { message?: string; code?: string; cause?: { code?: string; message?: string } };
+  return e?.cause?.code ?? e?.code ?? e?.cause?.message ?? e?.message ?? String(err);
+}
+
+/** Resolves a branch, tag or commit to the 40-char commit the Hub serves for it. */
+export async function resolveCommit(options: HubCallOptions & { repo: string; revision: string }): Promise<string> {
+  const { endpoint, signal } = options;
+  const repo = parseRepoId(options.repo).id;
+  const revision = validateRevision(options.revision);
+  const state: CallState = {};
+  const ctx: MapContext = { endpoint, repo, revision, token: options.token, state, signal, timeoutMs: options.timeoutMs };
+  try {
+    const accessToken = checkToken(options.token);
+    const info = await modelInfo({ name: repo, revision, hubUrl: endpoint, accessToken, additionalFields: ["sha"], fetch: hubFetch(signal, state, options.timeoutMs) });
+    const sha = (info as { sha?: unknown }).sha;
+    if (typeof sha !== "string" || !/^[0-9a-f]{40}$/.test(sha)) {
+      throw new DownloadError("server", `The Hub at ${endpoint} did not return a commit for ${repo}@${revision}.`);
+    }
+    return sha;
+  } catch (err) {
+    throw mapHubError(err, ctx);
+  }
+}
+
+/** The commit `revision` points at, and every file in the repo at that commit. */
+export async function listRepoFiles(options: HubCallOptions & { repo: string; revision: string }): Promise<{ commit: string; files: RepoFileEntry[] }> {
+  const { endpoint, signal } = options;
+  const repo = parseRepoId(options.repo).id;
+  const revision = validateRevision(options.revision);
+  const commit = await resolveCommit({ ...options, repo, revision });
+  const state: CallState = {};
+  const ctx: MapContext = { endpoint, repo, revision, token: options.token, state, signal, timeoutMs: options.timeoutMs };
+  const files: RepoFileEntry[] = [];
+  try {
+    const accessToken = checkToken(options.token);
+    for await (const item of listFiles({ repo, revision: commit, recursive: true, hubUrl: endpoint, accessToken, fetch: hubFetch(signal, state, options.timeoutMs) })) {
+      if (item.type !== "file") continue;
+      if (files.length >= MAX_LISTED_FILES) {
+        throw new DownloadError("server", `${repo} lists more than ${MAX_LISTED_FILES} files at ${commit.slice(0, 12)}; that is not a model repository this tool downloads.`);
+      }
+      files.push(toEntry(item, repo, endpoint));
+    }
+  } catch (err) {
+    throw mapHubError(err, ctx);
+  }
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { commit, files };
+}
+
+function toEntry(item: { path: string; size: number; oid?: string; lfs?: { oid: string; size: number }; xetHash?: string }, repo: string, endpoint: string): RepoFileEntry {
+  const bad = (why: string) => new DownloadError("server", `The Hub at ${endpoint} listed an unusable file in ${repo} (${JSON.stringify(String(item.path).slice(0, 200))}: ${why}).`);
+  const unsafe = typeof item.path === "string" ? unsafePathReason(item.path) : "not a string";
+  if (unsafe) throw bad(`unsafe path: ${unsafe}`);
+  if (!Number.isSafeInteger(item.size) || item.size < 0) throw bad("bad size");
+  if (typeof item.oid !== "string" || !/^[0-9a-f]{40}$/.test(item.oid)) throw bad("bad blob id");
+  const entry: RepoFileEntry = { path: item.path, size: item.size, blobOid: item.oid };
+  if (item.lfs) {
+    if (!/^[0-9a-f]{64}$/.test(item.lfs.oid) || item.lfs.size !== item.size) throw bad("bad LFS pointer");
+    entry.lfs = { oid: item.lfs.oid, size: item.lfs.size };
+  }
+  if (item.xetHash !== undefined) {
+    if (!/^[0-9a-f]{64}$/.test(item.xetHash)) throw bad("bad Xet hash");
+    entry.xetHash = item.xetHash;
+  }
+  return entry;
+}
+
+/** A repo-relative path that cannot escape the model folder or touch `.git` (rules in util/safePaths). */
+export function isSafeRepoPath(path: unknown): path is string {
+  return typeof path === "string" && unsafePathReason(path) === undefined;
+}
+
+export interface ModelSearchHit {
+  id: string;
+  downloads?: number;
+  likes?: number;
+}
+
+/** `GET {endpoint}/api/models?search=<query>&limit=<n>` (through the library's listModels). */
+export async function searchModels(options: HubCallOptions & { query: string; limit?: number }): Promise<ModelSearchHit[]> {
+  const { endpoint, signal } = options;
+  const limit = Math.max(1, Math.min(options.limit ?? 20, 100));
+  const state: CallState = {};
+  const ctx: MapContext = { endpoint, repo: "models", token: options.token, state, signal, timeoutMs: options.timeoutMs };
+  const hits: ModelSearchHit[] = [];
+  try {
+    const accessToken = checkToken(options.token);
+    for await (const m of listModels({ search: { query: options.query }, limit, hubUrl: endpoint, accessToken, fetch: hubFetch(signal, state, options.timeoutMs) })) {
+      // The library puts the Mongo `_id` in `id` and the repo id in `name`.
+      if (typeof m.name !== "string") continue;
+      hits.push({ id: m.name, downloads: numberOrUndefined(m.downloads), likes: numberOrUndefined(m.likes) });
+      if (hits.length >= limit) break;
+    }
+  } catch (err) {
+    const mapped = mapHubError(err, ctx);
+    if (err instanceof HubApiError && err.statusCode !== 401) {
+      throw new DownloadError("server", `Model search failed at ${endpoint} (${err.statusCode}: ${serverMessage(err, options.token)}).`, { cause: err });
+    }
+    if (mapped.code === "unauthorized" && !/rejected the access token/.test(mapped.message)) {
+      throw new DownloadError("unauthorized", `Model search at ${endpoint} needs a valid token. ${TOKEN_HINT}.`, { cause: err });
+    }
+    throw mapped;
+  }
+  return hits;
+}
+
+function numberOrUndefined(n: unknown): number | undefined {
+  return typeof n === "number" && Number.isFinite(n) ? n : undefined;
+}

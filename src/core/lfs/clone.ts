@@ -1,0 +1,133 @@
+// Getting the model folder to be a clone at the wanted commit, pointers only: a fresh
+// `git clone --no-checkout`, or reuse of an existing clone; then the commit, the sparse file set and checkout.
+import { existsSync } from "node:fs";
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import type { SimpleGit } from "simple-git";
+import { DownloadError } from "../download/types";
+import { isCommitSha } from "../hub/repoId";
+import { sparseCheckoutFile } from "./patterns";
+
+/** What our files look like to git: never tracked, never shown as untracked. */
+const EXCLUDES = ["/.hf-models.json", "/.hf-models.json.*.tmp", "/.hf-models-partial/"];
+
+export type MakeGit = (baseDir: string) => SimpleGit;
+
+async function isEmptyOrMissing(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).length === 0;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return true;
+    throw err;
+  }
+}
+
+/**
+ * True when `<modelDir>/.git` is a repository git can use. A `.git` left by a clone killed before it
+ * finished (no LFS data yet) is removed; anything else git refuses (e.g. "dubious ownership") is reported,
+ * never deleted, because it may hold gigabytes of LFS objects.
+ */
+export async function reusableClone({ modelDir, makeGit, log }: { modelDir: string; makeGit: MakeGit; log?: (m: string) => void }): Promise<boolean> {
+  const gitDir = join(modelDir, ".git");
+  if (!existsSync(gitDir)) return false;
+  if (!(await stat(gitDir)).isDirectory()) throw new DownloadError("not-writable", `${gitDir} is not a folder; move it away and run the download again.`);
+  try {
+    const dir = (await makeGit(modelDir).raw(["rev-parse", "--git-dir"])).trim();
+    if (dir === ".git" || dir === gitDir) return true;
+    throw new Error(`git resolved the repository at ${dir}`);
+  } catch (err) {
+    const text = (err as Error).message;
+    if (/not a git repository/i.test(text) && !existsSync(join(gitDir, "lfs", "objects"))) {
+      log?.(`Removing the unfinished clone in ${gitDir}`);
+      await rm(gitDir, { recursive: true, force: true });
+      return false;
+    }
+    throw new DownloadError("internal", `Git cannot use the existing clone in ${modelDir}: ${text.split("\n").find((l) => l.trim()) ?? text}. Fix it or delete the model folder, then download again.`, { cause: err });
+  }
+}
+
+/** `git clone --no-checkout`; into a temporary sibling first when the folder already holds files (e.g. from Xet). */
+export async function freshClone({ modelDir, remote, makeGit }: { modelDir: string; remote: string; makeGit: MakeGit }): Promise<void> {
+  const parent = dirname(modelDir);
+  if (await isEmptyOrMissing(modelDir)) {
+    await makeGit(parent).raw(["clone", "--no-checkout", remote, modelDir]);
+    return;
+  }
+  const temp = await mkdtemp(join(parent, `.${basename(modelDir)}.clone-`));
+  try {
+    await makeGit(parent).raw(["clone", "--no-checkout", remote, temp]);
+    await rename(join(temp, ".git"), join(modelDir, ".git"));
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
+}
+
+async function hasCommit(git: SimpleGit, commit: string): Promise<boolean> {
+  try {
+    await git.raw(["cat-file", "-e", `${commit}^{commit}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Makes sure the listed commit is in the clone: fetched by revision name (works on every server), then
+ * by SHA. No network at all when it is already there (resume, or a second download of the same revision).
+ */
+export async function ensureCommit({ git, remote, revision, commit }: { git: SimpleGit; remote: string; revision: string; commit: string }): Promise<void> {
+  if (await hasCommit(git, commit)) return;
+  const current = (await git.raw(["config", "--get", "remote.origin.url"]).catch(() => "")).trim();
+  if (current === "") await git.raw(["remote", "add", "origin", remote]);
+  else if (current !== remote) await git.raw(["remote", "set-url", "origin", remote]);
+  let lastError: unknown;
+  for (const ref of revision === commit ? [commit] : [revision, commit]) {
+    try {
+      await git.raw(["fetch", "--no-tags", "origin", ref]);
+    } catch (err) {
+      lastError = err;
+      continue;
+    }
+    if (await hasCommit(git, commit)) return;
+  }
+  if (lastError) throw lastError;
+  throw new DownloadError("revision-not-found", `The Hub listed commit ${commit} for ${JSON.stringify(revision)}, but git could not fetch it. Try again; the branch may have just moved.`);
+}
+
+/** Per-clone settings: LFS filters installed locally, no ctime checks (see objects.ts), our files excluded. */
+export async function configureClone({ git, gitDir, log }: { git: SimpleGit; gitDir: string; log?: (m: string) => void }): Promise<void> {
+  await git.raw(["config", "core.trustctime", "false"]);
+  // Without the filters (a user who never ran `git lfs install`) git status would see every model file as modified.
+  try {
+    await git.raw(["lfs", "install", "--local"]);
+  } catch (err) {
+    // A conflicting global filter setup makes this refuse; the download itself does not depend on it.
+    log?.(`git lfs install --local failed (${(err as Error).message.split("\n")[0]}); git status may show LFS files as modified.`);
+  }
+  await mkdir(join(gitDir, "info"), { recursive: true });
+  const excludeFile = join(gitDir, "info", "exclude");
+  const current = existsSync(excludeFile) ? await readFile(excludeFile, "utf8") : "";
+  const missing = EXCLUDES.filter((line) => !current.split(/\r?\n/).includes(line));
+  if (missing.length > 0) {
+    await appendFile(excludeFile, `${current === "" || current.endsWith("\n") ? "" : "\n"}# HF Models\n${missing.join("\n")}\n`);
+  }
+}
+
+/** Checks out `commit` (on a local branch named like the revision, or detached for SHAs and refs/…), pointers only. */
+export async function checkoutSelection(options: { git: SimpleGit; gitDir: string; revision: string; commit: string; sparsePaths?: readonly string[] }): Promise<void> {
+  const { git, gitDir, revision, commit, sparsePaths } = options;
+  const sparseEnabled = (await git.raw(["config", "--bool", "--get", "core.sparseCheckout"]).catch(() => "")).trim() === "true";
+  if (sparsePaths) {
+    await writeFile(join(gitDir, "info", "sparse-checkout"), sparseCheckoutFile(sparsePaths));
+    await git.raw(["config", "core.sparseCheckout", "true"]);
+    await git.raw(["config", "core.sparseCheckoutCone", "false"]);
+  }
+  const detached = isCommitSha(revision) || revision.startsWith("refs/");
+  await git.raw(detached ? ["checkout", "-f", "--detach", commit] : ["checkout", "-f", "-B", revision, commit]);
+  if (sparsePaths) {
+    // Checkout only re-evaluates entries it touches; reapply applies a changed selection to the whole tree.
+    await git.raw(["sparse-checkout", "reapply"]);
+  } else if (sparseEnabled) {
+    await git.raw(["sparse-checkout", "disable"]);
+  }
+}

@@ -1,0 +1,62 @@
+// The environment every git / git-lfs child runs with: the Hub token only as a config variable scoped
+// to the Hub origin, no prompts, English messages, and nothing inherited that could redirect git elsewhere.
+export interface GitEnvOptions {
+  /** Hub base URL without a trailing slash. */
+  endpoint: string;
+  token?: string;
+  /** The environment to start from. Default `process.env`. */
+  baseEnv?: NodeJS.ProcessEnv;
+  /** Absolute file git-lfs appends its progress lines to. */
+  progressFile?: string;
+  /** Git never looks for a repository in or above this folder (the real path of the model folder's parent). */
+  ceilingDir?: string;
+}
+
+/**
+ * Inherited variables that would point git at another repository, run editors, pagers, prompts or ssh
+ * programs, or inject config. We need none of them and they could make git act on the wrong folder.
+ */
+const DROP = new Set([
+  "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+  "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_PREFIX", "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+  "GIT_ASKPASS", "SSH_ASKPASS", "GIT_EDITOR", "GIT_SEQUENCE_EDITOR", "EDITOR", "VISUAL", "GIT_PAGER", "PAGER",
+  "GIT_EXTERNAL_DIFF", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_PROXY_COMMAND", "GIT_TEMPLATE_DIR", "GIT_CONFIG",
+  "GIT_CONFIG_PARAMETERS", "GIT_LFS_PROGRESS", "GIT_TRACE", "GIT_CURL_VERBOSE", "GIT_TRACE_CURL", "GIT_TRACE_PACKET",
+]);
+
+/** The `http.<url>.extraHeader` key: scoped to the Hub so git-lfs never sends the token to the CDN hosts. */
+export function tokenConfigKey(endpoint: string): string {
+  return `http.${endpoint.replace(/\/+$/, "")}/.extraHeader`;
+}
+
+export function gitEnv({ endpoint, token, baseEnv = process.env, progressFile, ceilingDir }: GitEnvOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(baseEnv)) {
+    const upper = key.toUpperCase();
+    // Tracing would print the Authorization header; inherited GIT_CONFIG_* would clash with ours.
+    if (DROP.has(upper) || /^GIT_CONFIG_(COUNT|KEY_\d+|VALUE_\d+)$/.test(upper) || upper.startsWith("GIT_TRACE")) continue;
+    env[key] = value;
+  }
+  const config: Array<[string, string]> = [
+    // Verification compares working-tree bytes with git blob ids; a global autocrlf would rewrite them.
+    ["core.autocrlf", "false"],
+  ];
+  if (token) config.push([tokenConfigKey(endpoint), `Authorization: Bearer ${token}`]);
+  env.GIT_CONFIG_COUNT = String(config.length);
+  config.forEach(([key, value], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = key;
+    env[`GIT_CONFIG_VALUE_${i}`] = value;
+  });
+  env.GIT_TERMINAL_PROMPT = "0";
+  env.GCM_INTERACTIVE = "never";
+  env.GIT_LFS_SKIP_SMUDGE = "1";
+  env.LC_ALL = "C";
+  env.LANGUAGE = "C";
+  if (progressFile) {
+    env.GIT_LFS_PROGRESS = progressFile;
+    env.GIT_LFS_FORCE_PROGRESS = "1";
+  }
+  // Without a .git of its own the model folder must never resolve to a repository that contains it.
+  if (ceilingDir) env.GIT_CEILING_DIRECTORIES = ceilingDir;
+  return env;
+}

@@ -1,0 +1,148 @@
+// The clone's LFS object store (`.git/lfs/objects/<aa>/<bb>/<oid>`): what is already there, what a
+// previous run left half-done, seeding it from verified files on disk, and hard-linking it with the
+// working tree so a model takes its size once on disk instead of twice.
+import { randomBytes } from "node:crypto";
+import { link, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { RepoFileEntry } from "../hub/api";
+import { hashFile } from "../util/hash";
+
+export function lfsObjectPath(gitDir: string, oid: string): string {
+  return join(gitDir, "lfs", "objects", oid.slice(0, 2), oid.slice(2, 4), oid);
+}
+
+/** Where git-lfs keeps a partly downloaded object; it resumes from it with a Range request. */
+export function lfsPartPath(gitDir: string, oid: string): string {
+  return join(gitDir, "lfs", "incomplete", `${oid}.part`);
+}
+
+async function sizeOf(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Bytes of `file` already on disk in the object store: its full size when stored, else the `.part` length. */
+export async function lfsBytesOnDisk(gitDir: string, file: RepoFileEntry & { lfs: { oid: string; size: number } }): Promise<{ complete: boolean; bytes: number }> {
+  if ((await sizeOf(lfsObjectPath(gitDir, file.lfs.oid))) === file.lfs.size) return { complete: true, bytes: file.lfs.size };
+  return { complete: false, bytes: Math.min(file.lfs.size, (await sizeOf(lfsPartPath(gitDir, file.lfs.oid))) ?? 0) };
+}
+
+/**
+ * git-lfs (3.x) downloads into `incomplete/<oid><random digits>` and renames that to `<oid>.part` only
+ * when the transfer fails inside git-lfs; a killed git-lfs (our cancel, a crash) leaves the random name,
+ * which no later run resumes. We do that rename ourselves, keeping the longest partial per object.
+ * Only files shorter than the object qualify: the single-stream download writes sequentially, so they are
+ * a valid prefix; the multi-stream download of newer releases pre-sizes its file, so it is never kept.
+ * Returns the number of partial objects made resumable.
+ */
+export async function salvagePartialObjects(gitDir: string, sizes: ReadonlyMap<string, number>): Promise<number> {
+  const dir = join(gitDir, "lfs", "incomplete");
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  const salvaged = new Set<string>();
+  for (const name of names) {
+    const m = /^([0-9a-f]{64})\d+$/.exec(name);
+    const size = m ? sizes.get(m[1]!) : undefined;
+    if (!m || size === undefined) continue;
+    const leftover = join(dir, name);
+    const part = lfsPartPath(gitDir, m[1]!);
+    const [have, current] = await Promise.all([sizeOf(leftover), sizeOf(part)]);
+    if (have !== undefined && have > 0 && have < size - 1 && have > (current ?? 0)) {
+      await rename(leftover, part);
+      salvaged.add(m[1]!);
+    } else {
+      await rm(leftover, { force: true });
+    }
+  }
+  return salvaged.size;
+}
+
+/** Removes the `.part` files of these objects (after git-lfs found one corrupt, so the next run starts clean). */
+export async function dropPartialObjects(gitDir: string, oids: Iterable<string>): Promise<void> {
+  for (const oid of oids) await rm(lfsPartPath(gitDir, oid), { force: true });
+}
+
+/** Links `source` to `target` atomically (a temporary name, then rename over the target). */
+async function replaceWithLink(source: string, target: string): Promise<void> {
+  const temp = `${target}.hf-link-${randomBytes(4).toString("hex")}`;
+  await link(source, temp);
+  try {
+    await rename(temp, target);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Files a previous Xet run (or a copy) left in the model folder are put into the object store when their
+ * SHA-256 matches, so git-lfs checks them out locally instead of downloading them again.
+ */
+export async function seedObjectsFromWorkingTree(options: {
+  modelDir: string;
+  gitDir: string;
+  files: readonly RepoFileEntry[];
+  signal?: AbortSignal;
+}): Promise<string[]> {
+  const seeded: string[] = [];
+  for (const file of options.files) {
+    if (!file.lfs) continue;
+    const object = lfsObjectPath(options.gitDir, file.lfs.oid);
+    if ((await sizeOf(object)) === file.lfs.size) continue;
+    const path = join(options.modelDir, file.path);
+    if ((await sizeOf(path)) !== file.lfs.size) continue;
+    const { hash } = await hashFile({ path, kind: "sha256", signal: options.signal });
+    if (hash !== file.lfs.oid) continue;
+    await mkdir(join(object, ".."), { recursive: true });
+    await replaceWithLink(path, object);
+    seeded.push(file.path);
+  }
+  return seeded;
+}
+
+export interface DedupeResult {
+  linked: number;
+  /** Bytes no longer stored twice. */
+  savedBytes: number;
+  /** Why linking stopped, when the filesystem refused it (the copies stay, the download is still fine). */
+  failure?: string;
+}
+
+/**
+ * For each verified LFS file, makes its object a hard link to the working-tree file: one copy on disk.
+ * The object is replaced (not the working file) so the working file keeps its inode and mtime and git's
+ * index stays valid; with `core.trustctime=false` (set on the clone) `git status` stays clean without
+ * re-hashing gigabytes.
+ */
+export async function dedupeWithHardLinks(options: { modelDir: string; gitDir: string; files: readonly RepoFileEntry[] }): Promise<DedupeResult> {
+  const result: DedupeResult = { linked: 0, savedBytes: 0 };
+  for (const file of options.files) {
+    if (!file.lfs) continue;
+    const path = join(options.modelDir, file.path);
+    const object = lfsObjectPath(options.gitDir, file.lfs.oid);
+    let a, b;
+    try {
+      [a, b] = await Promise.all([stat(path), stat(object)]);
+    } catch {
+      continue;
+    }
+    if (a.ino === b.ino && a.dev === b.dev) continue;
+    if (a.size !== file.lfs.size || b.size !== file.lfs.size) continue;
+    try {
+      await replaceWithLink(path, object);
+    } catch (err) {
+      result.failure = `${(err as NodeJS.ErrnoException).code ?? "error"}: ${(err as Error).message}`;
+      break;
+    }
+    result.linked++;
+    result.savedBytes += file.lfs.size;
+  }
+  return result;
+}

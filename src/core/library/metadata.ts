@@ -1,0 +1,87 @@
+// The download record kept inside each model folder (`.hf-models.json`): what was fetched, from where,
+// at which commit, with the hash of every file. Written atomically so a crash never leaves half a record.
+import { randomBytes } from "node:crypto";
+import { open, readFile, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { DownloadedFile, DownloadMethod } from "../download/types";
+import { DownloadError } from "../download/types";
+
+export const RECORD_FILE = ".hf-models.json";
+
+export interface ModelRecord {
+  version: 1;
+  repo: string;
+  revision: string;
+  commit: string;
+  method: DownloadMethod;
+  endpoint: string;
+  files: DownloadedFile[];
+  /** ISO date. */
+  completedAt: string;
+}
+
+export function recordPath(modelDir: string): string {
+  return join(modelDir, RECORD_FILE);
+}
+
+/** The record, or `undefined` when the folder has none; throws `internal` when it exists but is unreadable. */
+export async function readRecord(modelDir: string): Promise<ModelRecord | undefined> {
+  const file = recordPath(modelDir);
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new DownloadError("internal", `Cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (cause) {
+    throw new DownloadError("internal", `${file} is not valid JSON; download the model again to rewrite it.`, { cause });
+  }
+  const problem = recordProblem(data);
+  if (problem) throw new DownloadError("internal", `${file} is not a valid download record (${problem}); download the model again to rewrite it.`);
+  return data as ModelRecord;
+}
+
+/** Writes to a temporary file next to the record, flushes it, then renames it over the old one. */
+export async function writeRecord(modelDir: string, record: ModelRecord): Promise<void> {
+  const problem = recordProblem(record);
+  if (problem) throw new DownloadError("internal", `Refusing to write an invalid download record (${problem}).`);
+  const target = recordPath(modelDir);
+  const temp = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const text = `${JSON.stringify(record, null, 2)}\n`;
+  try {
+    const handle = await open(temp, "wx", 0o644);
+    try {
+      await handle.writeFile(text, "utf8");
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+  } catch (err) {
+    await rm(temp, { force: true }).catch(() => undefined);
+    const code = (err as NodeJS.ErrnoException).code;
+    const kind = code === "ENOSPC" ? "disk-full" : code === "EACCES" || code === "EPERM" || code === "EROFS" ? "not-writable" : "internal";
+    throw new DownloadError(kind, `Cannot write ${target}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function recordProblem(data: unknown): string | undefined {
+  if (typeof data !== "object" || data === null) return "not an object";
+  const r = data as Record<string, unknown>;
+  if (r.version !== 1) return `unsupported version ${JSON.stringify(r.version)}`;
+  for (const key of ["repo", "revision", "commit", "endpoint", "completedAt"] as const) {
+    if (typeof r[key] !== "string") return `"${key}" is missing`;
+  }
+  if (r.method !== "lfs" && r.method !== "xet") return `"method" must be "lfs" or "xet"`;
+  if (!Array.isArray(r.files)) return `"files" is missing`;
+  for (const f of r.files as unknown[]) {
+    const file = f as Record<string, unknown>;
+    if (typeof file?.path !== "string" || typeof file.size !== "number" || typeof file.hash !== "string") return "a file entry is incomplete";
+    if (file.hashKind !== "sha256" && file.hashKind !== "git-sha1") return `a file entry has an unknown hashKind`;
+  }
+  return undefined;
+}

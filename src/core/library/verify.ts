@@ -1,0 +1,79 @@
+// Re-hashes every file named in a model's download record and reports, per file, what is wrong:
+// missing, wrong size, or different content (sha256 for LFS/Xet files, git blob sha1 for small ones).
+import { lstat } from "node:fs/promises";
+import { join } from "node:path";
+import type { DownloadedFile } from "../download/types";
+import { DownloadError } from "../download/types";
+import { isSafeRepoPath } from "../hub/api";
+import { hashFile } from "../util/hash";
+import { readRecord } from "./metadata";
+
+export interface VerifyProgress {
+  path: string;
+  filesDone: number;
+  totalFiles: number;
+  doneBytes: number;
+  totalBytes: number;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  problems: string[];
+  /** Files examined (each one is either fine or has exactly one problem). */
+  checked: number;
+}
+
+function throwIfCancelled(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new DownloadError("cancelled", "Verification cancelled.", { cause: signal.reason });
+}
+
+export async function verifyModel(options: { modelDir: string; signal?: AbortSignal; onProgress?: (p: VerifyProgress) => void }): Promise<VerifyResult> {
+  const { modelDir, signal } = options;
+  const record = await readRecord(modelDir);
+  if (!record) {
+    return { ok: false, problems: [`${modelDir} has no download record (.hf-models.json); download the model to create one.`], checked: 0 };
+  }
+  const problems: string[] = [];
+  const totalFiles = record.files.length;
+  const totalBytes = record.files.reduce((sum, f) => sum + f.size, 0);
+  let doneBytes = 0;
+  let filesDone = 0;
+  for (const entry of record.files) {
+    throwIfCancelled(signal);
+    options.onProgress?.({ path: entry.path, filesDone, totalFiles, doneBytes, totalBytes });
+    const problem = await checkFile(modelDir, entry, signal, (n) => {
+      doneBytes += n;
+    });
+    if (problem) problems.push(`${entry.path}: ${problem}`);
+    filesDone++;
+    options.onProgress?.({ path: entry.path, filesDone, totalFiles, doneBytes, totalBytes });
+  }
+  return { ok: problems.length === 0, problems, checked: filesDone };
+}
+
+async function checkFile(modelDir: string, entry: DownloadedFile, signal: AbortSignal | undefined, onBytes: (n: number) => void): Promise<string | undefined> {
+  if (!isSafeRepoPath(entry.path)) return "the record names a path outside the model folder; not checked";
+  const file = join(modelDir, ...entry.path.split("/"));
+  let size: number;
+  try {
+    const stats = await lstat(file);
+    if (!stats.isFile()) return "not a regular file";
+    size = stats.size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return "missing";
+    return `cannot read (${(err as Error).message})`;
+  }
+  if (size !== entry.size) return `size is ${size} bytes, expected ${entry.size}`;
+  let actual: string;
+  try {
+    actual = (await hashFile({ path: file, kind: entry.hashKind, signal, onBytes })).hash;
+  } catch (err) {
+    throwIfCancelled(signal);
+    return `cannot read (${(err as Error).message})`;
+  }
+  if (actual !== entry.hash.toLowerCase()) {
+    const label = entry.hashKind === "sha256" ? "sha256" : "git blob id";
+    return `content changed: ${label} is ${actual}, expected ${entry.hash}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,128 @@
+// The Xet route: downloads the selected files of one commit into the model folder, several at once,
+// through the stock @huggingface/hub Xet client, with resume, verification, stall handling and cancel.
+import { copyFile, mkdir, rename, rm, rmdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { RepoFileEntry } from "../hub/api";
+import { DownloadError, isCancel, type DownloadedFile } from "../download/types";
+import { errnoCode } from "./errors";
+import { downloadFileJob, type LogLevel } from "./fileJob";
+import { PARTIAL_DIR, targetPaths, type TargetPaths } from "./paths";
+
+export interface XetRouteParams {
+  /** Hub base URL without a trailing slash. */
+  endpoint: string;
+  token?: string;
+  /** `org/name`. */
+  repo: string;
+  /** Full commit SHA the files were listed at. */
+  commit: string;
+  files: RepoFileEntry[];
+  /** Absolute model folder; files land at `<modelDir>/<path>`. */
+  modelDir: string;
+  /** Files transferred at once. */
+  concurrency: number;
+  /** No bytes for this long aborts an attempt (retried, then `stalled`). */
+  stallTimeoutMs: number;
+  signal?: AbortSignal;
+  /** `doneBytes` counts the whole file on disk (resumed bytes included); `newBytes` what just arrived. */
+  onFileProgress(p: { path: string; doneBytes: number; newBytes: number }): void;
+  log?(level: LogLevel, message: string): void;
+}
+
+export interface XetRouteResult {
+  /** In the order of `params.files`. */
+  files: DownloadedFile[];
+  /** File bytes received over the network in this run (resumed and skipped bytes excluded). */
+  bytesTransferred: number;
+}
+
+export async function downloadViaXet(params: XetRouteParams): Promise<XetRouteResult> {
+  if (params.signal?.aborted) throw new DownloadError("cancelled", "Download cancelled");
+  if (params.token !== undefined && !params.token.startsWith("hf_")) {
+    throw new DownloadError("unauthorized", "The Hub token must start with hf_; set a valid token and retry.");
+  }
+  // Check every path and every file's Xet status before the first byte moves.
+  const targets = params.files.map((file) => targetPaths({ modelDir: params.modelDir, file }));
+  for (const file of params.files) {
+    if (file.lfs && !file.xetHash) throw new DownloadError("xet-unavailable", `${file.path} is not stored in Xet`);
+  }
+
+  // Files with identical content share a partial; fetch each content once and copy it to the other paths.
+  const primaryByKey = new Map<string, number>();
+  const duplicates: number[] = [];
+  params.files.forEach((_, i) => {
+    if (primaryByKey.has(targets[i].key)) duplicates.push(i);
+    else primaryByKey.set(targets[i].key, i);
+  });
+  const primaries = [...primaryByKey.values()];
+
+  const results: DownloadedFile[] = new Array(params.files.length);
+  let bytesTransferred = 0;
+  const stopAll = new AbortController();
+  const onUserAbort = () => stopAll.abort(params.signal?.reason);
+  params.signal?.addEventListener("abort", onUserAbort, { once: true });
+  const log = params.log ?? (() => {});
+  let failure: unknown;
+
+  let next = 0;
+  const worker = async () => {
+    while (next < primaries.length && !stopAll.signal.aborted) {
+      const index = primaries[next++];
+      const file = params.files[index];
+      try {
+        results[index] = await downloadFileJob({
+          endpoint: params.endpoint,
+          token: params.token,
+          repo: params.repo,
+          commit: params.commit,
+          file,
+          target: targets[index],
+          stallTimeoutMs: params.stallTimeoutMs,
+          signal: stopAll.signal,
+          userSignal: params.signal,
+          onProgress: (doneBytes, newBytes) => {
+            bytesTransferred += newBytes;
+            params.onFileProgress({ path: file.path, doneBytes, newBytes });
+          },
+          log,
+        });
+      } catch (err) {
+        // The first real failure wins; the cancels it causes in sibling files are only its echo.
+        if (failure === undefined || (isCancel(failure) && !isCancel(err))) failure = err;
+        stopAll.abort();
+        return;
+      }
+    }
+  };
+  try {
+    const workers = Math.max(1, Math.min(params.concurrency || 1, primaries.length));
+    await Promise.all(Array.from({ length: workers }, worker));
+    if (params.signal?.aborted) throw new DownloadError("cancelled", "Download cancelled");
+    if (failure !== undefined) throw failure;
+    for (const index of duplicates) {
+      const primary = primaryByKey.get(targets[index].key)!;
+      results[index] = await copyDuplicate(results[primary], targets[primary], targets[index], params.files[index].path);
+      params.onFileProgress({ path: params.files[index].path, doneBytes: results[index].size, newBytes: 0 });
+    }
+  } finally {
+    params.signal?.removeEventListener("abort", onUserAbort);
+  }
+  // Only when empty: partials of files outside this selection stay for a later run.
+  await rmdir(join(params.modelDir, PARTIAL_DIR)).catch(() => {});
+  return { files: results, bytesTransferred };
+}
+
+async function copyDuplicate(primary: DownloadedFile, from: TargetPaths, to: TargetPaths, path: string): Promise<DownloadedFile> {
+  const temp = `${to.partial}.copy`;
+  try {
+    await mkdir(dirname(temp), { recursive: true });
+    await copyFile(from.final, temp);
+    await mkdir(dirname(to.final), { recursive: true });
+    await rename(temp, to.final);
+  } catch (err) {
+    await rm(temp, { force: true });
+    if (errnoCode(err) === "ENOSPC") throw new DownloadError("disk-full", `No space left on the disk while writing ${path}; free some space and retry.`, { cause: err });
+    throw new DownloadError("not-writable", `Cannot write ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  return { ...primary, path };
+}

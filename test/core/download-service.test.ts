@@ -1,0 +1,231 @@
+// The download service over the LFS route against the local Hub: byte-exact files, include/exclude,
+// updates that fetch only what changed, progress events, validation before any request, and records.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { download } from "../../src/core/download/service";
+import { DownloadError, type ProgressEvent } from "../../src/core/download/types";
+import { readRecord } from "../../src/core/library/metadata";
+import { lfsObjectPath } from "../../src/core/lfs/objects";
+import { hashFile } from "../../src/core/util/hash";
+import { demoSources, startDemoHub, tempDir } from "../helpers/hub";
+import { startHub, type LocalHub } from "../hub/server";
+import { bytesEvents, collect, gitHome, gitStatus, lfsObjectRequests, sameBytes, sourceFiles, workingFiles } from "./download-helpers";
+
+const isCode = (code: string, pattern?: RegExp) => (err: unknown) =>
+  err instanceof DownloadError && err.code === code && (!pattern || pattern.test(err.message));
+
+describe("download service (LFS) against the local Hub", function () {
+  this.timeout(60_000);
+  let hub: LocalHub;
+  let home: Awaited<ReturnType<typeof gitHome>>;
+  let models: Awaited<ReturnType<typeof tempDir>>;
+  before(async () => {
+    hub = await startDemoHub();
+    home = await gitHome();
+  });
+  after(async () => {
+    await hub.close();
+    await home.cleanup();
+  });
+  beforeEach(async () => {
+    models = await tempDir("hf-service-");
+    hub.resetLog();
+  });
+  afterEach(() => models.cleanup());
+
+  async function assertMatchesHub(dir: string, repo: string, revision = "main", only?: string[]) {
+    const sources = sourceFiles(hub, repo, revision);
+    const expected = [...sources.keys()].filter((p) => !only || only.includes(p)).sort();
+    assert.deepEqual((await workingFiles(dir)).filter((p) => p !== ".hf-models.json"), expected);
+    for (const path of expected) assert.ok(await sameBytes(join(dir, path), sources.get(path)!.source), `${path} is byte-exact`);
+  }
+
+  it("downloads a whole repo byte-exact, records it and reports monotonic progress ending at the total", async () => {
+    const { events, onProgress } = collect();
+    const result = await download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url }, { env: home.env, onProgress });
+    const repo = hub.ctx.repos.get("demo/tiny-model")!;
+    assert.equal(result.path, join(models.path, "demo", "tiny-model"));
+    assert.equal(result.commit, repo.branches.get("main"));
+    assert.equal(result.method, "lfs");
+    assert.equal(result.fallbackReason, undefined);
+    await assertMatchesHub(result.path, "demo/tiny-model");
+
+    const sources = sourceFiles(hub, "demo/tiny-model");
+    const total = [...sources.values()].reduce((s, f) => s + f.size, 0);
+    const lfsTotal = [...sources.values()].filter((f) => f.lfsOid).reduce((s, f) => s + f.size, 0);
+    assert.equal(result.totalBytes, total);
+    assert.equal(result.bytesTransferred, lfsTotal, "LFS bytes were transferred once");
+    for (const f of result.files) {
+      const src = sources.get(f.path)!;
+      assert.equal(f.size, src.size);
+      if (src.lfsOid) assert.deepEqual([f.hashKind, f.hash], ["sha256", src.sha256]);
+      else assert.equal(f.hashKind, "git-sha1");
+    }
+
+    const record = await readRecord(result.path);
+    assert.ok(record);
+    assert.deepEqual([record.repo, record.revision, record.commit, record.method, record.endpoint], ["demo/tiny-model", "main", result.commit, "lfs", hub.url]);
+    assert.deepEqual(record.files, result.files);
+
+    // Events: plan before bytes, stages in order, totals never shrink, the last one is complete.
+    const types = events.map((e) => e.type);
+    assert.ok(types.indexOf("plan") < types.indexOf("bytes"));
+    assert.deepEqual(events.find((e) => e.type === "plan"), { type: "plan", method: "lfs", totalFiles: sources.size, totalBytes: total });
+    const stages = [...new Set(events.filter((e): e is Extract<ProgressEvent, { type: "stage" }> => e.type === "stage").map((e) => e.stage))];
+    assert.deepEqual(stages, ["resolving", "listing", "cloning", "downloading", "verifying", "finalizing"]);
+    const bytes = bytesEvents(events);
+    for (let i = 1; i < bytes.length; i++) assert.ok(bytes[i]!.doneBytes >= bytes[i - 1]!.doneBytes, "doneBytes is monotonic");
+    const last = bytes.at(-1)!;
+    assert.deepEqual([last.doneBytes, last.totalBytes, last.filesDone, last.totalFiles], [total, total, sources.size, sources.size]);
+    assert.equal(events.filter((e) => e.type === "file-done").length, sources.size);
+    assert.equal(gitStatus(result.path, home.env), "");
+  });
+
+  it("include/exclude checks out and fetches only the matching files, and a new selection replaces the old", async () => {
+    const sources = sourceFiles(hub, "demo/quantized-gguf");
+    const first = await download(
+      { repo: "demo/quantized-gguf", modelsDir: models.path, endpoint: hub.url, include: ["*Q4_K_M*", "config.json"] },
+      { env: home.env },
+    );
+    await assertMatchesHub(first.path, "demo/quantized-gguf", "main", ["config.json", "tiny-Q4_K_M.gguf"]);
+    assert.deepEqual(first.files.map((f) => f.path), ["config.json", "tiny-Q4_K_M.gguf"]);
+    assert.deepEqual(lfsObjectRequests(hub).map((r) => r.oid), [sources.get("tiny-Q4_K_M.gguf")!.lfsOid]);
+    assert.equal(first.totalBytes, sources.get("config.json")!.size + sources.get("tiny-Q4_K_M.gguf")!.size);
+    assert.equal(gitStatus(first.path, home.env), "");
+
+    hub.resetLog();
+    const second = await download({ repo: "demo/quantized-gguf", modelsDir: models.path, endpoint: hub.url, exclude: ["*.gguf"] }, { env: home.env });
+    await assertMatchesHub(second.path, "demo/quantized-gguf", "main", [".gitattributes", "README.md", "config.json"]);
+    assert.deepEqual(lfsObjectRequests(hub), [], "no LFS object was needed");
+    assert.deepEqual((await readRecord(second.path))!.files.map((f) => f.path), [".gitattributes", "README.md", "config.json"]);
+    assert.equal(gitStatus(second.path, home.env), "");
+
+    hub.resetLog();
+    const all = await download({ repo: "demo/quantized-gguf", modelsDir: models.path, endpoint: hub.url }, { env: home.env });
+    await assertMatchesHub(all.path, "demo/quantized-gguf");
+    assert.deepEqual(
+      lfsObjectRequests(hub).map((r) => r.oid).sort(),
+      [sources.get("tiny-Q5_K_M.gguf")!.lfsOid, sources.get("tiny-Q8_0.gguf")!.lfsOid].sort(),
+      "the Q4 object kept from the first run is not fetched again",
+    );
+    assert.equal(gitStatus(all.path, home.env), "");
+  });
+
+  it("updating from branch v1 to main fetches only the changed LFS object and keeps the old one intact", async () => {
+    const v1 = await download({ repo: "demo/two-revisions", revision: "v1", modelsDir: models.path, endpoint: hub.url }, { env: home.env });
+    const repo = hub.ctx.repos.get("demo/two-revisions")!;
+    assert.equal(v1.commit, repo.branches.get("v1"));
+    await assertMatchesHub(v1.path, "demo/two-revisions", "v1");
+    const oldOid = sourceFiles(hub, "demo/two-revisions", "v1").get("model.safetensors")!.lfsOid!;
+    const newOid = sourceFiles(hub, "demo/two-revisions", "main").get("model.safetensors")!.lfsOid!;
+    assert.notEqual(oldOid, newOid);
+
+    hub.resetLog();
+    const main = await download({ repo: "demo/two-revisions", modelsDir: models.path, endpoint: hub.url }, { env: home.env });
+    assert.equal(main.commit, repo.branches.get("main"));
+    await assertMatchesHub(main.path, "demo/two-revisions", "main");
+    assert.deepEqual(lfsObjectRequests(hub).map((r) => r.oid), [newOid], "exactly one LFS object request, for the changed file");
+    assert.equal(main.bytesTransferred, sourceFiles(hub, "demo/two-revisions").get("model.safetensors")!.size);
+    // The v1 object was hard-linked to the old working file; replacing that file must not have touched it.
+    const old = await hashFile({ path: lfsObjectPath(join(main.path, ".git"), oldOid), kind: "sha256" });
+    assert.equal(old.hash, oldOid);
+    const record = (await readRecord(main.path))!;
+    assert.deepEqual([record.revision, record.commit], ["main", main.commit]);
+    assert.equal(gitStatus(main.path, home.env), "");
+  });
+
+  it("updates an existing clone with git fetch, also when the endpoint changed", async () => {
+    // A Hub whose main is still revision 1, then the full demo Hub (same files, one commit more) elsewhere.
+    const v1Source = (await demoSources()).find((r) => r.id === "demo/two-revisions")!.revisions[0]!;
+    const old = await startHub({ repos: [{ id: "demo/two-revisions", revisions: [{ dir: v1Source.dir, message: "Revision 1" }] }] });
+    try {
+      await download({ repo: "demo/two-revisions", modelsDir: models.path, endpoint: old.url }, { env: home.env });
+    } finally {
+      await old.close();
+    }
+    const newOid = sourceFiles(hub, "demo/two-revisions").get("model.safetensors")!.lfsOid!;
+    const result = await download({ repo: "demo/two-revisions", modelsDir: models.path, endpoint: hub.url }, { env: home.env });
+    await assertMatchesHub(result.path, "demo/two-revisions");
+    assert.ok(hub.ctx.log.some((e) => e.route === "git-upload-pack" && e.status === 200), "the new commit came by git fetch");
+    assert.deepEqual(lfsObjectRequests(hub).map((r) => r.oid), [newOid]);
+    const config = await readFile(join(result.path, ".git", "config"), "utf8");
+    assert.ok(config.includes(`url = ${hub.url}/demo/two-revisions`), "origin follows the endpoint");
+    assert.equal(gitStatus(result.path, home.env), "");
+  });
+
+  it("a repeated download of the same revision needs no git fetch and no LFS object", async () => {
+    await download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url }, { env: home.env });
+    hub.resetLog();
+    const again = await download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url }, { env: home.env });
+    assert.equal(again.bytesTransferred, 0);
+    assert.deepEqual(hub.ctx.log.filter((e) => e.route.startsWith("git-") || e.route.startsWith("lfs-")), []);
+    await assertMatchesHub(again.path, "demo/tiny-model");
+  });
+
+  it("validates the repo id and revision before any request or process", async () => {
+    await assert.rejects(download({ repo: "../etc/passwd", modelsDir: models.path, endpoint: hub.url }, { env: home.env }), isCode("invalid-repo"));
+    await assert.rejects(download({ repo: "-x/y", modelsDir: models.path, endpoint: hub.url }, { env: home.env }), isCode("invalid-repo"));
+    await assert.rejects(download({ repo: "demo/tiny-model", revision: "--upload-pack=x", modelsDir: models.path, endpoint: hub.url }, { env: home.env }), isCode("invalid-revision"));
+    await assert.rejects(download({ repo: "demo/tiny-model", revision: "a..b", modelsDir: models.path, endpoint: hub.url }, { env: home.env }), isCode("invalid-revision"));
+    assert.deepEqual(hub.ctx.log, []);
+    assert.deepEqual(await workingFiles(models.path), []);
+  });
+
+  it("maps Hub refusals and empty selections to clear errors without writing a model", async () => {
+    await assert.rejects(download({ repo: "demo/tiny-model", revision: "nope", modelsDir: models.path, endpoint: hub.url }, { env: home.env }), isCode("revision-not-found"));
+    await assert.rejects(download({ repo: "demo/private-model", modelsDir: models.path, endpoint: hub.url }, { env: home.env }), isCode("unauthorized"));
+    await assert.rejects(
+      download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url, include: ["*.gguf"] }, { env: home.env }),
+      isCode("not-found", /No file of demo\/tiny-model@main matches the include\/exclude patterns/),
+    );
+    assert.ok(!hub.ctx.log.some((e) => e.route.startsWith("git-")));
+    assert.ok(!existsSync(join(models.path, "demo", "tiny-model")));
+  });
+
+  it("refuses a listing whose paths collide case-insensitively before writing anything", async () => {
+    const src = await tempDir("hf-hostile-src-");
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(join(src.path, "Weights.bin"), "one");
+    await writeFile(join(src.path, "weights.bin"), "two");
+    const hostile = await startHub({ repos: [{ id: "evil/case-clash", revisions: [{ dir: src.path, message: "clash" }] }] });
+    try {
+      await assert.rejects(
+        download({ repo: "evil/case-clash", modelsDir: models.path, endpoint: hostile.url }, { env: home.env }),
+        isCode("server", /"Weights\.bin" and "weights\.bin" differ only in case.*Nothing was written/),
+      );
+      assert.deepEqual(await workingFiles(models.path), []);
+      assert.ok(!hostile.ctx.log.some((e) => e.route.startsWith("git-")));
+    } finally {
+      await hostile.close();
+      await src.cleanup();
+    }
+  });
+
+  it("an already aborted signal ends in `cancelled` before anything happens", async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url }, { env: home.env, signal: ac.signal }), isCode("cancelled"));
+    assert.deepEqual(hub.ctx.log, []);
+  });
+
+  it("takes over a folder a previous download left files in, reusing the verified ones", async () => {
+    // Simulate what a Xet attempt leaves behind: a finished model file and a partial folder, no .git.
+    const sources = sourceFiles(hub, "demo/tiny-model");
+    const dir = join(models.path, "demo", "tiny-model");
+    const { mkdir, copyFile, writeFile } = await import("node:fs/promises");
+    await mkdir(join(dir, ".hf-models-partial"), { recursive: true });
+    await writeFile(join(dir, ".hf-models-partial", "junk"), "x");
+    await copyFile(sources.get("model.safetensors")!.source, join(dir, "model.safetensors"));
+    const { events, onProgress } = collect();
+    const result = await download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url }, { env: home.env, onProgress });
+    await assertMatchesHub(result.path, "demo/tiny-model");
+    assert.deepEqual(lfsObjectRequests(hub), [], "the verified file on disk was reused, not downloaded");
+    assert.equal(result.bytesTransferred, 0);
+    assert.ok(events.some((e) => e.type === "log" && /Reusing 1 verified file/.test(e.message)));
+    assert.ok(!existsSync(join(dir, ".hf-models-partial")));
+    assert.equal(gitStatus(result.path, home.env), "");
+    assert.ok((await readFile(join(dir, ".git", "info", "exclude"), "utf8")).includes("/.hf-models-partial/"));
+  });
+});

@@ -1,0 +1,175 @@
+// Unit tests of the Git LFS route's parts: exact-path patterns, the git environment (token only in a
+// scoped config variable), the progress file, git error mapping, partial-object salvage and log redaction.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { DownloadError } from "../../src/core/download/types";
+import { gitEnv, tokenConfigKey } from "../../src/core/lfs/env";
+import { mapGitError } from "../../src/core/lfs/errors";
+import { scrubLfsLogs } from "../../src/core/lfs/logs";
+import { lfsPartPath, salvagePartialObjects } from "../../src/core/lfs/objects";
+import { lfsIncludeList, lfsIncludePattern, sparseCheckoutFile, sparseLine } from "../../src/core/lfs/patterns";
+import { parseLfsProgressLine, tailLfsProgress, type LfsProgressLine } from "../../src/core/lfs/progressFile";
+import { tempDir } from "../helpers/hub";
+import { filesContaining, TOKEN } from "./download-helpers";
+
+const isCode = (code: string, pattern?: RegExp) => (err: unknown) =>
+  err instanceof DownloadError && err.code === code && (!pattern || pattern.test(err.message));
+
+describe("lfs: patterns", () => {
+  it("anchors sparse-checkout lines and escapes glob characters and trailing spaces", () => {
+    assert.equal(sparseLine("model.safetensors"), "/model.safetensors");
+    assert.equal(sparseLine("a[1]*?.bin"), "/a\\[1\\]\\*\\?.bin");
+    assert.equal(sparseLine("#x/!y"), "/\\#x/\\!y");
+    assert.equal(sparseLine("name  "), "/name\\ \\ ");
+    assert.equal(sparseCheckoutFile(["a", "b/c"]), "/a\n/b/c\n");
+  });
+
+  it("builds anchored git-lfs include patterns with commas and glob characters neutralised", () => {
+    assert.equal(lfsIncludePattern("model.bin"), "/model.bin");
+    assert.equal(lfsIncludePattern("we,ird[1]{x}*.bin"), "/we?ird?1??x??.bin");
+    assert.equal(lfsIncludeList(["a.bin", "sub/b.bin"]), "/a.bin,/sub/b.bin");
+  });
+});
+
+describe("lfs: environment", () => {
+  const base = {
+    PATH: "/usr/bin",
+    HOME: "/home/u",
+    GIT_DIR: "/elsewhere/.git",
+    GIT_ASKPASS: "/usr/bin/askpass",
+    GIT_TRACE: "1",
+    GIT_TRACE_CURL: "1",
+    GIT_CONFIG_COUNT: "1",
+    GIT_CONFIG_KEY_0: "http.extraHeader",
+    GIT_CONFIG_VALUE_0: "X-Leak: 1",
+    HTTPS_PROXY: "http://proxy:3128",
+  };
+
+  it("puts the token only into a config variable scoped to the Hub origin", () => {
+    const env = gitEnv({ endpoint: "https://hub.example/mirror", token: TOKEN, baseEnv: base, progressFile: "/tmp/p", ceilingDir: "/m/org" });
+    const keys = Object.keys(env).filter((k) => env[k]?.includes(TOKEN));
+    assert.deepEqual(keys, ["GIT_CONFIG_VALUE_1"]);
+    assert.equal(env.GIT_CONFIG_COUNT, "2");
+    assert.equal(env.GIT_CONFIG_KEY_1, "http.https://hub.example/mirror/.extraHeader");
+    assert.equal(env.GIT_CONFIG_VALUE_1, `Authorization: Bearer ${TOKEN}`);
+    assert.equal(tokenConfigKey("http://127.0.0.1:8080"), "http.http://127.0.0.1:8080/.extraHeader");
+    assert.equal(env.GIT_TERMINAL_PROMPT, "0");
+    assert.equal(env.GIT_LFS_SKIP_SMUDGE, "1");
+    assert.equal(env.GIT_LFS_PROGRESS, "/tmp/p");
+    assert.equal(env.GIT_LFS_FORCE_PROGRESS, "1");
+    assert.equal(env.GIT_CEILING_DIRECTORIES, "/m/org");
+    assert.equal(env.LC_ALL, "C");
+  });
+
+  it("drops inherited variables that redirect git, prompt, trace or inject config, keeps the rest", () => {
+    const env = gitEnv({ endpoint: "https://hub.example", baseEnv: base });
+    for (const k of ["GIT_DIR", "GIT_ASKPASS", "GIT_TRACE", "GIT_TRACE_CURL"]) assert.equal(env[k], undefined, k);
+    assert.equal(env.GIT_CONFIG_COUNT, "1", "only our own core.autocrlf entry without a token");
+    assert.equal(env.GIT_CONFIG_KEY_0, "core.autocrlf");
+    assert.ok(!Object.values(env).some((v) => v?.includes("X-Leak")));
+    assert.equal(env.HTTPS_PROXY, "http://proxy:3128");
+    assert.equal(env.HOME, "/home/u");
+  });
+});
+
+describe("lfs: progress file", () => {
+  it("parses git-lfs progress lines and ignores everything else", () => {
+    assert.deepEqual(parseLfsProgressLine("download 2/3 36599/1572864 sub/tiny Q4.gguf"), {
+      direction: "download", index: 2, fileCount: 3, doneBytes: 36599, totalBytes: 1572864, name: "sub/tiny Q4.gguf",
+    });
+    assert.equal(parseLfsProgressLine("clean 1/1 1024/1572864 x")?.direction, undefined);
+    assert.equal(parseLfsProgressLine("Downloading LFS objects: 50%"), undefined);
+  });
+
+  it("follows a growing file, joining lines split across reads, and reads the rest on stop", async () => {
+    const dir = await tempDir("hf-lfs-progress-");
+    try {
+      const file = join(dir.path, "progress");
+      await writeFile(file, "");
+      const lines: LfsProgressLine[] = [];
+      const tail = tailLfsProgress({ file, onLine: (l) => lines.push(l), intervalMs: 10 });
+      await appendFile(file, "download 1/2 100/200 a.bin\ndownload 1/2 2");
+      await new Promise((r) => setTimeout(r, 60));
+      await appendFile(file, "00/200 a.bin\ncheckout 1/1 5/5 ü.bin\n");
+      await tail.stop();
+      assert.deepEqual(lines.map((l) => `${l.direction} ${l.doneBytes} ${l.name}`), ["download 100 a.bin", "download 200 a.bin", "checkout 5 ü.bin"]);
+    } finally {
+      await dir.cleanup();
+    }
+  });
+});
+
+describe("lfs: git error mapping", () => {
+  const f = (text: string, token?: string) => mapGitError({ err: new Error(text), step: "git clone", repo: "org/m", endpoint: "https://hub", revision: "v2", token });
+
+  it("recognises auth, missing repo and revision, server and network failures", () => {
+    assert.ok(isCode("unauthorized", /needs an access token/)(f("fatal: could not read Username for 'https://hub': terminal prompts disabled")));
+    assert.ok(isCode("unauthorized", /rejected the access token/)(f("The requested URL returned error: 401", TOKEN)));
+    assert.ok(isCode("gated", /accept its terms at https:\/\/hub\/org\/m/)(f("The requested URL returned error: 403")));
+    assert.ok(isCode("not-found", /org\/m was not found on https:\/\/hub/)(f("fatal: repository 'https://hub/org/m/' not found")));
+    assert.ok(isCode("revision-not-found", /Revision "v2" does not exist/)(f("fatal: couldn't find remote ref v2")));
+    assert.ok(isCode("server", /HTTP 503/)(f("fatal: unable to access 'https://hub/org/m/': The requested URL returned error: 503")));
+    assert.ok(isCode("network")(f("fatal: unable to access 'https://hub/': Could not resolve host: hub")));
+    assert.ok(isCode("disk-full")(f("error: unable to write file: No space left on device")));
+    assert.ok(isCode("integrity")(f("expected OID abc, got def after 10 bytes written")));
+    assert.ok(isCode("internal", /git clone failed: something odd/)(f("something odd")));
+  });
+
+  it("never repeats the token, in the message or the cause", () => {
+    const err = f(`fatal: weird failure with header Authorization: Bearer ${TOKEN} and ${TOKEN}`, TOKEN);
+    assert.ok(!err.message.includes(TOKEN));
+    assert.ok(!String((err.cause as Error).message).includes(TOKEN));
+    assert.match(err.message, /hf_\*\*\*|\*\*\*/);
+  });
+
+  it("turns anything after a cancel into `cancelled`", () => {
+    const ac = new AbortController();
+    ac.abort();
+    const err = mapGitError({ err: new Error("killed"), step: "git lfs pull", repo: "o/m", endpoint: "https://hub", signal: ac.signal });
+    assert.equal(err.code, "cancelled");
+  });
+});
+
+describe("lfs: partial objects and logs", () => {
+  const oidA = "a".repeat(64);
+  const oidB = "b".repeat(64);
+  const oidC = "c".repeat(64);
+
+  it("renames the longest leftover of a killed git-lfs to <oid>.part and drops unusable ones", async () => {
+    const dir = await tempDir("hf-lfs-parts-");
+    try {
+      const gitDir = join(dir.path, ".git");
+      const inc = join(gitDir, "lfs", "incomplete");
+      await mkdir(inc, { recursive: true });
+      await writeFile(join(inc, `${oidA}111`), Buffer.alloc(10, 1));
+      await writeFile(join(inc, `${oidA}222`), Buffer.alloc(30, 2)); // the longest prefix wins
+      await writeFile(join(inc, `${oidB}333`), Buffer.alloc(100)); // pre-sized (multi-stream): not a prefix
+      await writeFile(join(inc, `${oidC}444`), Buffer.alloc(5)); // not one of ours: untouched
+      const n = await salvagePartialObjects(gitDir, new Map([[oidA, 100], [oidB, 100]]));
+      assert.equal(n, 1);
+      assert.deepEqual(await readFile(lfsPartPath(gitDir, oidA)), Buffer.alloc(30, 2));
+      assert.ok(!existsSync(join(inc, `${oidA}111`)) && !existsSync(join(inc, `${oidA}222`)));
+      assert.ok(!existsSync(join(inc, `${oidB}333`)) && !existsSync(lfsPartPath(gitDir, oidB)));
+      assert.ok(existsSync(join(inc, `${oidC}444`)));
+    } finally {
+      await dir.cleanup();
+    }
+  });
+
+  it("redacts the token from git-lfs error logs", async () => {
+    const dir = await tempDir("hf-lfs-logs-");
+    try {
+      const logs = join(dir.path, "lfs", "logs");
+      await mkdir(logs, { recursive: true });
+      await writeFile(join(logs, "1.log"), `GIT_CONFIG_VALUE_1=Authorization: Bearer ${TOKEN}\nother\n`);
+      await writeFile(join(logs, "2.log"), "nothing secret\n");
+      assert.equal(await scrubLfsLogs(dir.path, TOKEN), 1);
+      assert.equal(await readFile(join(logs, "1.log"), "utf8"), "GIT_CONFIG_VALUE_1=Authorization: Bearer ***\nother\n");
+      assert.deepEqual(await filesContaining(dir.path, TOKEN), []);
+    } finally {
+      await dir.cleanup();
+    }
+  });
+});
