@@ -1,0 +1,185 @@
+// The Download Model questions: repo (live Hub search, pasted URLs), revision, quantization (several GGUFs),
+// files (all preselected, sizes shown) and method. Any Esc returns undefined; nothing is downloaded here.
+import * as vscode from "vscode";
+import type { DownloadMethod } from "../core/download/types";
+import { listRepoFiles, searchModels, type RepoFileEntry } from "../core/hub/api";
+import { parseRepoId, validateRevision, type RepoId } from "../core/hub/repoId";
+import { formatBytes } from "../vscode/format";
+import type { Logger } from "../vscode/log";
+import type { PickItem, Prompter } from "../vscode/prompts";
+import { ggufQuantizations, offersSafetensorsOnly, safetensorsOnly, withQuantization, type Quantization } from "./fileChoices";
+
+export interface DownloadAnswers {
+  repo: string;
+  revision: string;
+  /** Exact repo paths; undefined = every file. */
+  files?: string[];
+  method: DownloadMethod;
+}
+
+export interface AskDownloadOptions {
+  prompter: Prompter;
+  logger: Logger;
+  endpoint: string;
+  token?: string;
+  defaultMethod: DownloadMethod;
+}
+
+const TITLE = "HF Models: Download Model";
+
+export async function askDownload(o: AskDownloadOptions): Promise<DownloadAnswers | undefined> {
+  const picked = await o.prompter.pick<RepoId>({
+    step: "repo",
+    title: `${TITLE} (1/4)`,
+    placeholder: "Search the Hub, or paste org/name or a model URL",
+    items: [],
+    search: (query, signal) => repoItems(o, query, signal),
+  });
+  const repo = picked?.[0];
+  if (!repo) return undefined;
+
+  const revision = await o.prompter.input({
+    step: "revision",
+    title: `${TITLE} (2/4): ${repo.id}`,
+    prompt: "Branch, tag or commit SHA",
+    value: repo.revision ?? "main",
+    validate: revisionProblem,
+  });
+  if (revision === undefined) return undefined;
+
+  const listing = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Window, title: `Listing files of ${repo.id}@${revision}` },
+    () => listRepoFiles({ endpoint: o.endpoint, token: o.token, repo: repo.id, revision: revision.trim() }),
+  );
+  const files = await askFiles(o, repo.id, listing.files);
+  if (!files) return undefined;
+
+  const method = await askMethod(o);
+  if (!method) return undefined;
+  return { repo: repo.id, revision: revision.trim(), files: files.length === listing.files.length ? undefined : files, method };
+}
+
+async function repoItems(o: AskDownloadOptions, query: string, signal: AbortSignal): Promise<PickItem<RepoId>[]> {
+  const text = query.trim();
+  let typed: RepoId | undefined;
+  try {
+    typed = text ? parseRepoId(text) : undefined;
+  } catch {
+    typed = undefined; // a partial search term, not an id (yet)
+  }
+  const isUrl = /^https?:\/\//i.test(text);
+  let hits: PickItem<RepoId>[] = [];
+  try {
+    const found = await searchModels({ endpoint: o.endpoint, token: o.token, query: isUrl && typed ? typed.id : text, limit: 20, signal });
+    hits = found.map((h) => ({ label: h.id, description: stats(h.downloads, h.likes), value: toRepoId(h.id) }));
+  } catch (err) {
+    if (signal.aborted) throw err;
+    o.logger.warn(`Model search for ${JSON.stringify(text)} failed: ${(err as Error).message}`);
+  }
+  if (!typed) return hits;
+  const typedItem: PickItem<RepoId> = {
+    label: typed.id,
+    description: typed.revision ? `revision ${typed.revision}` : "repository id as typed",
+    value: typed,
+  };
+  const exact = hits.find((h) => h.label.toLowerCase() === typed.id.toLowerCase());
+  if (isUrl || !exact) {
+    const others = hits.filter((h) => h !== exact);
+    // A pasted URL says exactly what is wanted; a typed id the search does not know goes last.
+    return isUrl ? [typedItem, ...others] : [...others, typedItem];
+  }
+  return [exact, ...hits.filter((h) => h !== exact)];
+}
+
+function toRepoId(id: string): RepoId {
+  try {
+    return parseRepoId(id);
+  } catch {
+    const [org = "", name = ""] = id.split("/");
+    return { id, org, name };
+  }
+}
+
+function stats(downloads?: number, likes?: number): string | undefined {
+  const parts: string[] = [];
+  if (downloads !== undefined) parts.push(`$(cloud-download) ${compact(downloads)}`);
+  if (likes !== undefined) parts.push(`$(heart) ${compact(likes)}`);
+  return parts.length ? parts.join("  ") : undefined;
+}
+
+function compact(n: number): string {
+  return new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 }).format(n);
+}
+
+function revisionProblem(value: string): string | undefined {
+  try {
+    validateRevision(value.trim());
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+async function askFiles(o: AskDownloadOptions, repo: string, files: RepoFileEntry[]): Promise<string[] | undefined> {
+  let preselected: RepoFileEntry[] = files;
+  const quants = ggufQuantizations(files);
+  if (quants.length > 1) {
+    const all = { name: "all", paths: [], size: 0 } as Quantization;
+    const choice = await o.prompter.pick<Quantization>({
+      step: "quantization",
+      title: `${TITLE} (3/4): ${repo}`,
+      placeholder: `${quants.length} GGUF quantizations: pick one, or all of them`,
+      items: [
+        ...quants.map((q) => ({ label: q.name, description: formatBytes(q.size), detail: q.paths.join(", "), value: q })),
+        { label: "All quantizations", description: formatBytes(quants.reduce((n, q) => n + q.size, 0)), value: all },
+      ],
+    });
+    if (!choice?.[0]) return undefined;
+    if (choice[0] !== all) preselected = withQuantization(files, choice[0]);
+  }
+  const selected = new Set(preselected.map((f) => f.path));
+  const items: PickItem<string>[] = files.map((f) => ({
+    label: f.path,
+    description: formatBytes(f.size),
+    picked: selected.has(f.path),
+    value: f.path,
+  }));
+  const chosen = await o.prompter.pick<string>({
+    step: "files",
+    title: `${TITLE} (3/4): ${repo}`,
+    placeholder: `${files.length} files, ${formatBytes(files.reduce((n, f) => n + f.size, 0))}: uncheck what you do not need`,
+    items,
+    canPickMany: true,
+    buttons: [
+      ...(offersSafetensorsOnly(files)
+        ? [{ label: "Safetensors only", icon: "filter", select: () => itemsFor(items, safetensorsOnly(files)) }]
+        : []),
+      { label: "Select all", icon: "check-all", select: () => items },
+    ],
+  });
+  if (!chosen) return undefined;
+  if (chosen.length === 0) {
+    o.logger.info(`Download of ${repo} not started: no files were selected.`);
+    return undefined;
+  }
+  return chosen;
+}
+
+function itemsFor(items: PickItem<string>[], files: RepoFileEntry[]): PickItem<string>[] {
+  const keep = new Set(files.map((f) => f.path));
+  return items.filter((i) => keep.has(i.value));
+}
+
+async function askMethod(o: AskDownloadOptions): Promise<DownloadMethod | undefined> {
+  const lfs: PickItem<DownloadMethod> = { label: "Git LFS", description: "git clone + git lfs pull", value: "lfs" };
+  const xet: PickItem<DownloadMethod> = { label: "Xet", description: "chunk-deduplicated storage; falls back to Git LFS if it fails", value: "xet" };
+  const first = o.defaultMethod === "xet" ? xet : lfs;
+  first.description = `${first.description} (default: hfModels.useXet)`;
+  const picked = await o.prompter.pick<DownloadMethod>({
+    step: "method",
+    title: `${TITLE} (4/4)`,
+    placeholder: "Download method",
+    items: o.defaultMethod === "xet" ? [xet, lfs] : [lfs, xet],
+  });
+  return picked?.[0];
+}

@@ -1,0 +1,146 @@
+// Check for Updates / Update, Verify Integrity and Delete for a local model node.
+import * as vscode from "vscode";
+import { listRepoFiles } from "../core/hub/api";
+import { checkForUpdate, deleteModel, verifyModel, type LocalModel } from "../core/library/index";
+import type { ModelRecord } from "../core/library/metadata";
+import { isCancel, type DownloadResult } from "../core/download/types";
+import { abortSignalFrom } from "../vscode/cancel";
+import { formatBytes } from "../vscode/format";
+import type { ModelNode } from "../views/nodes";
+import { exactPattern, includePatterns } from "./fileChoices";
+import { reportFailure, runDownload, showLog } from "./runDownload";
+import type { Services } from "./services";
+
+function localModel(s: Services, target: unknown, action: string): LocalModel | undefined {
+  const node = target as ModelNode | undefined;
+  if (node?.kind === "local") return node.model;
+  s.notifier.warn(`${action}: right-click a downloaded model in the HF Models view.`);
+  return undefined;
+}
+
+export async function checkForUpdates(s: Services, target: unknown): Promise<boolean | undefined> {
+  const model = localModel(s, target, "Check for Updates");
+  if (!model?.record) return undefined;
+  const record = model.record;
+  const { token } = await s.tokens.get();
+  try {
+    const check = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Checking ${model.repo} for updates` }, () =>
+      checkForUpdate({ modelDir: model.path, endpoint: record.endpoint, token }),
+    );
+    s.logger.info(`Update check ${model.repo}@${record.revision}: local ${check.localCommit}, remote ${check.remoteCommit}`);
+    if (check.upToDate) {
+      s.notifier.info(`${model.repo} is up to date (${record.revision} at ${check.localCommit.slice(0, 7)}).`);
+      return false;
+    }
+    s.notifier.info(`${model.repo} has a newer ${record.revision}: ${check.localCommit.slice(0, 7)} → ${check.remoteCommit.slice(0, 7)}.`, {
+      title: "Update",
+      run: () => updateModel(s, target),
+    });
+    return true;
+  } catch (err) {
+    s.logger.error(`Update check for ${model.repo} failed`, err);
+    reportFailure(s, model.repo, err, record.endpoint);
+    return undefined;
+  }
+}
+
+/** Downloads the recorded revision again with the recorded method and files (only changed files move). */
+export async function updateModel(s: Services, target: unknown): Promise<DownloadResult | undefined> {
+  const model = localModel(s, target, "Update");
+  if (!model) return undefined;
+  const r = model.record;
+  return runDownload(s, {
+    repo: model.repo,
+    revision: r?.revision ?? "main",
+    include: r ? await recordedSelection(s, r) : undefined,
+    method: r?.method ?? "lfs",
+  });
+}
+
+/**
+ * Files the user left out last time stay out, and a model downloaded whole stays whole (new files
+ * included): compare the record with the listing at the recorded commit.
+ */
+async function recordedSelection(s: Services, r: ModelRecord): Promise<string[] | undefined> {
+  const recorded = r.files.map((f) => f.path);
+  try {
+    const { token } = await s.tokens.get();
+    const then = await listRepoFiles({ endpoint: r.endpoint, token, repo: r.repo, revision: r.commit });
+    return includePatterns(recorded, then.files);
+  } catch (err) {
+    s.logger.warn(`Cannot list ${r.repo} at ${r.commit} (${(err as Error).message}); updating the recorded files only`);
+    return recorded.map(exactPattern);
+  }
+}
+
+export async function verifyLocalModel(s: Services, target: unknown): Promise<boolean | undefined> {
+  const model = localModel(s, target, "Verify Integrity");
+  if (!model?.record) return undefined;
+  try {
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Verifying ${model.repo}`, cancellable: true },
+      async (progress, cancelToken) => {
+        const abort = abortSignalFrom(cancelToken);
+        let reported = 0;
+        try {
+          return await verifyModel({
+            modelDir: model.path,
+            signal: abort.signal,
+            onProgress: (p) => {
+              const percent = p.totalBytes > 0 ? (p.doneBytes / p.totalBytes) * 100 : 0;
+              progress.report({ message: `${p.path} · ${formatBytes(p.doneBytes)} / ${formatBytes(p.totalBytes)}`, increment: Math.max(0, percent - reported) });
+              reported = Math.max(reported, percent);
+            },
+          });
+        } finally {
+          abort.dispose();
+        }
+      },
+    );
+    s.logger.info(`Verify ${model.repo}: ${result.checked} files checked, ${result.problems.length} problems`);
+    for (const p of result.problems) s.logger.warn(`  ${p}`);
+    if (result.ok) {
+      s.notifier.info(`${model.repo}: all ${result.checked} files match their recorded hashes.`);
+    } else {
+      s.notifier.error(
+        `${model.repo}: ${result.problems.length} of ${result.checked} files are damaged or missing (${result.problems[0]}${result.problems.length > 1 ? " …" : ""}). Update the model to repair them.`,
+        { title: "Repair", run: () => updateModel(s, target) },
+        showLog(s),
+      );
+    }
+    return result.ok;
+  } catch (err) {
+    if (isCancel(err)) return undefined;
+    s.logger.error(`Verify ${model.repo} failed`, err);
+    reportFailure(s, model.repo, err);
+    return undefined;
+  }
+}
+
+export async function deleteLocalModel(s: Services, target: unknown): Promise<boolean> {
+  const model = localModel(s, target, "Delete");
+  if (!model) return false;
+  if (s.jobs.isRunning(model.repo)) {
+    s.notifier.warn(`${model.repo} is downloading; cancel the download before deleting it.`);
+    return false;
+  }
+  const confirmed = await s.prompter().confirm({
+    step: "delete",
+    message: `Delete ${model.repo}?`,
+    detail: `This removes ${model.path} (${formatBytes(model.sizeOnDisk)}) from disk.`,
+    confirm: "Delete",
+  });
+  if (!confirmed) return false;
+  try {
+    await deleteModel(model.path);
+    s.logger.info(`Deleted ${model.repo} (${model.path})`);
+    s.notifier.status(`Deleted ${model.repo}`);
+    return true;
+  } catch (err) {
+    s.logger.error(`Delete ${model.repo} failed`, err);
+    s.notifier.error(`Could not delete ${model.repo}: ${(err as Error).message}`, showLog(s));
+    return false;
+  } finally {
+    s.refreshModels();
+  }
+}

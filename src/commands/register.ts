@@ -1,0 +1,41 @@
+// Registers every command id with its handler; the handlers get the shared Services bag.
+import * as vscode from "vscode";
+import { downloadModel } from "./downloadModel";
+import { Command, type CommandId } from "./ids";
+import { copyPath, openFolder, openModelPage, revealInOS } from "./itemCommands";
+import { checkForUpdates, deleteLocalModel, updateModel, verifyLocalModel } from "./modelCommands";
+import type { Services } from "./services";
+import { setToken, signOut } from "./tokenCommands";
+
+type Handler = (s: Services, arg?: unknown) => unknown;
+
+const handlers: Record<CommandId, Handler> = {
+  [Command.downloadModel]: downloadModel,
+  [Command.setToken]: setToken,
+  [Command.signOut]: signOut,
+  [Command.refresh]: (s) => s.refreshModels(),
+  [Command.showLog]: (s) => s.logger.show(),
+  [Command.openFolder]: openFolder,
+  [Command.revealInOS]: revealInOS,
+  [Command.copyPath]: copyPath,
+  [Command.openModelPage]: openModelPage,
+  [Command.checkForUpdates]: checkForUpdates,
+  [Command.updateModel]: updateModel,
+  [Command.verifyModel]: verifyLocalModel,
+  [Command.deleteModel]: deleteLocalModel,
+};
+
+export function registerCommands(s: Services): vscode.Disposable[] {
+  return Object.entries(handlers).map(([id, handler]) =>
+    vscode.commands.registerCommand(id, async (arg?: unknown) => {
+      try {
+        return await handler(s, arg);
+      } catch (err) {
+        // Handlers report expected failures themselves; this is the net for the unexpected.
+        s.logger.error(`Command ${id} failed`, err);
+        s.notifier.error(`HF Models: ${(err as Error)?.message ?? String(err)}`, { title: "Show Log", run: () => s.logger.show() });
+        return undefined;
+      }
+    }),
+  );
+}

@@ -1,0 +1,138 @@
+// Runs one download with the full VS Code experience: cancellable progress notification, status-bar
+// entry, log lines (method, fallback, files, timings; never the token) and a clear outcome message.
+import { homedir } from "node:os";
+import * as vscode from "vscode";
+import { download } from "../core/download/service";
+import { DownloadError, isCancel, type DownloadMethod, type DownloadRequest, type DownloadResult } from "../core/download/types";
+import { abortSignalFrom } from "../vscode/cancel";
+import { formatBytes, formatDuration } from "../vscode/format";
+import type { NoticeAction } from "../vscode/notify";
+import { ProgressReporter } from "../vscode/progress";
+import { endpointFrom, readSettings } from "../vscode/settings";
+import { Command } from "./ids";
+import type { Services } from "./services";
+
+export interface DownloadPlan {
+  repo: string;
+  revision: string;
+  include?: string[];
+  method: DownloadMethod;
+}
+
+/** Resolves to the result, or undefined when cancelled or failed (the user has been told which). */
+export async function runDownload(s: Services, plan: DownloadPlan): Promise<DownloadResult | undefined> {
+  const settings = readSettings();
+  let endpoint: string;
+  try {
+    endpoint = endpointFrom(settings);
+  } catch (err) {
+    reportFailure(s, plan.repo, err);
+    return undefined;
+  }
+  const { token, origin } = await s.tokens.get();
+  const request: DownloadRequest = {
+    repo: plan.repo,
+    revision: plan.revision,
+    include: plan.include,
+    method: plan.method,
+    fallbackToLfs: settings.fallbackToLfs,
+    modelsDir: settings.modelsDir,
+    endpoint,
+    token,
+    concurrency: settings.concurrency,
+  };
+  const files = plan.include ? `${plan.include.length} selected` : "all";
+  s.logger.info(
+    `Download ${plan.repo}@${plan.revision}: method ${plan.method}${plan.method === "xet" ? ` (fallback to LFS: ${settings.fallbackToLfs ? "on" : "off"})` : ""}, ` +
+      `files ${files}, into ${settings.modelsDir}, endpoint ${endpoint}, token ${token ? `from ${origin}` : "none"}`,
+  );
+  if (plan.include) s.logger.debug(`Include patterns: ${plan.include.join(" ")}`);
+
+  const job = s.jobs.start(plan.repo);
+  const started = Date.now();
+  try {
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Downloading ${plan.repo}`, cancellable: true },
+      async (progress, cancelToken) => {
+        const abort = abortSignalFrom(cancelToken, job.controller);
+        const reporter = new ProgressReporter(progress);
+        try {
+          return await download(request, {
+            signal: abort.signal,
+            onProgress: (event) => {
+              job.update(event);
+              reporter.handle(event);
+              if (event.type === "fallback") {
+                s.logger.warn(`${plan.repo}: Xet failed (${event.reason}); continuing with Git LFS`);
+                s.notifier.info(`Xet was not available for ${plan.repo} (${event.reason}). Continuing with Git LFS.`, showLog(s));
+              } else if (event.type === "log") {
+                s.logger[event.level](`${plan.repo}: ${event.message}`);
+              } else if (event.type === "stage") {
+                s.logger.debug(`${plan.repo}: ${event.stage}${event.message ? ` (${event.message})` : ""}`);
+              } else if (event.type === "file-done") {
+                s.logger.debug(`${plan.repo}: done ${event.path} (${formatBytes(event.size)})`);
+              }
+            },
+          });
+        } finally {
+          abort.dispose();
+        }
+      },
+    );
+    logSuccess(s, result);
+    s.notifier.info(
+      `Downloaded ${result.repo} (${result.files.length} files, ${formatBytes(result.totalBytes)}${result.fallbackReason ? ", via Git LFS after Xet failed" : ""}) to ${tildify(result.path)}.`,
+      { title: "Open Folder", run: () => vscode.commands.executeCommand(Command.openFolder, result.path) },
+      { title: "Reveal", run: () => vscode.commands.executeCommand(Command.revealInOS, result.path) },
+    );
+    return result;
+  } catch (err) {
+    const seconds = (Date.now() - started) / 1000;
+    if (isCancel(err) || job.controller.signal.aborted) {
+      s.logger.info(`Download ${plan.repo} cancelled after ${formatDuration(seconds)}`);
+      s.notifier.status(`HF Models: download of ${plan.repo} cancelled`);
+    } else {
+      s.logger.error(`Download ${plan.repo} failed after ${formatDuration(seconds)}`, err);
+      reportFailure(s, plan.repo, err, endpoint);
+    }
+    return undefined;
+  } finally {
+    s.jobs.end(job);
+    s.refreshModels();
+  }
+}
+
+function logSuccess(s: Services, r: DownloadResult): void {
+  const rate = r.seconds > 0 ? ` (${formatBytes(r.bytesTransferred / r.seconds)}/s)` : "";
+  s.logger.info(
+    `Downloaded ${r.repo}@${r.revision} (commit ${r.commit}) by ${r.method}${r.fallbackReason ? ` after Xet fallback: ${r.fallbackReason}` : ""}: ` +
+      `${r.files.length} files, ${formatBytes(r.totalBytes)}, ${formatBytes(r.bytesTransferred)} transferred in ${formatDuration(r.seconds)}${rate} → ${r.path}`,
+  );
+  for (const f of r.files) s.logger.debug(`  ${f.path} ${f.size} bytes ${f.hashKind}:${f.hash}`);
+}
+
+export function showLog(s: Services): NoticeAction {
+  return { title: "Show Log", run: () => s.logger.show() };
+}
+
+/** The error message plus the one action that helps for its kind, and always the log. */
+export function reportFailure(s: Services, repo: string, err: unknown, endpoint?: string): void {
+  const message = err instanceof DownloadError ? err.message : `Unexpected error: ${(err as Error)?.message ?? String(err)}`;
+  if (!(err instanceof DownloadError)) s.logger.error(`Unexpected failure for ${repo}`, err);
+  const actions: NoticeAction[] = [];
+  const code = err instanceof DownloadError ? err.code : "internal";
+  if (code === "unauthorized") actions.push({ title: "Set Access Token", run: () => vscode.commands.executeCommand(Command.setToken) });
+  if (code === "gated" && endpoint) actions.push({ title: "Open Model Page", run: () => vscode.env.openExternal(vscode.Uri.parse(`${endpoint}/${repo}`)) });
+  if (code === "not-writable" || code === "disk-full")
+    actions.push({ title: "Open Settings", run: () => vscode.commands.executeCommand("workbench.action.openSettings", "hfModels.modelsDirectory") });
+  if (/endpoint/i.test(message) && code === "network")
+    actions.push({ title: "Open Settings", run: () => vscode.commands.executeCommand("workbench.action.openSettings", "hfModels.endpoint") });
+  actions.push(showLog(s));
+  s.notifier.error(`Could not download ${repo}: ${message}`, ...actions);
+}
+
+export function tildify(path: string): string {
+  const home = homedir();
+  return path === home || path.startsWith(`${home}/`) ? `~${path.slice(home.length)}` : path;
+}
+

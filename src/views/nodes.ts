@@ -1,0 +1,111 @@
+// Nodes of the Models tree and how each looks: local models (with their files as children) and the
+// read-only "Hugging Face cache" group. `contextValue` drives the context menus in package.json.
+import { join } from "node:path";
+import * as vscode from "vscode";
+import type { HfCacheModel } from "../core/library/hfCache";
+import type { LocalModel } from "../core/library/index";
+import { formatBytes } from "../vscode/format";
+
+export type ModelNode =
+  | { kind: "local"; model: LocalModel }
+  | { kind: "file"; model: LocalModel; file: { path: string; size: number } }
+  | { kind: "cacheGroup"; dir: string; models: HfCacheModel[] }
+  | { kind: "cache"; model: HfCacheModel };
+
+export const ContextValue = {
+  localModel: "localModel",
+  incompleteModel: "localModel.incomplete",
+  file: "modelFile",
+  cacheGroup: "cacheGroup",
+  cacheModel: "cacheModel",
+} as const;
+
+const METHOD_LABEL = { lfs: "Git LFS", xet: "Xet" } as const;
+const TEXT_FILE = /\.(json|md|txt|yaml|yml|jinja|py|model|vocab|merges|csv|toml|cfg)$|(^|\/)(LICENSE|NOTICE|README)[^/]*$/i;
+const MAX_TEXT_OPEN = 20 * 1024 * 1024;
+
+export function treeItemFor(node: ModelNode): vscode.TreeItem {
+  switch (node.kind) {
+    case "local":
+      return localModelItem(node.model);
+    case "file":
+      return fileItem(node.model, node.file);
+    case "cacheGroup": {
+      const item = new vscode.TreeItem("Hugging Face cache", vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = "cache-group";
+      const total = node.models.reduce((n, m) => n + m.sizeOnDisk, 0);
+      item.description = `${node.models.length} model${node.models.length === 1 ? "" : "s"} · ${formatBytes(total)} · read-only`;
+      item.tooltip = `Models downloaded by the hf tools, transformers and others, in ${node.dir}. Shown read-only.`;
+      item.iconPath = new vscode.ThemeIcon("database");
+      item.contextValue = ContextValue.cacheGroup;
+      return item;
+    }
+    case "cache": {
+      const m = node.model;
+      const item = new vscode.TreeItem(m.repo, vscode.TreeItemCollapsibleState.None);
+      item.id = `cache:${m.path}`;
+      const refs = Object.keys(m.refs);
+      item.description = `${refs.length ? refs.join(", ") : `${m.revisions.length} revision${m.revisions.length === 1 ? "" : "s"}`} · ${formatBytes(m.sizeOnDisk)}`;
+      item.tooltip = new vscode.MarkdownString(
+        [`**${m.repo}** (Hugging Face cache, read-only)`, "", `Folder: \`${m.path}\``, "", ...m.revisions.map((r) => `- \`${r}\``)].join("\n"),
+      );
+      item.iconPath = new vscode.ThemeIcon("archive");
+      item.contextValue = ContextValue.cacheModel;
+      return item;
+    }
+  }
+}
+
+function localModelItem(m: LocalModel): vscode.TreeItem {
+  const item = new vscode.TreeItem(m.repo, vscode.TreeItemCollapsibleState.Collapsed);
+  item.id = `local:${m.path}`;
+  const r = m.record;
+  const lines = [`**${m.repo}**`, "", `Folder: \`${m.path}\``];
+  if (r) {
+    item.description = `${r.revision} · ${formatBytes(m.sizeOnDisk)} · ${METHOD_LABEL[r.method] ?? r.method}`;
+    item.iconPath = new vscode.ThemeIcon("package");
+    item.contextValue = ContextValue.localModel;
+    lines.push("", `Revision: \`${r.revision}\` (commit \`${r.commit.slice(0, 12)}\`)`, `Method: ${METHOD_LABEL[r.method] ?? r.method}`);
+    lines.push(`Files: ${r.files.length}, on disk ${formatBytes(m.sizeOnDisk)}`, `Downloaded: ${new Date(r.completedAt).toLocaleString()}`);
+  } else {
+    const why = m.recordProblem ? "damaged record" : "incomplete";
+    item.description = `${why} · ${formatBytes(m.sizeOnDisk)}`;
+    item.iconPath = new vscode.ThemeIcon("warning");
+    item.contextValue = ContextValue.incompleteModel;
+    lines.push("", m.recordProblem ?? "The download did not finish. Download it again to resume, or delete it.");
+  }
+  item.tooltip = new vscode.MarkdownString(lines.join("\n\n"));
+  return item;
+}
+
+function fileItem(m: LocalModel, f: { path: string; size: number }): vscode.TreeItem {
+  const uri = vscode.Uri.file(join(m.path, f.path));
+  const item = new vscode.TreeItem(uri, vscode.TreeItemCollapsibleState.None);
+  item.id = `file:${m.path}:${f.path}`;
+  item.label = f.path;
+  item.description = formatBytes(f.size);
+  item.tooltip = uri.fsPath;
+  item.contextValue = ContextValue.file;
+  if (TEXT_FILE.test(f.path) && f.size <= MAX_TEXT_OPEN) {
+    item.command = { command: "vscode.open", title: "Open", arguments: [uri] };
+  }
+  return item;
+}
+
+/** The folder or file a node stands for (item commands also accept a plain path). */
+export function pathOf(target: unknown): string | undefined {
+  if (typeof target === "string") return target;
+  if (target instanceof vscode.Uri) return target.fsPath;
+  const node = target as ModelNode | undefined;
+  switch (node?.kind) {
+    case "local":
+    case "cache":
+      return node.model.path;
+    case "file":
+      return join(node.model.path, node.file.path);
+    case "cacheGroup":
+      return node.dir;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,46 @@
+// A status-bar entry while downloads run: "↓ tiny-model 38%" (or "↓ 2 downloads 45%"), hidden otherwise.
+// Clicking it shows the log.
+import * as vscode from "vscode";
+import { formatBytes, formatRate } from "../vscode/format";
+import type { DownloadJobs } from "../vscode/jobs";
+
+export class DownloadStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem("hfModels.downloads", vscode.StatusBarAlignment.Left, 10);
+  private readonly subscription: vscode.Disposable;
+
+  constructor(
+    private readonly jobs: DownloadJobs,
+    showLogCommand: string,
+  ) {
+    this.item.name = "HF Models Downloads";
+    this.item.command = showLogCommand;
+    this.subscription = jobs.onDidChange(() => this.update());
+  }
+
+  /** The text currently shown, or undefined when hidden (for tests). */
+  text: string | undefined;
+
+  private update(): void {
+    const running = this.jobs.running();
+    if (running.length === 0) {
+      this.text = undefined;
+      this.item.hide();
+      return;
+    }
+    const done = running.reduce((n, j) => n + j.doneBytes, 0);
+    const total = running.reduce((n, j) => n + j.totalBytes, 0);
+    const percent = total > 0 ? ` ${Math.floor((done / total) * 100)}%` : "";
+    const what = running.length === 1 ? running[0]!.repo.split("/").pop() : `${running.length} downloads`;
+    this.text = `$(cloud-download) ${what}${percent}`;
+    this.item.text = this.text;
+    this.item.tooltip = running
+      .map((j) => `${j.repo}: ${j.stage}, ${formatBytes(j.doneBytes)} / ${formatBytes(j.totalBytes)}${j.bytesPerSecond ? `, ${formatRate(j.bytesPerSecond)}` : ""}`)
+      .join("\n");
+    this.item.show();
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.item.dispose();
+  }
+}

@@ -1,0 +1,75 @@
+// The "HF Models" log (a LogOutputChannel, so users pick the level): every line passes through
+// core's `redact` with the tokens this session knows, so a token never reaches the output.
+import * as vscode from "vscode";
+import { redact } from "../core/hub/token";
+
+type Level = "trace" | "debug" | "info" | "warn" | "error";
+
+export class Logger implements vscode.Disposable {
+  readonly channel: vscode.LogOutputChannel;
+  private readonly secrets = new Set<string>();
+  /** The last lines written, kept for the extension-host tests (which cannot read an output channel). */
+  private readonly tail: string[] = [];
+
+  constructor(name = "HF Models") {
+    this.channel = vscode.window.createOutputChannel(name, { log: true });
+  }
+
+  /** Registers a token so that it is scrubbed from every later line. */
+  addSecret(secret: string | undefined): void {
+    if (secret) this.secrets.add(secret);
+  }
+
+  trace(message: string): void {
+    this.write("trace", message);
+  }
+  debug(message: string): void {
+    this.write("debug", message);
+  }
+  info(message: string): void {
+    this.write("info", message);
+  }
+  warn(message: string): void {
+    this.write("warn", message);
+  }
+  error(message: string, err?: unknown): void {
+    this.write("error", err === undefined ? message : `${message}: ${describeError(err)}`);
+  }
+
+  show(): void {
+    this.channel.show(true);
+  }
+
+  recentLines(): string[] {
+    return [...this.tail];
+  }
+
+  dispose(): void {
+    this.channel.dispose();
+  }
+
+  private write(level: Level, message: string): void {
+    let text = redact(message);
+    for (const secret of this.secrets) text = redact(text, secret);
+    this.tail.push(`[${level}] ${text}`);
+    if (this.tail.length > 2000) this.tail.splice(0, this.tail.length - 2000);
+    this.channel[level](text);
+  }
+}
+
+/** The message plus the chain of causes, one per line, so the log says why and not just what. */
+export function describeError(err: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = err;
+  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    if (current instanceof Error) {
+      const code = (current as { code?: unknown }).code;
+      parts.push(`${current.name}${typeof code === "string" ? ` [${code}]` : ""}: ${current.message}`);
+      current = (current as { cause?: unknown }).cause;
+    } else {
+      parts.push(String(current));
+      break;
+    }
+  }
+  return parts.join("\n  caused by ");
+}

@@ -1,0 +1,56 @@
+// The extension's settings (`hfModels.*`) read in one place and turned into download options.
+// Setting names are constants here; nothing else calls getConfiguration for our section.
+import { homedir } from "node:os";
+import { isAbsolute, join, resolve } from "node:path";
+import * as vscode from "vscode";
+import { resolveEndpoint } from "../core/hub/endpoint";
+
+export const SECTION = "hfModels";
+
+export const Setting = {
+  useXet: "useXet",
+  fallbackToLfs: "fallbackToLfs",
+  modelsDirectory: "modelsDirectory",
+  endpoint: "endpoint",
+  concurrency: "concurrency",
+} as const;
+export type SettingName = (typeof Setting)[keyof typeof Setting];
+
+export interface ExtensionSettings {
+  useXet: boolean;
+  fallbackToLfs: boolean;
+  /** Absolute folder; `~/hf-models` when the setting is empty. */
+  modelsDir: string;
+  /** The raw setting; empty means `HF_ENDPOINT` or the public Hub (resolved by `endpointFrom`). */
+  endpointSetting: string;
+  concurrency: number;
+}
+
+/** `scope` picks the folder whose settings win for `resource`-scoped settings (default: the first folder). */
+export function readSettings(scope?: vscode.ConfigurationScope): ExtensionSettings {
+  const cfg = vscode.workspace.getConfiguration(SECTION, scope ?? vscode.workspace.workspaceFolders?.[0]?.uri);
+  const concurrency = Number(cfg.get<number>(Setting.concurrency, 4));
+  return {
+    useXet: cfg.get<boolean>(Setting.useXet, false) === true,
+    fallbackToLfs: cfg.get<boolean>(Setting.fallbackToLfs, true) !== false,
+    modelsDir: modelsDirFrom(cfg.get<string>(Setting.modelsDirectory, "")),
+    endpointSetting: (cfg.get<string>(Setting.endpoint, "") ?? "").trim(),
+    concurrency: Number.isFinite(concurrency) && concurrency >= 1 ? Math.min(Math.floor(concurrency), 32) : 4,
+  };
+}
+
+export function modelsDirFrom(setting: string | undefined): string {
+  const raw = (setting ?? "").trim();
+  if (raw === "") return join(homedir(), "hf-models");
+  const expanded = raw === "~" ? homedir() : raw.startsWith("~/") ? join(homedir(), raw.slice(2)) : raw;
+  return isAbsolute(expanded) ? expanded : resolve(homedir(), expanded);
+}
+
+/** The Hub URL to use; throws a DownloadError naming the setting when it is not a usable URL. */
+export function endpointFrom(settings: ExtensionSettings): string {
+  return resolveEndpoint(settings.endpointSetting || undefined);
+}
+
+export function affects(event: vscode.ConfigurationChangeEvent, ...names: SettingName[]): boolean {
+  return names.some((n) => event.affectsConfiguration(`${SECTION}.${n}`));
+}

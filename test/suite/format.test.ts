@@ -1,0 +1,43 @@
+// Progress text: decimal sizes, speeds, ETA, and the notification message layout.
+import assert from "node:assert/strict";
+import { formatBytes, formatDuration, progressMessage } from "../../src/vscode/format";
+import { ProgressReporter } from "../../src/vscode/progress";
+
+describe("progress formatting", () => {
+  it("formats sizes and durations as the Hub shows them", () => {
+    assert.deepEqual([0, 999, 1000, 1_234_567, 4_500_000_000, 12_000_000_000_000].map(formatBytes), ["0 B", "999 B", "1.0 kB", "1.2 MB", "4.5 GB", "12 TB"]);
+    assert.deepEqual([0, 45.4, 92, 3600, 7500].map(formatDuration), ["0s", "45s", "1m32s", "1h00m", "2h05m"]);
+  });
+
+  it("builds 'file · done / total · speed · ETA'", () => {
+    const base = { doneBytes: 1_200_000_000, totalBytes: 4_500_000_000, filesDone: 1, totalFiles: 4 };
+    assert.equal(progressMessage({ ...base, currentFile: "model.safetensors", bytesPerSecond: 38_000_000 }), "model.safetensors · 1.2 GB / 4.5 GB · 38 MB/s · ETA 1m27s");
+    assert.equal(progressMessage({ ...base, bytesPerSecond: 0 }), "1/4 files · 1.2 GB / 4.5 GB");
+  });
+});
+
+describe("progress reporter", () => {
+  it("reports monotonic increments that add up to 100, and shows speed/ETA only after the warm-up", () => {
+    const reports: Array<{ message?: string; increment?: number }> = [];
+    let now = 0;
+    const reporter = new ProgressReporter({ report: (r) => reports.push(r) }, () => now);
+    const bytes = (doneBytes: number) => ({ type: "bytes" as const, doneBytes, totalBytes: 1_000_000, filesDone: 0, totalFiles: 1, currentFile: "w.bin", bytesPerSecond: 500_000 });
+    reporter.handle({ type: "stage", stage: "downloading" });
+    reporter.handle(bytes(100_000));
+    now = 2500;
+    reporter.handle(bytes(600_000));
+    // A fallback restarts the byte count: the bar must not move backwards.
+    reporter.handle({ type: "fallback", from: "xet", to: "lfs", reason: "CAS unavailable" });
+    now = 3000;
+    reporter.handle(bytes(50_000));
+    now = 6000;
+    reporter.handle(bytes(1_000_000));
+    assert.equal(reports[0]!.message, "Downloading…");
+    assert.equal(reports[1]!.message, "w.bin · 100 kB / 1.0 MB", "no speed in the first seconds");
+    assert.equal(reports[2]!.message, "w.bin · 600 kB / 1.0 MB · 500 kB/s · ETA 1s");
+    assert.match(reports[3]!.message!, /continuing with Git LFS: CAS unavailable/);
+    const total = reports.reduce((n, r) => n + (r.increment ?? 0), 0);
+    assert.ok(reports.every((r) => (r.increment ?? 0) >= 0), "increments never go negative");
+    assert.equal(Math.round(total), 100);
+  });
+});
