@@ -3,7 +3,7 @@
 import { MultiBar, type SingleBar } from "cli-progress";
 import type { ProgressEvent } from "../core/download/types";
 import { redact } from "../core/hub/token";
-import { formatBytes, formatDuration, formatSpeed, shortenPath } from "./format";
+import { formatBytes, formatDuration, formatRate } from "../core/util/format";
 
 export interface ProgressViewOptions {
   stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -86,7 +86,7 @@ export class ProgressView {
       stopOnComplete: false,
       fps: 10,
     });
-    this.bar = this.multi.create(Math.max(total, 1), 0, { label: this.label(this.stage), done: formatBytes(0), size: formatBytes(total), speed: formatSpeed(0), eta_h: "--:--" });
+    this.bar = this.multi.create(Math.max(total, 1), 0, { label: this.label(this.stage), done: formatBytes(0), size: formatBytes(total), speed: formatRate(0), eta_h: "--:--" });
   }
 
   private label(text: string): string {
@@ -104,7 +104,7 @@ export class ProgressView {
         label: this.label(event.currentFile && this.stage === "downloading" ? event.currentFile : this.stage),
         done: formatBytes(event.doneBytes),
         size: formatBytes(event.totalBytes),
-        speed: formatSpeed(event.bytesPerSecond),
+        speed: formatRate(event.bytesPerSecond),
         eta_h: eta,
       });
       return;
@@ -114,7 +114,7 @@ export class ProgressView {
     if (decile > this.lastDecile) {
       this.lastDecile = decile;
       const file = event.currentFile ? ` ${event.currentFile}` : "";
-      this.line(`${decile * 10}% ${formatBytes(event.doneBytes)}/${formatBytes(event.totalBytes)} (${event.filesDone}/${event.totalFiles} files)${file} ${formatSpeed(event.bytesPerSecond)} ETA ${eta}`);
+      this.line(`${decile * 10}% ${formatBytes(event.doneBytes)}/${formatBytes(event.totalBytes)} (${event.filesDone}/${event.totalFiles} files)${file} ${formatRate(event.bytesPerSecond)} ETA ${eta}`);
     }
   }
 
@@ -123,4 +123,9 @@ export class ProgressView {
     this.multi = undefined;
     this.bar = undefined;
   }
+}
+
+/** Keeps the end of a long path, which is the part that tells files apart. */
+export function shortenPath(path: string, max: number): string {
+  return path.length <= max ? path.padEnd(max) : `…${path.slice(path.length - max + 1)}`;
 }

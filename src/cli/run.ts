@@ -8,7 +8,7 @@ import { resolveEndpoint } from "../core/hub/endpoint";
 import { parseRepoId, validateRevision } from "../core/hub/repoId";
 import { redact, resolveToken } from "../core/hub/token";
 import { USAGE, UsageError, parseCliArgs, wantsJson, type DownloadArgs } from "./args";
-import { formatBytes, formatDuration } from "./format";
+import { formatBytes, formatDuration } from "../core/util/format";
 import { ProgressView } from "./progressView";
 
 type Out = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };

@@ -4,7 +4,7 @@ import * as vscode from "vscode";
 import type { DownloadMethod } from "../core/download/types";
 import { listRepoFiles, searchModels, type RepoFileEntry } from "../core/hub/api";
 import { parseRepoId, validateRevision, type RepoId } from "../core/hub/repoId";
-import { formatBytes } from "../vscode/format";
+import { formatBytes } from "../core/util/format";
 import type { Logger } from "../vscode/log";
 import type { PickItem, Prompter } from "../vscode/prompts";
 import { ggufQuantizations, offersSafetensorsOnly, safetensorsOnly, withQuantization, type Quantization } from "./fileChoices";

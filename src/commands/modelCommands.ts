@@ -5,7 +5,7 @@ import { checkForUpdate, deleteModel, verifyModel, type LocalModel } from "../co
 import type { ModelRecord } from "../core/library/metadata";
 import { isCancel, type DownloadResult } from "../core/download/types";
 import { abortSignalFrom } from "../vscode/cancel";
-import { formatBytes } from "../vscode/format";
+import { formatBytes } from "../core/util/format";
 import type { ModelNode } from "../views/nodes";
 import { exactPattern, includePatterns } from "./fileChoices";
 import { reportFailure, runDownload, showLog } from "./runDownload";

@@ -5,7 +5,7 @@ import * as vscode from "vscode";
 import { download } from "../core/download/service";
 import { DownloadError, isCancel, type DownloadMethod, type DownloadRequest, type DownloadResult } from "../core/download/types";
 import { abortSignalFrom } from "../vscode/cancel";
-import { formatBytes, formatDuration } from "../vscode/format";
+import { formatBytes, formatDuration } from "../core/util/format";
 import type { NoticeAction } from "../vscode/notify";
 import { ProgressReporter } from "../vscode/progress";
 import { endpointFrom, readSettings } from "../vscode/settings";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import * as vscode from "vscode";
 import type { HfCacheModel } from "../core/library/hfCache";
 import type { LocalModel } from "../core/library/index";
-import { formatBytes } from "../vscode/format";
+import { formatBytes } from "../core/util/format";
 
 export type ModelNode =
   | { kind: "local"; model: LocalModel }

@@ -1,7 +1,7 @@
 // A status-bar entry while downloads run: "↓ tiny-model 38%" (or "↓ 2 downloads 45%"), hidden otherwise.
 // Clicking it shows the log.
 import * as vscode from "vscode";
-import { formatBytes, formatRate } from "../vscode/format";
+import { formatBytes, formatRate } from "../core/util/format";
 import type { DownloadJobs } from "../vscode/jobs";
 
 export class DownloadStatusBar implements vscode.Disposable {

@@ -2,7 +2,8 @@
 // "file · 1.2 GB / 4.5 GB · 38 MB/s · ETA 1m32s" with a monotonic percentage increment.
 import type * as vscode from "vscode";
 import type { ProgressEvent } from "../core/download/types";
-import { formatBytes, progressMessage } from "./format";
+import { formatBytes } from "../core/util/format";
+import { progressMessage } from "./format";
 
 /** The first seconds of a speed average swing wildly ("2.7 kB/s · ETA 25m51s"); wait before showing it. */
 const RATE_WARMUP_MS = 2000;

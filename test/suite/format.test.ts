@@ -1,14 +1,9 @@
-// Progress text: decimal sizes, speeds, ETA, and the notification message layout.
+// The notification's progress text layout and the reporter's increments.
 import assert from "node:assert/strict";
-import { formatBytes, formatDuration, progressMessage } from "../../src/vscode/format";
+import { progressMessage } from "../../src/vscode/format";
 import { ProgressReporter } from "../../src/vscode/progress";
 
-describe("progress formatting", () => {
-  it("formats sizes and durations as the Hub shows them", () => {
-    assert.deepEqual([0, 999, 1000, 1_234_567, 4_500_000_000, 12_000_000_000_000].map(formatBytes), ["0 B", "999 B", "1.0 kB", "1.2 MB", "4.5 GB", "12 TB"]);
-    assert.deepEqual([0, 45.4, 92, 3600, 7500].map(formatDuration), ["0s", "45s", "1m32s", "1h00m", "2h05m"]);
-  });
-
+describe("progress message", () => {
   it("builds 'file · done / total · speed · ETA'", () => {
     const base = { doneBytes: 1_200_000_000, totalBytes: 4_500_000_000, filesDone: 1, totalFiles: 4 };
     assert.equal(progressMessage({ ...base, currentFile: "model.safetensors", bytesPerSecond: 38_000_000 }), "model.safetensors · 1.2 GB / 4.5 GB · 38 MB/s · ETA 1m27s");

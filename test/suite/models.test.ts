@@ -6,7 +6,7 @@ import { appendFile, cp, mkdir, readFile, rm, writeFile } from "node:fs/promises
 import { join } from "node:path";
 import * as vscode from "vscode";
 import type { DownloadResult } from "../../src/core/download/types";
-import { formatBytes } from "../../src/vscode/format";
+import { formatBytes } from "../../src/core/util/format";
 import type { HfModelsTestApi } from "../../src/vscode/testApi";
 import type { LocalHub } from "../hub/server";
 import { hubFiles, resetSettings, ScriptedPrompter, sha256File, startDemoHub, tempDir, testApi, useHub, waitFor } from "./helpers";
