@@ -8,35 +8,19 @@ import { acquireModelLock, lockPathFor } from "../../src/core/download/lock";
 import { download } from "../../src/core/download/service";
 import { DownloadError } from "../../src/core/download/types";
 import { readRecord } from "../../src/core/library/metadata";
-import { ROOT, startDemoHub, tempDir } from "../helpers/hub";
-import type { LocalHub } from "../hub/server";
-import { collect, gitHome, gitStatus, lfsObjectRequests, sameBytes, sourceFiles } from "./download-helpers";
+import { ROOT } from "../helpers/hub";
+import { collect, gitStatus, lfsObjectRequests, sameBytes, sourceFiles, useServiceTestbed } from "./download-helpers";
 
 describe("download concurrency and locks", function () {
   this.timeout(60_000);
-  let hub: LocalHub;
-  let home: Awaited<ReturnType<typeof gitHome>>;
-  let models: Awaited<ReturnType<typeof tempDir>>;
-  before(async () => {
-    hub = await startDemoHub();
-    home = await gitHome();
-  });
-  after(async () => {
-    await hub.close();
-    await home.cleanup();
-  });
-  beforeEach(async () => {
-    models = await tempDir("hf-conc-");
-    hub.resetLog();
-  });
-  afterEach(() => models.cleanup());
+  const bed = useServiceTestbed("hf-conc-");
 
   it("two concurrent downloads of the same repo both end verified; the second waits and fetches nothing twice", async () => {
     const a = collect();
     const b = collect();
-    const req = { repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url };
-    const [ra, rb] = await Promise.all([download(req, { env: home.env, onProgress: a.onProgress }), download(req, { env: home.env, onProgress: b.onProgress })]);
-    const sources = sourceFiles(hub, "demo/tiny-model");
+    const req = { repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url };
+    const [ra, rb] = await Promise.all([download(req, { env: bed.home.env, onProgress: a.onProgress }), download(req, { env: bed.home.env, onProgress: b.onProgress })]);
+    const sources = sourceFiles(bed.hub, "demo/tiny-model");
     for (const r of [ra, rb]) {
       assert.equal(r.files.length, sources.size);
       for (const f of r.files) assert.equal(f.size, sources.get(f.path)!.size);
@@ -44,21 +28,21 @@ describe("download concurrency and locks", function () {
     for (const [path, s] of sources) assert.ok(await sameBytes(join(ra.path, path), s.source), path);
     const waited = [a, b].filter((c) => c.events.some((e) => e.type === "log" && /Waiting for another download of demo\/tiny-model/.test(e.message)));
     assert.equal(waited.length, 1, "exactly one of them waited for the lock");
-    assert.equal(lfsObjectRequests(hub).length, 1, "the LFS object was fetched once");
-    assert.equal(hub.ctx.log.filter((e) => e.route === "git-info-refs").length, 1, "one clone");
+    assert.equal(lfsObjectRequests(bed.hub).length, 1, "the LFS object was fetched once");
+    assert.equal(bed.hub.ctx.log.filter((e) => e.route === "git-info-refs").length, 1, "one clone");
     assert.equal((await readRecord(ra.path))?.commit, ra.commit);
-    assert.equal(gitStatus(ra.path, home.env), "");
+    assert.equal(gitStatus(ra.path, bed.home.env), "");
   });
 
   it("fails with `locked` after lockTimeoutMs while another holder keeps the lock", async () => {
-    const modelDir = join(models.path, "demo", "tiny-model");
+    const modelDir = join(bed.models.path, "demo", "tiny-model");
     const held = await acquireModelLock({ modelDir });
     try {
       await assert.rejects(
-        download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url }, { env: home.env, lockTimeoutMs: 300 }),
+        download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env, lockTimeoutMs: 300 }),
         (err: unknown) => err instanceof DownloadError && err.code === "locked" && err.message.includes(lockPathFor(modelDir)),
       );
-      assert.ok(!hub.ctx.log.some((e) => e.route.startsWith("git-")), "nothing was cloned");
+      assert.ok(!bed.hub.ctx.log.some((e) => e.route.startsWith("git-")), "nothing was cloned");
     } finally {
       await held.release();
     }
@@ -66,8 +50,8 @@ describe("download concurrency and locks", function () {
 
   it("a lock left by a killed process does not block a download for long", async function () {
     this.timeout(40_000);
-    const modelDir = join(models.path, "demo", "tiny-model");
-    await mkdir(join(models.path, "demo"), { recursive: true });
+    const modelDir = join(bed.models.path, "demo", "tiny-model");
+    await mkdir(join(bed.models.path, "demo"), { recursive: true });
     // Exactly the lock our service takes (default staleness), held by a process that is then SIGKILLed.
     const script = `
       require("tsx/cjs");
@@ -82,8 +66,8 @@ describe("download concurrency and locks", function () {
     child.kill("SIGKILL");
     await new Promise((r) => child.once("exit", r));
     const { events, onProgress } = collect();
-    const result = await download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url }, { env: home.env, onProgress });
+    const result = await download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env, onProgress });
     assert.ok(events.some((e) => e.type === "log" && /Waiting for another download/.test(e.message)), "the lock was still fresh at first");
-    assert.equal((await readRecord(result.path))?.files.length, sourceFiles(hub, "demo/tiny-model").size);
+    assert.equal((await readRecord(result.path))?.files.length, sourceFiles(bed.hub, "demo/tiny-model").size);
   });
 });

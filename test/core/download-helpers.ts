@@ -5,7 +5,7 @@ import { lstat, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { ProgressEvent } from "../../src/core/download/types";
 import type { LocalHub } from "../hub/server";
-import { tempDir } from "../helpers/hub";
+import { startDemoHub, tempDir } from "../helpers/hub";
 
 export const TOKEN = "hf_testtoken_0123456789abcdef";
 
@@ -81,4 +81,32 @@ export async function sizeOr0(path: string): Promise<number> {
   } catch {
     return 0;
   }
+}
+
+export interface ServiceTestbed {
+  hub: LocalHub;
+  home: Awaited<ReturnType<typeof gitHome>>;
+  models: Awaited<ReturnType<typeof tempDir>>;
+}
+
+/**
+ * Registers mocha hooks for a suite that downloads from the demo Hub: one hub and git HOME per suite,
+ * a fresh models folder and request log per test. Read the fields inside tests, not at suite definition.
+ */
+export function useServiceTestbed(prefix: string): ServiceTestbed {
+  const bed = {} as ServiceTestbed;
+  before(async () => {
+    bed.hub = await startDemoHub();
+    bed.home = await gitHome();
+  });
+  after(async () => {
+    await bed.hub.close();
+    await bed.home.cleanup();
+  });
+  beforeEach(async () => {
+    bed.models = await tempDir(prefix);
+    bed.hub.resetLog();
+  });
+  afterEach(() => bed.models.cleanup());
+  return bed;
 }

@@ -9,34 +9,19 @@ import { DownloadError, type ProgressEvent } from "../../src/core/download/types
 import { readRecord } from "../../src/core/library/metadata";
 import { lfsObjectPath } from "../../src/core/lfs/objects";
 import { hashFile } from "../../src/core/util/hash";
-import { demoSources, startDemoHub, tempDir } from "../helpers/hub";
-import { startHub, type LocalHub } from "../hub/server";
-import { bytesEvents, collect, gitHome, gitStatus, lfsObjectRequests, sameBytes, sourceFiles, workingFiles } from "./download-helpers";
+import { demoSources, tempDir } from "../helpers/hub";
+import { startHub } from "../hub/server";
+import { bytesEvents, collect, gitStatus, lfsObjectRequests, sameBytes, sourceFiles, workingFiles, useServiceTestbed } from "./download-helpers";
 
 const isCode = (code: string, pattern?: RegExp) => (err: unknown) =>
   err instanceof DownloadError && err.code === code && (!pattern || pattern.test(err.message));
 
 describe("download service (LFS) against the local Hub", function () {
   this.timeout(60_000);
-  let hub: LocalHub;
-  let home: Awaited<ReturnType<typeof gitHome>>;
-  let models: Awaited<ReturnType<typeof tempDir>>;
-  before(async () => {
-    hub = await startDemoHub();
-    home = await gitHome();
-  });
-  after(async () => {
-    await hub.close();
-    await home.cleanup();
-  });
-  beforeEach(async () => {
-    models = await tempDir("hf-service-");
-    hub.resetLog();
-  });
-  afterEach(() => models.cleanup());
+  const bed = useServiceTestbed("hf-service-");
 
   async function assertMatchesHub(dir: string, repo: string, revision = "main", only?: string[]) {
-    const sources = sourceFiles(hub, repo, revision);
+    const sources = sourceFiles(bed.hub, repo, revision);
     const expected = [...sources.keys()].filter((p) => !only || only.includes(p)).sort();
     assert.deepEqual((await workingFiles(dir)).filter((p) => p !== ".hf-models.json"), expected);
     for (const path of expected) assert.ok(await sameBytes(join(dir, path), sources.get(path)!.source), `${path} is byte-exact`);
@@ -44,15 +29,15 @@ describe("download service (LFS) against the local Hub", function () {
 
   it("downloads a whole repo byte-exact, records it and reports monotonic progress ending at the total", async () => {
     const { events, onProgress } = collect();
-    const result = await download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url }, { env: home.env, onProgress });
-    const repo = hub.ctx.repos.get("demo/tiny-model")!;
-    assert.equal(result.path, join(models.path, "demo", "tiny-model"));
+    const result = await download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env, onProgress });
+    const repo = bed.hub.ctx.repos.get("demo/tiny-model")!;
+    assert.equal(result.path, join(bed.models.path, "demo", "tiny-model"));
     assert.equal(result.commit, repo.branches.get("main"));
     assert.equal(result.method, "lfs");
     assert.equal(result.fallbackReason, undefined);
     await assertMatchesHub(result.path, "demo/tiny-model");
 
-    const sources = sourceFiles(hub, "demo/tiny-model");
+    const sources = sourceFiles(bed.hub, "demo/tiny-model");
     const total = [...sources.values()].reduce((s, f) => s + f.size, 0);
     const lfsTotal = [...sources.values()].filter((f) => f.lfsOid).reduce((s, f) => s + f.size, 0);
     assert.equal(result.totalBytes, total);
@@ -66,7 +51,7 @@ describe("download service (LFS) against the local Hub", function () {
 
     const record = await readRecord(result.path);
     assert.ok(record);
-    assert.deepEqual([record.repo, record.revision, record.commit, record.method, record.endpoint], ["demo/tiny-model", "main", result.commit, "lfs", hub.url]);
+    assert.deepEqual([record.repo, record.revision, record.commit, record.method, record.endpoint], ["demo/tiny-model", "main", result.commit, "lfs", bed.hub.url]);
     assert.deepEqual(record.files, result.files);
 
     // Events: plan before bytes, stages in order, totals never shrink, the last one is complete.
@@ -80,60 +65,60 @@ describe("download service (LFS) against the local Hub", function () {
     const last = bytes.at(-1)!;
     assert.deepEqual([last.doneBytes, last.totalBytes, last.filesDone, last.totalFiles], [total, total, sources.size, sources.size]);
     assert.equal(events.filter((e) => e.type === "file-done").length, sources.size);
-    assert.equal(gitStatus(result.path, home.env), "");
+    assert.equal(gitStatus(result.path, bed.home.env), "");
   });
 
   it("include/exclude checks out and fetches only the matching files, and a new selection replaces the old", async () => {
-    const sources = sourceFiles(hub, "demo/quantized-gguf");
+    const sources = sourceFiles(bed.hub, "demo/quantized-gguf");
     const first = await download(
-      { repo: "demo/quantized-gguf", modelsDir: models.path, endpoint: hub.url, include: ["*Q4_K_M*", "config.json"] },
-      { env: home.env },
+      { repo: "demo/quantized-gguf", modelsDir: bed.models.path, endpoint: bed.hub.url, include: ["*Q4_K_M*", "config.json"] },
+      { env: bed.home.env },
     );
     await assertMatchesHub(first.path, "demo/quantized-gguf", "main", ["config.json", "tiny-Q4_K_M.gguf"]);
     assert.deepEqual(first.files.map((f) => f.path), ["config.json", "tiny-Q4_K_M.gguf"]);
-    assert.deepEqual(lfsObjectRequests(hub).map((r) => r.oid), [sources.get("tiny-Q4_K_M.gguf")!.lfsOid]);
+    assert.deepEqual(lfsObjectRequests(bed.hub).map((r) => r.oid), [sources.get("tiny-Q4_K_M.gguf")!.lfsOid]);
     assert.equal(first.totalBytes, sources.get("config.json")!.size + sources.get("tiny-Q4_K_M.gguf")!.size);
-    assert.equal(gitStatus(first.path, home.env), "");
+    assert.equal(gitStatus(first.path, bed.home.env), "");
 
-    hub.resetLog();
-    const second = await download({ repo: "demo/quantized-gguf", modelsDir: models.path, endpoint: hub.url, exclude: ["*.gguf"] }, { env: home.env });
+    bed.hub.resetLog();
+    const second = await download({ repo: "demo/quantized-gguf", modelsDir: bed.models.path, endpoint: bed.hub.url, exclude: ["*.gguf"] }, { env: bed.home.env });
     await assertMatchesHub(second.path, "demo/quantized-gguf", "main", [".gitattributes", "README.md", "config.json"]);
-    assert.deepEqual(lfsObjectRequests(hub), [], "no LFS object was needed");
+    assert.deepEqual(lfsObjectRequests(bed.hub), [], "no LFS object was needed");
     assert.deepEqual((await readRecord(second.path))!.files.map((f) => f.path), [".gitattributes", "README.md", "config.json"]);
-    assert.equal(gitStatus(second.path, home.env), "");
+    assert.equal(gitStatus(second.path, bed.home.env), "");
 
-    hub.resetLog();
-    const all = await download({ repo: "demo/quantized-gguf", modelsDir: models.path, endpoint: hub.url }, { env: home.env });
+    bed.hub.resetLog();
+    const all = await download({ repo: "demo/quantized-gguf", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env });
     await assertMatchesHub(all.path, "demo/quantized-gguf");
     assert.deepEqual(
-      lfsObjectRequests(hub).map((r) => r.oid).sort(),
+      lfsObjectRequests(bed.hub).map((r) => r.oid).sort(),
       [sources.get("tiny-Q5_K_M.gguf")!.lfsOid, sources.get("tiny-Q8_0.gguf")!.lfsOid].sort(),
       "the Q4 object kept from the first run is not fetched again",
     );
-    assert.equal(gitStatus(all.path, home.env), "");
+    assert.equal(gitStatus(all.path, bed.home.env), "");
   });
 
   it("updating from branch v1 to main fetches only the changed LFS object and keeps the old one intact", async () => {
-    const v1 = await download({ repo: "demo/two-revisions", revision: "v1", modelsDir: models.path, endpoint: hub.url }, { env: home.env });
-    const repo = hub.ctx.repos.get("demo/two-revisions")!;
+    const v1 = await download({ repo: "demo/two-revisions", revision: "v1", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env });
+    const repo = bed.hub.ctx.repos.get("demo/two-revisions")!;
     assert.equal(v1.commit, repo.branches.get("v1"));
     await assertMatchesHub(v1.path, "demo/two-revisions", "v1");
-    const oldOid = sourceFiles(hub, "demo/two-revisions", "v1").get("model.safetensors")!.lfsOid!;
-    const newOid = sourceFiles(hub, "demo/two-revisions", "main").get("model.safetensors")!.lfsOid!;
+    const oldOid = sourceFiles(bed.hub, "demo/two-revisions", "v1").get("model.safetensors")!.lfsOid!;
+    const newOid = sourceFiles(bed.hub, "demo/two-revisions", "main").get("model.safetensors")!.lfsOid!;
     assert.notEqual(oldOid, newOid);
 
-    hub.resetLog();
-    const main = await download({ repo: "demo/two-revisions", modelsDir: models.path, endpoint: hub.url }, { env: home.env });
+    bed.hub.resetLog();
+    const main = await download({ repo: "demo/two-revisions", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env });
     assert.equal(main.commit, repo.branches.get("main"));
     await assertMatchesHub(main.path, "demo/two-revisions", "main");
-    assert.deepEqual(lfsObjectRequests(hub).map((r) => r.oid), [newOid], "exactly one LFS object request, for the changed file");
-    assert.equal(main.bytesTransferred, sourceFiles(hub, "demo/two-revisions").get("model.safetensors")!.size);
+    assert.deepEqual(lfsObjectRequests(bed.hub).map((r) => r.oid), [newOid], "exactly one LFS object request, for the changed file");
+    assert.equal(main.bytesTransferred, sourceFiles(bed.hub, "demo/two-revisions").get("model.safetensors")!.size);
     // The v1 object was hard-linked to the old working file; replacing that file must not have touched it.
     const old = await hashFile({ path: lfsObjectPath(join(main.path, ".git"), oldOid), kind: "sha256" });
     assert.equal(old.hash, oldOid);
     const record = (await readRecord(main.path))!;
     assert.deepEqual([record.revision, record.commit], ["main", main.commit]);
-    assert.equal(gitStatus(main.path, home.env), "");
+    assert.equal(gitStatus(main.path, bed.home.env), "");
   });
 
   it("updates an existing clone with git fetch, also when the endpoint changed", async () => {
@@ -141,47 +126,47 @@ describe("download service (LFS) against the local Hub", function () {
     const v1Source = (await demoSources()).find((r) => r.id === "demo/two-revisions")!.revisions[0]!;
     const old = await startHub({ repos: [{ id: "demo/two-revisions", revisions: [{ dir: v1Source.dir, message: "Revision 1" }] }] });
     try {
-      await download({ repo: "demo/two-revisions", modelsDir: models.path, endpoint: old.url }, { env: home.env });
+      await download({ repo: "demo/two-revisions", modelsDir: bed.models.path, endpoint: old.url }, { env: bed.home.env });
     } finally {
       await old.close();
     }
-    const newOid = sourceFiles(hub, "demo/two-revisions").get("model.safetensors")!.lfsOid!;
-    const result = await download({ repo: "demo/two-revisions", modelsDir: models.path, endpoint: hub.url }, { env: home.env });
+    const newOid = sourceFiles(bed.hub, "demo/two-revisions").get("model.safetensors")!.lfsOid!;
+    const result = await download({ repo: "demo/two-revisions", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env });
     await assertMatchesHub(result.path, "demo/two-revisions");
-    assert.ok(hub.ctx.log.some((e) => e.route === "git-upload-pack" && e.status === 200), "the new commit came by git fetch");
-    assert.deepEqual(lfsObjectRequests(hub).map((r) => r.oid), [newOid]);
+    assert.ok(bed.hub.ctx.log.some((e) => e.route === "git-upload-pack" && e.status === 200), "the new commit came by git fetch");
+    assert.deepEqual(lfsObjectRequests(bed.hub).map((r) => r.oid), [newOid]);
     const config = await readFile(join(result.path, ".git", "config"), "utf8");
-    assert.ok(config.includes(`url = ${hub.url}/demo/two-revisions`), "origin follows the endpoint");
-    assert.equal(gitStatus(result.path, home.env), "");
+    assert.ok(config.includes(`url = ${bed.hub.url}/demo/two-revisions`), "origin follows the endpoint");
+    assert.equal(gitStatus(result.path, bed.home.env), "");
   });
 
   it("a repeated download of the same revision needs no git fetch and no LFS object", async () => {
-    await download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url }, { env: home.env });
-    hub.resetLog();
-    const again = await download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url }, { env: home.env });
+    await download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env });
+    bed.hub.resetLog();
+    const again = await download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env });
     assert.equal(again.bytesTransferred, 0);
-    assert.deepEqual(hub.ctx.log.filter((e) => e.route.startsWith("git-") || e.route.startsWith("lfs-")), []);
+    assert.deepEqual(bed.hub.ctx.log.filter((e) => e.route.startsWith("git-") || e.route.startsWith("lfs-")), []);
     await assertMatchesHub(again.path, "demo/tiny-model");
   });
 
   it("validates the repo id and revision before any request or process", async () => {
-    await assert.rejects(download({ repo: "../etc/passwd", modelsDir: models.path, endpoint: hub.url }, { env: home.env }), isCode("invalid-repo"));
-    await assert.rejects(download({ repo: "-x/y", modelsDir: models.path, endpoint: hub.url }, { env: home.env }), isCode("invalid-repo"));
-    await assert.rejects(download({ repo: "demo/tiny-model", revision: "--upload-pack=x", modelsDir: models.path, endpoint: hub.url }, { env: home.env }), isCode("invalid-revision"));
-    await assert.rejects(download({ repo: "demo/tiny-model", revision: "a..b", modelsDir: models.path, endpoint: hub.url }, { env: home.env }), isCode("invalid-revision"));
-    assert.deepEqual(hub.ctx.log, []);
-    assert.deepEqual(await workingFiles(models.path), []);
+    await assert.rejects(download({ repo: "../etc/passwd", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env }), isCode("invalid-repo"));
+    await assert.rejects(download({ repo: "-x/y", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env }), isCode("invalid-repo"));
+    await assert.rejects(download({ repo: "demo/tiny-model", revision: "--upload-pack=x", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env }), isCode("invalid-revision"));
+    await assert.rejects(download({ repo: "demo/tiny-model", revision: "a..b", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env }), isCode("invalid-revision"));
+    assert.deepEqual(bed.hub.ctx.log, []);
+    assert.deepEqual(await workingFiles(bed.models.path), []);
   });
 
   it("maps Hub refusals and empty selections to clear errors without writing a model", async () => {
-    await assert.rejects(download({ repo: "demo/tiny-model", revision: "nope", modelsDir: models.path, endpoint: hub.url }, { env: home.env }), isCode("revision-not-found"));
-    await assert.rejects(download({ repo: "demo/private-model", modelsDir: models.path, endpoint: hub.url }, { env: home.env }), isCode("unauthorized"));
+    await assert.rejects(download({ repo: "demo/tiny-model", revision: "nope", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env }), isCode("revision-not-found"));
+    await assert.rejects(download({ repo: "demo/private-model", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env }), isCode("unauthorized"));
     await assert.rejects(
-      download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url, include: ["*.gguf"] }, { env: home.env }),
+      download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url, include: ["*.gguf"] }, { env: bed.home.env }),
       isCode("not-found", /No file of demo\/tiny-model@main matches the include\/exclude patterns/),
     );
-    assert.ok(!hub.ctx.log.some((e) => e.route.startsWith("git-")));
-    assert.ok(!existsSync(join(models.path, "demo", "tiny-model")));
+    assert.ok(!bed.hub.ctx.log.some((e) => e.route.startsWith("git-")));
+    assert.ok(!existsSync(join(bed.models.path, "demo", "tiny-model")));
   });
 
   it("refuses a listing whose paths collide case-insensitively before writing anything", async () => {
@@ -192,10 +177,10 @@ describe("download service (LFS) against the local Hub", function () {
     const hostile = await startHub({ repos: [{ id: "evil/case-clash", revisions: [{ dir: src.path, message: "clash" }] }] });
     try {
       await assert.rejects(
-        download({ repo: "evil/case-clash", modelsDir: models.path, endpoint: hostile.url }, { env: home.env }),
+        download({ repo: "evil/case-clash", modelsDir: bed.models.path, endpoint: hostile.url }, { env: bed.home.env }),
         isCode("server", /"Weights\.bin" and "weights\.bin" differ only in case.*Nothing was written/),
       );
-      assert.deepEqual(await workingFiles(models.path), []);
+      assert.deepEqual(await workingFiles(bed.models.path), []);
       assert.ok(!hostile.ctx.log.some((e) => e.route.startsWith("git-")));
     } finally {
       await hostile.close();
@@ -206,26 +191,26 @@ describe("download service (LFS) against the local Hub", function () {
   it("an already aborted signal ends in `cancelled` before anything happens", async () => {
     const ac = new AbortController();
     ac.abort();
-    await assert.rejects(download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url }, { env: home.env, signal: ac.signal }), isCode("cancelled"));
-    assert.deepEqual(hub.ctx.log, []);
+    await assert.rejects(download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env, signal: ac.signal }), isCode("cancelled"));
+    assert.deepEqual(bed.hub.ctx.log, []);
   });
 
   it("takes over a folder a previous download left files in, reusing the verified ones", async () => {
     // Simulate what a Xet attempt leaves behind: a finished model file and a partial folder, no .git.
-    const sources = sourceFiles(hub, "demo/tiny-model");
-    const dir = join(models.path, "demo", "tiny-model");
+    const sources = sourceFiles(bed.hub, "demo/tiny-model");
+    const dir = join(bed.models.path, "demo", "tiny-model");
     const { mkdir, copyFile, writeFile } = await import("node:fs/promises");
     await mkdir(join(dir, ".hf-models-partial"), { recursive: true });
     await writeFile(join(dir, ".hf-models-partial", "junk"), "x");
     await copyFile(sources.get("model.safetensors")!.source, join(dir, "model.safetensors"));
     const { events, onProgress } = collect();
-    const result = await download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url }, { env: home.env, onProgress });
+    const result = await download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env, onProgress });
     await assertMatchesHub(result.path, "demo/tiny-model");
-    assert.deepEqual(lfsObjectRequests(hub), [], "the verified file on disk was reused, not downloaded");
+    assert.deepEqual(lfsObjectRequests(bed.hub), [], "the verified file on disk was reused, not downloaded");
     assert.equal(result.bytesTransferred, 0);
     assert.ok(events.some((e) => e.type === "log" && /Reusing 1 verified file/.test(e.message)));
     assert.ok(!existsSync(join(dir, ".hf-models-partial")));
-    assert.equal(gitStatus(result.path, home.env), "");
+    assert.equal(gitStatus(result.path, bed.home.env), "");
     assert.ok((await readFile(join(dir, ".git", "info", "exclude"), "utf8")).includes("/.hf-models-partial/"));
   });
 });

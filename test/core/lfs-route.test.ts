@@ -9,40 +9,22 @@ import { join } from "node:path";
 import { download } from "../../src/core/download/service";
 import { DownloadError } from "../../src/core/download/types";
 import { lfsObjectPath } from "../../src/core/lfs/objects";
-import { startDemoHub, tempDir } from "../helpers/hub";
-import type { LocalHub } from "../hub/server";
-import { filesContaining, gitHome, gitStatus, sourceFiles, TOKEN, workingFiles } from "./download-helpers";
+import { tempDir } from "../helpers/hub";
+import { filesContaining, gitStatus, sourceFiles, TOKEN, workingFiles, useServiceTestbed } from "./download-helpers";
 
 const isCode = (code: string, pattern?: RegExp) => (err: unknown) =>
   err instanceof DownloadError && err.code === code && (!pattern || pattern.test(err.message));
 
 describe("lfs route against the local Hub", function () {
   this.timeout(60_000);
-  let hub: LocalHub;
-  let home: Awaited<ReturnType<typeof gitHome>>;
-  let models: Awaited<ReturnType<typeof tempDir>>;
-  before(async () => {
-    hub = await startDemoHub();
-    home = await gitHome();
-  });
-  after(async () => {
-    await hub.close();
-    await home.cleanup();
-  });
-  beforeEach(async () => {
-    models = await tempDir("hf-lfs-models-");
-    hub.resetLog();
-  });
-  afterEach(async () => {
-    hub.setFault("git-unavailable", false);
-    await models.cleanup();
-  });
+  const bed = useServiceTestbed("hf-lfs-models-");
+  afterEach(() => bed.hub.setFault("git-unavailable", false));
 
   it("keeps the token out of argv, .git/config, every file on disk and every CDN request", async () => {
     const commands: string[][] = [];
     const result = await download(
-      { repo: "demo/private-model", modelsDir: models.path, endpoint: hub.url, token: TOKEN },
-      { env: home.env, onGitCommand: (args) => commands.push(args) },
+      { repo: "demo/private-model", modelsDir: bed.models.path, endpoint: bed.hub.url, token: TOKEN },
+      { env: bed.home.env, onGitCommand: (args) => commands.push(args) },
     );
     assert.equal(result.method, "lfs");
     assert.ok(commands.some((a) => a[0] === "clone") && commands.some((a) => a[0] === "lfs" && a[1] === "pull"));
@@ -51,10 +33,10 @@ describe("lfs route against the local Hub", function () {
     assert.ok(!config.includes(TOKEN) && !/extraheader/i.test(config), ".git/config has no token and no header");
     assert.deepEqual(await filesContaining(result.path, TOKEN), []);
     // The Hub origin saw the token on git and the LFS batch API (so it was really sent) ...
-    const hubGit = hub.ctx.log.filter((e) => e.origin === "hub" && /^(git-|lfs-batch)/.test(e.route));
+    const hubGit = bed.hub.ctx.log.filter((e) => e.origin === "hub" && /^(git-|lfs-batch)/.test(e.route));
     assert.ok(hubGit.length >= 3 && hubGit.every((e) => e.auth === "hub-token"), JSON.stringify(hubGit));
     // ... and the CDN never did.
-    const cdn = hub.ctx.log.filter((e) => e.origin === "cdn");
+    const cdn = bed.hub.ctx.log.filter((e) => e.origin === "cdn");
     assert.ok(cdn.length >= 1 && cdn.every((e) => e.auth === "none"), JSON.stringify(cdn));
 
     // A failing git-lfs writes its environment into .git/lfs/logs; the token must not survive there either.
@@ -62,8 +44,8 @@ describe("lfs route against the local Hub", function () {
     try {
       await assert.rejects(
         download(
-          { repo: "demo/private-model", modelsDir: again.path, endpoint: hub.url, token: TOKEN },
-          { env: home.env, onProgress: (e) => e.type === "stage" && e.stage === "downloading" && hub.setFault("git-unavailable", true) },
+          { repo: "demo/private-model", modelsDir: again.path, endpoint: bed.hub.url, token: TOKEN },
+          { env: bed.home.env, onProgress: (e) => e.type === "stage" && e.stage === "downloading" && bed.hub.setFault("git-unavailable", true) },
         ),
         isCode("server", /git lfs pull \(HTTP 503\)/),
       );
@@ -76,57 +58,57 @@ describe("lfs route against the local Hub", function () {
   });
 
   it("answers the git-unavailable fault with a clear `server` error and no record", async () => {
-    hub.setFault("git-unavailable", true);
+    bed.hub.setFault("git-unavailable", true);
     await assert.rejects(
-      download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url, token: TOKEN }, { env: home.env }),
+      download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url, token: TOKEN }, { env: bed.home.env }),
       (err: unknown) => {
         assert.ok(isCode("server", /The Hub's git service failed while running git clone \(HTTP 503\)\. Try again in a few minutes/)(err), String(err));
         assert.ok(!(err as Error).message.includes(TOKEN) && !String(((err as Error).cause as Error)?.message).includes(TOKEN));
         return true;
       },
     );
-    assert.ok(hub.ctx.log.some((e) => e.route === "git-info-refs" && e.status === 503));
-    assert.ok(!existsSync(join(models.path, "demo", "tiny-model", ".hf-models.json")));
+    assert.ok(bed.hub.ctx.log.some((e) => e.route === "git-info-refs" && e.status === 503));
+    assert.ok(!existsSync(join(bed.models.path, "demo", "tiny-model", ".hf-models.json")));
   });
 
   it("says how to install git-lfs when it is not on PATH, before cloning anything", async () => {
-    const bin = join(models.path, "bin-git-only");
+    const bin = join(bed.models.path, "bin-git-only");
     await mkdir(bin);
     await symlink(execFileSync("sh", ["-c", "command -v git"]).toString().trim(), join(bin, "git"));
     await assert.rejects(
-      download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url }, { env: { ...home.env, PATH: bin } }),
+      download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: { ...bed.home.env, PATH: bin } }),
       isCode("git-lfs-missing", /Git LFS is not installed .*apt-get install git-lfs.*brew install git-lfs.*https:\/\/git-lfs\.com/),
     );
-    assert.ok(!existsSync(join(models.path, "demo", "tiny-model")));
-    assert.ok(!hub.ctx.log.some((e) => e.route.startsWith("git-")));
+    assert.ok(!existsSync(join(bed.models.path, "demo", "tiny-model")));
+    assert.ok(!bed.hub.ctx.log.some((e) => e.route.startsWith("git-")));
   });
 
   it("says how to install git when it is not on PATH", async () => {
     await assert.rejects(
-      download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url }, { env: { ...home.env, PATH: join(models.path, "empty") } }),
+      download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: { ...bed.home.env, PATH: join(bed.models.path, "empty") } }),
       isCode("git-missing", /Git was not found on PATH\. Install Git \(.*apt-get install git/),
     );
   });
 
   it("replaces an unfinished .git but never deletes one that holds LFS objects", async () => {
-    const dir = join(models.path, "demo", "tiny-model");
+    const dir = join(bed.models.path, "demo", "tiny-model");
     await mkdir(join(dir, ".git"), { recursive: true }); // what a clone killed at its start can leave
-    const result = await download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url }, { env: home.env });
-    assert.equal(gitStatus(result.path, home.env), "");
+    const result = await download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env });
+    assert.equal(gitStatus(result.path, bed.home.env), "");
 
-    const other = join(models.path, "demo", "quantized-gguf");
+    const other = join(bed.models.path, "demo", "quantized-gguf");
     await mkdir(join(other, ".git", "lfs", "objects"), { recursive: true });
     await writeFile(join(other, ".git", "lfs", "objects", "keep"), "precious");
     await assert.rejects(
-      download({ repo: "demo/quantized-gguf", modelsDir: models.path, endpoint: hub.url }, { env: home.env }),
+      download({ repo: "demo/quantized-gguf", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env }),
       isCode("internal", /Git cannot use the existing clone in .*quantized-gguf: .*not a git repository/),
     );
     assert.equal(await readFile(join(other, ".git", "lfs", "objects", "keep"), "utf8"), "precious");
   });
 
   it("stores each LFS file once (object hard-linked to the working file) and leaves git status clean", async () => {
-    const result = await download({ repo: "demo/quantized-gguf", modelsDir: models.path, endpoint: hub.url }, { env: home.env });
-    const sources = sourceFiles(hub, "demo/quantized-gguf");
+    const result = await download({ repo: "demo/quantized-gguf", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env });
+    const sources = sourceFiles(bed.hub, "demo/quantized-gguf");
     let lfsBytes = 0;
     for (const [path, src] of sources) {
       if (!src.lfsOid) continue;
@@ -137,12 +119,12 @@ describe("lfs route against the local Hub", function () {
     }
     const du = Number(execFileSync("du", ["-sk", result.path]).toString().split("\t")[0]) * 1024;
     assert.ok(du < lfsBytes * 1.5, `folder takes ${du} bytes for ${lfsBytes} bytes of LFS files`);
-    assert.equal(gitStatus(result.path, home.env), "", "git status is clean (record and partials are excluded)");
+    assert.equal(gitStatus(result.path, bed.home.env), "", "git status is clean (record and partials are excluded)");
     const exclude = await readFile(join(result.path, ".git", "info", "exclude"), "utf8");
     assert.match(exclude, /^\/\.hf-models\.json$/m);
     assert.deepEqual(await workingFiles(result.path), [".gitattributes", ".hf-models.json", "README.md", "config.json", "tiny-Q4_K_M.gguf", "tiny-Q5_K_M.gguf", "tiny-Q8_0.gguf"]);
     // Editing through one name would change both; git still sees the truth through the index.
     await rm(join(result.path, "tiny-Q4_K_M.gguf"));
-    assert.match(gitStatus(result.path, home.env), /^ D tiny-Q4_K_M\.gguf$/m);
+    assert.match(gitStatus(result.path, bed.home.env), /^ D tiny-Q4_K_M\.gguf$/m);
   });
 });
