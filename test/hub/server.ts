@@ -47,11 +47,46 @@ export async function startHub(options: StartHubOptions): Promise<LocalHub> {
     xet,
     lfsThresholdBytes: options.lfsThresholdBytes ?? 10 * 1024 * 1024,
   });
+  const { ctx, resetCounters } = createHubContext({ repos, xet, options });
+  const hubServer = createServer((req, res) => dispatch(ctx, "hub", [...apiRoutes, ...gitRoutes], req, res));
+  const cdnServer = createServer((req, res) => dispatch(ctx, "cdn", [...casRoutes, ...lfsObjectRoutes], req, res));
+  for (const s of [hubServer, cdnServer]) {
+    // Long keep-alive: clients reuse connections across slow xorb fetches (see CLIENT_PROTOCOL §5).
+    s.keepAliveTimeout = 65_000;
+    s.headersTimeout = 70_000;
+  }
+  const hubPort = await listen(hubServer, options.port ?? 0);
+  const cdnPort = await listen(cdnServer, 0);
+  ctx.hubUrl = `http://127.0.0.1:${hubPort}`;
+  ctx.cdnUrl = `http://127.0.0.1:${cdnPort}`;
+
+  return {
+    url: ctx.hubUrl,
+    cdnUrl: ctx.cdnUrl,
+    ctx,
+    setFault(name, on) {
+      if (on) ctx.faults.add(name);
+      else ctx.faults.delete(name);
+    },
+    resetLog() {
+      ctx.log.length = 0;
+      resetCounters();
+    },
+    async close() {
+      await Promise.all([closeServer(hubServer), closeServer(cdnServer)]);
+      if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The shared state every route sees; `hubUrl`/`cdnUrl` are filled in once the origins listen. */
+export function createHubContext(input: { repos: HubContext["repos"]; xet: XetStore; options: HubOptions }): { ctx: HubContext; resetCounters(): void } {
+  const { options } = input;
   const counters = new Map<string, number>();
   const slow = { ...WAN_PROFILE, ...options.slow };
   const ctx: HubContext = {
-    repos,
-    xet,
+    repos: input.repos,
+    xet: input.xet,
     options: {
       gatedAccess: options.gatedAccess ?? [],
       urlTtlSeconds: options.urlTtlSeconds ?? 3600,
@@ -75,36 +110,7 @@ export async function startHub(options: StartHubOptions): Promise<LocalHub> {
     secret: randomBytes(32).toString("hex"),
     pacer: new Pacer(slow.totalBytesPerSecond),
   };
-
-  const hubServer = createServer((req, res) => dispatch(ctx, "hub", [...apiRoutes, ...gitRoutes], req, res));
-  const cdnServer = createServer((req, res) => dispatch(ctx, "cdn", [...casRoutes, ...lfsObjectRoutes], req, res));
-  for (const s of [hubServer, cdnServer]) {
-    // Long keep-alive: clients reuse connections across slow xorb fetches (see CLIENT_PROTOCOL §5).
-    s.keepAliveTimeout = 65_000;
-    s.headersTimeout = 70_000;
-  }
-  const hubPort = await listen(hubServer, options.port ?? 0);
-  const cdnPort = await listen(cdnServer, 0);
-  ctx.hubUrl = `http://127.0.0.1:${hubPort}`;
-  ctx.cdnUrl = `http://127.0.0.1:${cdnPort}`;
-
-  return {
-    url: ctx.hubUrl,
-    cdnUrl: ctx.cdnUrl,
-    ctx,
-    setFault(name, on) {
-      if (on) ctx.faults.add(name);
-      else ctx.faults.delete(name);
-    },
-    resetLog() {
-      ctx.log.length = 0;
-      counters.clear();
-    },
-    async close() {
-      await Promise.all([closeServer(hubServer), closeServer(cdnServer)]);
-      if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+  return { ctx, resetCounters: () => counters.clear() };
 }
 
 export function isFaultName(name: string): name is FaultName {
@@ -125,7 +131,8 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-async function dispatch(ctx: HubContext, origin: Origin, routes: Route[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** Routes one request, answers 404 for unknown paths and records it in the request log. */
+export async function dispatch(ctx: HubContext, origin: Origin, routes: Route[], req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? "/", origin === "hub" ? ctx.hubUrl : ctx.cdnUrl);
   const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? "")?.[1];
   const start = req.socket.bytesWritten;
