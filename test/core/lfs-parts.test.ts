@@ -51,8 +51,10 @@ describe("lfs: environment", () => {
     const env = gitEnv({ endpoint: "https://hub.example/mirror", token: TOKEN, baseEnv: base, progressFile: "/tmp/p", ceilingDir: "/m/org" });
     const keys = Object.keys(env).filter((k) => env[k]?.includes(TOKEN));
     assert.deepEqual(keys, ["GIT_CONFIG_VALUE_1"]);
-    assert.equal(env.GIT_CONFIG_COUNT, "2");
+    assert.equal(env.GIT_CONFIG_COUNT, "3");
     assert.equal(env.GIT_CONFIG_KEY_1, "http.https://hub.example/mirror/.extraHeader");
+    // git would send the header on to wherever a redirect moved the remote, so with a token it follows none.
+    assert.deepEqual([env.GIT_CONFIG_KEY_2, env.GIT_CONFIG_VALUE_2], ["http.followRedirects", "false"]);
     assert.equal(env.GIT_CONFIG_VALUE_1, `Authorization: Bearer ${TOKEN}`);
     assert.equal(tokenConfigKey("http://127.0.0.1:8080"), "http.http://127.0.0.1:8080/.extraHeader");
     assert.equal(env.GIT_TERMINAL_PROMPT, "0");

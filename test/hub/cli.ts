@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { FAULTS } from "./context";
 import { demoRepos } from "./demo";
+import { HOSTILE_MODES, isHostileMode } from "./hostile";
 import type { RepoSource } from "./model";
 import { isFaultName, startHub } from "./server";
 
@@ -16,6 +17,7 @@ const USAGE = `Usage: npm run hub -- [--port N] [--repo org/name=FOLDER]… [--f
   --token TOKEN         accept only this token (repeatable; default: any token starting with hf_)
   --grant TOKEN         grant TOKEN access to gated repos (repeatable)
   --fault NAME          switch a fault on (repeatable): ${FAULTS.join(", ")}
+  --hostile NAME        answer like a broken or malicious Hub (repeatable): ${HOSTILE_MODES.join(", ")}
   --latency-ms N        slow fault: latency per CDN response (default 40)
   --conn-mbps N         slow fault: cap per connection in MB/s (default 25)
   --total-mbps N        slow fault: total cap in MB/s (default 200)
@@ -34,6 +36,7 @@ async function main(): Promise<void> {
       token: { type: "string", multiple: true },
       grant: { type: "string", multiple: true, default: [] },
       fault: { type: "string", multiple: true, default: [] },
+      hostile: { type: "string", multiple: true, default: [] },
       "latency-ms": { type: "string" },
       "conn-mbps": { type: "string" },
       "total-mbps": { type: "string" },
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
     return;
   }
   for (const fault of values.fault) if (!isFaultName(fault)) fail(`unknown fault "${fault}"; known: ${FAULTS.join(", ")}`);
+  for (const mode of values.hostile) if (!isHostileMode(mode)) fail(`unknown hostile mode "${mode}"; known: ${HOSTILE_MODES.join(", ")}`);
   let repos: RepoSource[];
   if (values.repo.length > 0) {
     repos = values.repo.map((spec) => {
@@ -68,6 +72,7 @@ async function main(): Promise<void> {
     repos,
     port: Number(values.port),
     faults: values.fault.filter(isFaultName),
+    hostile: values.hostile.filter(isHostileMode),
     tokens: values.token,
     gatedAccess: values.grant,
     urlTtlSeconds: values["url-ttl"] ? Number(values["url-ttl"]) : undefined,

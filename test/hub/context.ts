@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import type { HostileMode } from "./hostile";
 import type { HubRepo } from "./model";
 import type { XetStore } from "./xet/store";
 
@@ -36,6 +37,8 @@ export const WAN_PROFILE: SlowProfile = {
 
 export interface HubOptions {
   faults?: Iterable<FaultName>;
+  /** Hostile answers (test/hub/hostile.ts) switched on from the start. */
+  hostile?: Iterable<HostileMode>;
   slow?: Partial<SlowProfile>;
   /** Tokens the Hub accepts. Default: any token starting with `hf_`. */
   tokens?: string[];
@@ -71,8 +74,9 @@ export interface RequestLogEntry {
 export interface HubContext {
   repos: Map<string, HubRepo>;
   xet: XetStore;
-  options: Required<Omit<HubOptions, "faults" | "slow" | "tokens">> & { tokens?: string[] };
+  options: Required<Omit<HubOptions, "faults" | "hostile" | "slow" | "tokens">> & { tokens?: string[] };
   faults: Set<FaultName>;
+  hostile: Set<HostileMode>;
   slow: SlowProfile;
   /** Base URLs without a trailing slash. */
   hubUrl: string;

@@ -8,8 +8,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { apiRoutes } from "./api";
+import { controlRoutes } from "./control";
 import { FAULTS, Pacer, WAN_PROFILE, hubError, type FaultName, type HubContext, type HubOptions, type HubReq, type Origin, type Route } from "./context";
 import { gitRoutes, lfsObjectRoutes } from "./git/routes";
+import { withHostileModes, type HostileMode } from "./hostile";
 import { loadRepos } from "./loader";
 import type { RepoSource } from "./model";
 import { casRoutes } from "./xet/routes";
@@ -32,6 +34,8 @@ export interface LocalHub {
   ctx: HubContext;
   /** Switch a fault on or off while running. */
   setFault(name: FaultName, on: boolean): void;
+  /** Switch a hostile mode (test/hub/hostile.ts) on or off while running. */
+  setHostile(mode: HostileMode, on: boolean): void;
   /** Forget the request log and the per-key fault counters. */
   resetLog(): void;
   close(): Promise<void>;
@@ -48,8 +52,10 @@ export async function startHub(options: StartHubOptions): Promise<LocalHub> {
     lfsThresholdBytes: options.lfsThresholdBytes ?? 10 * 1024 * 1024,
   });
   const { ctx, resetCounters } = createHubContext({ repos, xet, options });
-  const hubServer = createServer((req, res) => dispatch(ctx, "hub", [...apiRoutes, ...gitRoutes], req, res));
-  const cdnServer = createServer((req, res) => dispatch(ctx, "cdn", [...casRoutes, ...lfsObjectRoutes], req, res));
+  const hubRoutes = withHostileModes("hub", [...apiRoutes, ...gitRoutes, ...controlRoutes]);
+  const cdnRoutes = withHostileModes("cdn", [...casRoutes, ...lfsObjectRoutes]);
+  const hubServer = createServer((req, res) => dispatch(ctx, "hub", hubRoutes, req, res));
+  const cdnServer = createServer((req, res) => dispatch(ctx, "cdn", cdnRoutes, req, res));
   for (const s of [hubServer, cdnServer]) {
     // Long keep-alive: clients reuse connections across slow xorb fetches (see CLIENT_PROTOCOL §5).
     s.keepAliveTimeout = 65_000;
@@ -67,6 +73,10 @@ export async function startHub(options: StartHubOptions): Promise<LocalHub> {
     setFault(name, on) {
       if (on) ctx.faults.add(name);
       else ctx.faults.delete(name);
+    },
+    setHostile(mode, on) {
+      if (on) ctx.hostile.add(mode);
+      else ctx.hostile.delete(mode);
     },
     resetLog() {
       ctx.log.length = 0;
@@ -97,6 +107,7 @@ export function createHubContext(input: { repos: HubContext["repos"]; xet: XetSt
       tokens: options.tokens,
     },
     faults: new Set(options.faults ?? []),
+    hostile: new Set(options.hostile ?? []),
     slow,
     hubUrl: "",
     cdnUrl: "",

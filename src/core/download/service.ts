@@ -1,6 +1,6 @@
 // The download service: validate, list, select, lock, run the Xet or LFS route (falling back from Xet to
 // LFS), verify, record. The one entry point the CLI and the extension call; events flow back as ProgressEvents.
-import { rm } from "node:fs/promises";
+import { rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { resolveEndpoint } from "../hub/endpoint";
 import { listRepoFiles } from "../hub/api";
@@ -8,7 +8,7 @@ import { parseRepoId, validateRevision } from "../hub/repoId";
 import { modelDirFor, PARTIAL_DIR } from "../library/index";
 import { recordPath, writeRecord } from "../library/metadata";
 import { downloadViaLfs } from "../lfs/route";
-import { assertSafeRepoPaths } from "../util/safePaths";
+import { assertNoLinksInside, assertSafeRepoPaths } from "../util/safePaths";
 import { hasSelection, selectFiles } from "../util/select";
 import { downloadViaXet } from "../xet/route";
 import { fallbackReason, shouldFallBack } from "./fallback";
@@ -79,6 +79,7 @@ export async function download(request: DownloadRequest, options: ServiceOptions
     try {
       // While files change, no record may claim the folder is complete; it is written again at the end.
       await rm(recordPath(modelDir), { force: true });
+      await assertNoLinksInside({ modelDir, paths: [...files.map((f) => f.path), PARTIAL_DIR] });
       let delivered: DownloadedFile[] | undefined;
       let used: DownloadMethod = method;
       let reason: string | undefined;
@@ -112,6 +113,10 @@ export async function download(request: DownloadRequest, options: ServiceOptions
           onFileProgress: (p) => tracker.fileProgress(p),
           log,
           onCommand: options.onGitCommand,
+        }).catch((err: unknown) => {
+          // After a fallback the one message the user sees must tell both halves of the story.
+          if (reason === undefined || !(err instanceof DownloadError) || err.code === "cancelled") throw err;
+          throw new DownloadError(err.code, `Xet failed (${reason}), then Git LFS failed: ${err.message}`, { cause: err });
         });
         delivered = result.files;
         // A finished LFS download makes any Xet partials left by a failed attempt worthless.
@@ -136,6 +141,9 @@ export async function download(request: DownloadRequest, options: ServiceOptions
       };
     } catch (err) {
       tracker.dispose();
+      // Partials are what the next run resumes from, except after a full disk: they are what filled it.
+      if (err instanceof DownloadError && err.code === "disk-full") await rm(join(modelDir, PARTIAL_DIR), { recursive: true, force: true }).catch(() => undefined);
+      else await rmdir(join(modelDir, PARTIAL_DIR)).catch(() => undefined);
       if (lock.compromised.aborted && !signal?.aborted) {
         throw new DownloadError("locked", `Another process took over the download lock of ${repo} (this one stalled too long). Run the download again.`, { cause: err });
       }

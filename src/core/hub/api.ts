@@ -27,6 +27,12 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 
 /** Listings beyond this are not a model repo we can sensibly download; refuse instead of eating memory. */
 export const MAX_LISTED_FILES = 100_000;
+/**
+ * One JSON answer of the Hub larger than this is refused: the library buffers whole bodies, so a broken or
+ * hostile Hub streaming without end would otherwise grow memory until the process (the extension host) dies.
+ * Real answers are far smaller (a tree page is under 1 MB; model info of a 100 000-file repo about 10 MB).
+ */
+export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 const TOKEN_HINT = "Set a token with `HF_TOKEN`, `--token-file` or the command 'HF Models: Set Access Token'";
 
 interface CallState {
@@ -34,14 +40,43 @@ interface CallState {
   errorCode?: string;
 }
 
-/** A fetch for the library that carries our AbortSignal and remembers the Hub's error code header. */
+/** A fetch for the library that carries our AbortSignal, remembers the Hub's error code header and caps body sizes. */
 function hubFetch(signal: AbortSignal | undefined, state: CallState, timeoutMs = DEFAULT_TIMEOUT_MS): typeof fetch {
   return async (input, init) => {
     const timeout = AbortSignal.timeout(timeoutMs);
     const res = await fetch(input, { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
     if (!res.ok) state.errorCode = res.headers.get("x-error-code") ?? undefined;
-    return res;
+    return limitBody(res, MAX_ANSWER_BYTES);
   };
+}
+
+const NO_BODY_STATUS = new Set([101, 204, 205, 304]);
+
+/** The same response whose body errors with a `server` DownloadError once it passes `maxBytes`. */
+export function limitBody(res: Response, maxBytes: number): Response {
+  if (!res.body || NO_BODY_STATUS.has(res.status)) return res;
+  const path = new URL(res.url || "http://hub.invalid/").pathname;
+  const tooLarge = () =>
+    new DownloadError("server", `The Hub's answer for ${path} is larger than ${Math.round(maxBytes / 1024 / 1024)} MB; refusing to read it. The endpoint may not be a Hugging Face Hub.`);
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  if (declared > maxBytes) {
+    void res.body.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  let seen = 0;
+  const limited = res.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > maxBytes) controller.error(tooLarge());
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
+  const wrapped = new Response(limited, { status: res.status, statusText: res.statusText, headers: res.headers });
+  // The library reads `url` for pagination and error messages.
+  Object.defineProperty(wrapped, "url", { value: res.url });
+  return wrapped;
 }
 
 function checkToken(token: string | undefined): string | undefined {
@@ -111,11 +146,19 @@ export function mapHubError(err: unknown, c: MapContext): DownloadError {
     }
     return new DownloadError("server", `The Hub at ${c.endpoint} answered ${status}: ${detail}`, { cause: err });
   }
-  if (err instanceof SyntaxError) {
-    return new DownloadError("server", `The Hub at ${c.endpoint} sent a malformed answer (${err.message}).`, { cause: err });
+  if (err instanceof SyntaxError || isShapeError(err)) {
+    return new DownloadError("server", `The Hub at ${c.endpoint} sent a malformed answer (${redact((err as Error).message, c.token)}).`, { cause: err });
   }
   const reason = networkReason(err);
+  if (/redirect count exceeded/i.test(reason)) {
+    return new DownloadError("server", `The Hub at ${c.endpoint} redirected in a loop. Check the endpoint (HF_ENDPOINT) and try again later.`, { cause: err });
+  }
   return new DownloadError("network", `Cannot reach the Hub at ${c.endpoint} (${redact(reason, c.token)}). Check the network, proxy or HF_ENDPOINT.`, { cause: err });
+}
+
+/** A TypeError from reading an answer of the wrong shape ("x is not iterable"); fetch's own failures say "fetch failed". */
+function isShapeError(err: unknown): boolean {
+  return err instanceof TypeError && err.message !== "fetch failed" && !(err as { cause?: unknown }).cause;
 }
 
 function lowerFirst(s: string): string {

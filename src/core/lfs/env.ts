@@ -41,7 +41,11 @@ export function gitEnv({ endpoint, token, baseEnv = process.env, progressFile, c
     // Verification compares working-tree bytes with git blob ids; a global autocrlf would rewrite them.
     ["core.autocrlf", "false"],
   ];
-  if (token) config.push([tokenConfigKey(endpoint), `Authorization: Bearer ${token}`]);
+  if (token) {
+    config.push([tokenConfigKey(endpoint), `Authorization: Bearer ${token}`]);
+    // git keeps sending extra headers to wherever a redirect of info/refs moved the remote, even another origin.
+    config.push(["http.followRedirects", "false"]);
+  }
   env.GIT_CONFIG_COUNT = String(config.length);
   config.forEach(([key, value], i) => {
     env[`GIT_CONFIG_KEY_${i}`] = key;

@@ -25,12 +25,23 @@ const RULES: Rule[] = [
   {
     test: /No space left on device|ENOSPC|not enough space/i,
     code: "disk-full",
-    message: () => "The disk is full. Free some space (or choose another models folder) and run the download again; it resumes.",
+    message: () => "The disk is full. Free some space (or choose another models folder) and run the download again; files already finished are kept, the partial one was removed to give its space back.",
   },
   {
-    test: /Permission denied|EACCES|Read-only file system|could not create (work tree|leading) dir/i,
+    test: /Permission denied|EACCES|Read-only file system|could not create (work tree|leading) dir|: not a directory|ENOTDIR/i,
     code: "not-writable",
     message: () => "Git cannot write to the model folder. Choose a models folder you can write to.",
+  },
+  {
+    test: /Maximum \(\d+\) redirects followed|redirect loop|too many redirects/i,
+    code: "server",
+    message: (f) => `The Hub at ${f.endpoint} redirected git in a loop during ${f.step}. Check the endpoint (HF_ENDPOINT) and try again later.`,
+  },
+  {
+    // With a token, git runs with http.followRedirects=false (env.ts): a redirect could carry the token elsewhere.
+    test: /returned error: 30[12378]\b/i,
+    code: "server",
+    message: (f) => `The Hub answered git for ${f.repo} with a redirect; HF Models does not follow git redirects while it sends your token, so it cannot leak to another host. If the repository was renamed or moved, download it under its new id.`,
   },
   {
     test: /couldn't find remote ref|unknown revision|did not match any|not our ref|invalid reference|bad revision|no such remote ref|not a valid (commit|object)|upload-pack: not our ref/i,
@@ -69,6 +80,12 @@ const RULES: Rule[] = [
     test: /Could not resolve host|Failed to connect|Connection refused|Connection reset|connection.*(closed|reset)|timed out|Timeout|unexpected disconnect|early EOF|RPC failed|transfer closed|EOF|broken pipe|network is unreachable|dial tcp|TLS|SSL/i,
     code: "network",
     message: (f) => `The connection to ${f.endpoint} failed during ${f.step}. Check your network (and proxy settings) and run the download again; it resumes.`,
+  },
+  {
+    // git-lfs' summary when object downloads failed without a clearer line (e.g. 403 on an expired href).
+    test: /Failed to fetch some objects/i,
+    code: "server",
+    message: (f) => `Git LFS could not download some files of ${f.repo} from the Hub's storage. Try again in a few minutes; the download resumes.`,
   },
 ];
 

@@ -69,6 +69,23 @@ export async function dropPartialObjects(gitDir: string, oids: Iterable<string>)
   for (const oid of oids) await rm(lfsPartPath(gitDir, oid), { force: true });
 }
 
+/**
+ * Empties git-lfs' `incomplete/` and `tmp/` folders. After a full disk the partial objects are exactly what
+ * filled it: keeping them for a resume would leave the disk full, so they go (finished objects stay).
+ */
+export async function dropLfsTemporaries(gitDir: string): Promise<void> {
+  for (const sub of ["incomplete", "tmp"]) {
+    const dir = join(gitDir, "lfs", sub);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) await rm(join(dir, name), { recursive: true, force: true });
+  }
+}
+
 /** Links `source` to `target` atomically (a temporary name, then rename over the target). */
 async function replaceWithLink(source: string, target: string): Promise<void> {
   const temp = `${target}.hf-link-${randomBytes(4).toString("hex")}`;

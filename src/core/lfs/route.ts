@@ -5,13 +5,14 @@ import { dirname, join } from "node:path";
 import type { SimpleGitProgressEvent } from "simple-git";
 import type { RepoFileEntry } from "../hub/api";
 import { DownloadError, type DownloadedFile } from "../download/types";
+import { backoffMs, sleep } from "../util/backoff";
 import { verifyFiles } from "../util/verifyFiles";
 import { checkoutSelection, configureClone, ensureCommit, freshClone, reusableClone } from "./clone";
 import { gitEnv } from "./env";
 import { scrubLfsLogs } from "./logs";
 import { mapGitError } from "./errors";
 import { checkGitTools, createGit } from "./git";
-import { dedupeWithHardLinks, dropPartialObjects, lfsBytesOnDisk, salvagePartialObjects, seedObjectsFromWorkingTree, type DedupeResult } from "./objects";
+import { dedupeWithHardLinks, dropLfsTemporaries, dropPartialObjects, lfsBytesOnDisk, salvagePartialObjects, seedObjectsFromWorkingTree, type DedupeResult } from "./objects";
 import { lfsIncludeList } from "./patterns";
 import { tailLfsProgress } from "./progressFile";
 
@@ -34,7 +35,14 @@ export interface LfsRouteParams {
   log?(level: "info" | "warn" | "debug", message: string): void;
   /** Sees the argument list of every git command spawned. */
   onCommand?(args: string[]): void;
+  /** Runs of `git lfs pull` before a server, network or checksum failure is final (git-lfs also retries each object itself). Default 2. */
+  pullAttempts?: number;
+  /** Nominal wait before the first `git lfs pull` retry (doubled each time, jittered). Default 1000 ms. */
+  retryBaseMs?: number;
 }
+
+/** Failures a new `git lfs pull` may not meet: it asks the batch API again (fresh, unexpired hrefs) and resumes. */
+const RETRYABLE = new Set(["server", "network", "integrity"]);
 
 export interface LfsRouteResult {
   files: DownloadedFile[];
@@ -128,13 +136,25 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
           p.onFileProgress({ path: line.name, doneBytes: line.doneBytes, newBytes });
         },
       });
+      const attempts = Math.max(1, p.pullAttempts ?? 2);
       try {
-        await pullGit.raw(p.sparse ? ["lfs", "pull", `--include=${lfsIncludeList(lfsFiles.map((f) => f.path))}`] : ["lfs", "pull"]);
-      } catch (err) {
-        // Keep what arrived for the next run, unless git-lfs said the data itself was wrong.
-        if (/expected OID/i.test(String((err as Error)?.message))) await dropPartialObjects(gitDir, sizes.keys());
-        else await salvagePartialObjects(gitDir, sizes).catch(() => 0);
-        throw err;
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await pullGit.raw(p.sparse ? ["lfs", "pull", `--include=${lfsIncludeList(lfsFiles.map((f) => f.path))}`] : ["lfs", "pull"]);
+            break;
+          } catch (err) {
+            // Keep what arrived for the next run, unless git-lfs said the data itself was wrong or the disk is full.
+            const text = String((err as Error)?.message);
+            if (/expected OID/i.test(text)) await dropPartialObjects(gitDir, sizes.keys());
+            else if (/no space left on device|ENOSPC|disk quota exceeded/i.test(text)) await dropLfsTemporaries(gitDir).catch(() => undefined);
+            else await salvagePartialObjects(gitDir, sizes).catch(() => 0);
+            const mapped = fail(err);
+            if (attempt >= attempts || signal?.aborted || !RETRYABLE.has(mapped.code)) throw err;
+            const waitMs = backoffMs({ attempt, baseMs: p.retryBaseMs ?? 1000, capMs: 30_000 });
+            p.log?.("warn", `git lfs pull failed (${mapped.message.replace(/\.$/, "")}); retrying in ${(waitMs / 1000).toFixed(1)} s`);
+            await sleep(waitMs, signal);
+          }
+        }
       } finally {
         await tail.stop();
         await rm(progressFile, { force: true });

@@ -1,5 +1,7 @@
 // Guards against a hostile or broken Hub listing: every path we will write must stay inside the
 // model folder, be portable across case-insensitive filesystems and not touch git's or our own files.
+import { lstat } from "node:fs/promises";
+import { join } from "node:path";
 import { DownloadError } from "../download/types";
 
 /** Root-level names the service itself writes into a model folder. */
@@ -49,4 +51,36 @@ export function assertSafeRepoPaths(paths: readonly string[]): void {
 
 function hostile(why: string): DownloadError {
   return new DownloadError("server", `The Hub's file listing cannot be downloaded safely: ${why}. Nothing was written.`);
+}
+
+/**
+ * Throws `not-writable` when one of `paths` (repo-relative) would pass through a symbolic link that already
+ * exists inside `modelDir`: a route writing `weights/a.bin` through a `weights -> /elsewhere` link would write
+ * outside the model folder. Links above `modelDir` (a models folder on another disk) are the user's choice.
+ */
+export async function assertNoLinksInside({ modelDir, paths }: { modelDir: string; paths: readonly string[] }): Promise<void> {
+  const seen = new Set<string>();
+  for (const path of paths) {
+    const segments = path.split("/");
+    for (let i = 1; i <= segments.length; i++) {
+      const rel = segments.slice(0, i).join("/");
+      if (seen.has(rel)) continue;
+      seen.add(rel);
+      let info;
+      try {
+        info = await lstat(join(modelDir, rel));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === "ENOENT" || code === "ENOTDIR") break;
+        throw new DownloadError("not-writable", `Cannot inspect ${join(modelDir, rel)}: ${(err as Error).message}`, { cause: err });
+      }
+      if (info.isSymbolicLink()) {
+        throw new DownloadError(
+          "not-writable",
+          `${join(modelDir, rel)} is a symbolic link; HF Models never writes through links inside a model folder. Remove the link and run the download again.`,
+        );
+      }
+      if (!info.isDirectory()) break;
+    }
+  }
 }

@@ -1,6 +1,6 @@
 // Checks downloaded files against the Hub's listing before anything is recorded as complete:
 // size + SHA-256 (the LFS oid) for large files, the git blob id for files stored in git itself.
-import { stat } from "node:fs/promises";
+import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 import type { RepoFileEntry } from "../hub/api";
 import { DownloadError, type DownloadedFile } from "../download/types";
@@ -29,8 +29,14 @@ export async function verifyFiles({ modelDir, files, signal, onFile }: VerifyFil
     const path = join(modelDir, file.path);
     let actualSize: number;
     try {
-      actualSize = (await stat(path)).size;
+      const info = await lstat(path);
+      // A link (e.g. checked out by git from a hostile repo) is not the downloaded file, whatever it points at.
+      if (!info.isFile()) {
+        throw new DownloadError("integrity", `Integrity check failed for ${file.path}: it is ${info.isSymbolicLink() ? "a symbolic link" : "not a regular file"}, not the downloaded file. Remove it and run the download again.`);
+      }
+      actualSize = info.size;
     } catch (cause) {
+      if (cause instanceof DownloadError) throw cause;
       throw new DownloadError("integrity", `Integrity check failed for ${file.path}: the file is missing after the download. Run the download again.`, { cause });
     }
     if (actualSize !== size) {
