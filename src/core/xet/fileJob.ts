@@ -7,6 +7,7 @@ import type { RepoFileEntry } from "../hub/api";
 import { DownloadError, type DownloadedFile } from "../download/types";
 import { ClassifiedFailure, classifyFailure, IntegrityMismatch } from "./errors";
 import { createContentHash, expectedContent, feedFile, hashFile, type ExpectedContent } from "./hashing";
+import { engineAttempt, engineEnabled } from "./engine/attempt";
 import type { TargetPaths } from "./paths";
 import { openRegularSource, openXetSource } from "./sources";
 import { createTransport } from "./transport";
@@ -99,6 +100,8 @@ export async function downloadFileJob(params: FileJobParams): Promise<Downloaded
 /** One attempt: everything from "what is on disk" to a verified partial file. Throws classified errors. */
 async function attempt(params: FileJobParams, expected: ExpectedContent, tally: { received: number }): Promise<void> {
   const { file, target } = params;
+  // Xet-backed files go through our own engine (parallel, out-of-order, off the main thread; engine/attempt.ts).
+  if (file.lfs && engineEnabled()) return engineAttempt(params, expected, tally);
   await mkdir(dirname(target.partial), { recursive: true });
   let offset = await sizeOf(target.partial);
   if (offset > expected.size) {

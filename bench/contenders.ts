@@ -1,0 +1,139 @@
+// The five contenders, each run in its own child process: our Xet and LFS routes (through the service), the
+// stock @huggingface/hub client, plain `git clone` with git-lfs, and the raw limit (parallel range GETs of the
+// uncompressed LFS objects, written positionally). Every one downloads a repo revision into a folder.
+import { execFile } from "node:child_process";
+import { createWriteStream, writeSync } from "node:fs";
+import { mkdir, open } from "node:fs/promises";
+import { Agent, get } from "node:http";
+import { dirname, join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { promisify } from "node:util";
+import { downloadFile, listFiles } from "@huggingface/hub";
+import { download } from "../src/core/download/service";
+
+export const CONTENDERS = ["xet", "lfs", "stock", "git", "raw"] as const;
+export type Contender = (typeof CONTENDERS)[number];
+
+export interface ChildJob {
+  contender: Contender;
+  hubUrl: string;
+  repo: string;
+  revision: string;
+  /** Folder the model lands in (a models dir for the service, the repo folder otherwise). */
+  dir: string;
+  /** Update mode: only what differs from `fromRevision` (already downloaded into `dir` by the same contender). */
+  fromRevision?: string;
+}
+
+const TOKEN = "hf_benchmark_token";
+const run = promisify(execFile);
+
+export async function runContender(job: ChildJob): Promise<void> {
+  switch (job.contender) {
+    case "xet":
+    case "lfs":
+      await download({ repo: job.repo, revision: job.revision, method: job.contender, fallbackToLfs: false, modelsDir: job.dir, endpoint: job.hubUrl, token: TOKEN });
+      return;
+    case "stock":
+      return stock(job);
+    case "git":
+      return git(job);
+    case "raw":
+      return raw(job);
+  }
+}
+
+interface Entry {
+  path: string;
+  size: number;
+  key: string;
+}
+
+async function entries(job: ChildJob, revision: string): Promise<Entry[]> {
+  const out: Entry[] = [];
+  for await (const f of listFiles({ repo: { type: "model", name: job.repo }, revision, recursive: true, hubUrl: job.hubUrl, accessToken: TOKEN })) {
+    if (f.type === "file") out.push({ path: f.path, size: f.size, key: f.lfs?.oid ?? f.oid ?? "" });
+  }
+  return out;
+}
+
+/** The files of `revision`, or in update mode those whose content differs from `fromRevision`. */
+async function wanted(job: ChildJob): Promise<Entry[]> {
+  const files = await entries(job, job.revision);
+  if (!job.fromRevision) return files;
+  const before = new Map((await entries(job, job.fromRevision)).map((f) => [f.path, f.key]));
+  return files.filter((f) => before.get(f.path) !== f.key);
+}
+
+/** Stock client, as `snapshotDownload` does it: one file after the other, the blob streamed to disk. */
+async function stock(job: ChildJob): Promise<void> {
+  for (const file of await wanted(job)) {
+    const blob = await downloadFile({ repo: { type: "model", name: job.repo }, path: file.path, revision: job.revision, hubUrl: job.hubUrl, accessToken: TOKEN });
+    if (!blob) throw new Error(`stock client: no ${file.path}`);
+    const dest = join(job.dir, file.path);
+    await mkdir(dirname(dest), { recursive: true });
+    await pipeline(Readable.fromWeb(blob.stream() as never), createWriteStream(dest));
+  }
+}
+
+const LFS_CONFIG = ["-c", "filter.lfs.smudge=git-lfs smudge -- %f", "-c", "filter.lfs.process=git-lfs filter-process", "-c", "filter.lfs.required=true"];
+
+async function git(job: ChildJob): Promise<void> {
+  const env = { ...process.env, GIT_TERMINAL_PROMPT: "0" };
+  if (!job.fromRevision) {
+    await run("git", [...LFS_CONFIG, "clone", "--quiet", "--branch", job.revision, `${job.hubUrl}/${job.repo}`, job.dir], { env, maxBuffer: 1 << 24 });
+    return;
+  }
+  await run("git", ["-C", job.dir, ...LFS_CONFIG, "fetch", "--quiet", "origin", job.revision], { env });
+  await run("git", ["-C", job.dir, ...LFS_CONFIG, "checkout", "--quiet", "-B", job.revision, "FETCH_HEAD"], { env, maxBuffer: 1 << 24 });
+}
+
+const RAW_PART = 16 * 1024 * 1024;
+const RAW_CONNECTIONS = 8;
+
+/** The physical limit: the same bytes, uncompressed, by parallel range GETs written in place; no hashing. */
+async function raw(job: ChildJob): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: RAW_CONNECTIONS });
+  const parts: Array<() => Promise<void>> = [];
+  const handles = [];
+  for (const file of await wanted(job)) {
+    const dest = join(job.dir, file.path);
+    await mkdir(dirname(dest), { recursive: true });
+    const resolved = await fetch(`${job.hubUrl}/${job.repo}/resolve/${job.revision}/${file.path}`, { redirect: "manual", headers: { Authorization: `Bearer ${TOKEN}` } });
+    const location = resolved.headers.get("location");
+    const handle = await open(dest, "w");
+    handles.push(handle);
+    if (!location) {
+      await handle.writeFile(Buffer.from(await resolved.arrayBuffer()));
+      continue;
+    }
+    await resolved.body?.cancel();
+    for (let start = 0; start < file.size; start += RAW_PART) {
+      const end = Math.min(file.size, start + RAW_PART) - 1;
+      parts.push(() => rangeToFile(location, start, end, handle, agent));
+    }
+  }
+  let next = 0;
+  await Promise.all(Array.from({ length: RAW_CONNECTIONS }, async () => {
+    while (next < parts.length) await parts[next++]();
+  }));
+  for (const h of handles) await h.close();
+  agent.destroy();
+}
+
+function rangeToFile(url: string, start: number, end: number, handle: import("node:fs/promises").FileHandle, agent: Agent): Promise<void> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent, headers: { Range: `bytes=${start}-${end}` } }, (res) => {
+      if (res.statusCode !== 206) return reject(new Error(`raw: HTTP ${res.statusCode} for ${url}`));
+      let pos = start;
+      res.on("data", (data: Buffer) => {
+        // A synchronous positional write: the cheapest way from socket to page cache in Node.
+        for (let off = 0; off < data.length; ) off += writeSync(handle.fd, data, off, data.length - off, pos + off);
+        pos += data.length;
+      });
+      res.on("end", () => (pos === end + 1 ? resolve() : reject(new Error("raw: short body"))));
+      res.on("error", reject);
+    }).on("error", reject);
+  });
+}
