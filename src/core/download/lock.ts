@@ -3,6 +3,7 @@
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import lockfile from "proper-lockfile";
+import { sleep } from "../util/backoff";
 import { DownloadError } from "./types";
 
 export interface ModelLock {
@@ -85,16 +86,4 @@ export async function acquireModelLock(options: AcquireModelLockOptions): Promis
       await sleep(remaining, signal);
     }
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }

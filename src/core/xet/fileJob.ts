@@ -4,6 +4,7 @@ import type { Hash } from "node:crypto";
 import { mkdir, open, rename, rm, stat, truncate, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { RepoFileEntry } from "../hub/api";
+import { backoffMs, sleep } from "../util/backoff";
 import { DownloadError, type DownloadedFile } from "../download/types";
 import { ClassifiedFailure, classifyFailure, IntegrityMismatch } from "./errors";
 import { createContentHash, expectedContent, feedFile, hashFile, type ExpectedContent } from "./hashing";
@@ -83,10 +84,10 @@ export async function downloadFileJob(params: FileJobParams): Promise<Downloaded
       let waitMs: number;
       if (verdict.retry === "rate-limit" && rateLimited < MAX_RATE_LIMITED) {
         rateLimited++;
-        waitMs = Math.min(verdict.retryAfterMs ?? backoff(rateLimited), RETRY_AFTER_CAP_MS);
+        waitMs = Math.min(verdict.retryAfterMs ?? backoffMs({ attempt: rateLimited, baseMs: BACKOFF_BASE_MS, capMs: BACKOFF_CAP_MS }), RETRY_AFTER_CAP_MS);
       } else if (verdict.retry !== "no" && failures < MAX_RETRIES) {
         failures++;
-        waitMs = backoff(failures);
+        waitMs = backoffMs({ attempt: failures, baseMs: BACKOFF_BASE_MS, capMs: BACKOFF_CAP_MS });
       } else {
         throw verdict.error;
       }
@@ -204,22 +205,6 @@ function throwIfAborted(params: FileJobParams): void {
   throw new DownloadError("cancelled", why);
 }
 
-function backoff(attemptNo: number): number {
-  const base = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attemptNo - 1));
-  return base / 2 + Math.random() * base;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
-}
 
 /** Resolves or rejects with `promise`, or rejects as soon as `signal` aborts (without waiting for it). */
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

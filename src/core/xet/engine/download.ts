@@ -11,7 +11,8 @@ import { workerError } from "./failures";
 import { IntervalSet, planWindow, type PlacedTerm } from "./plan";
 import { sharedPool, type WorkerEvent, type WorkerPool } from "./pool";
 import { defaultChunkMapDir, openOldVersion, saveChunkMap, splitForReuse, type OldVersion } from "./reuse";
-import { globalSlots, sleep, Wake } from "./scheduling";
+import { sleep } from "../../util/backoff";
+import { globalSlots, Wake } from "./scheduling";
 import { fetchTask, runTask, type Task, type UnitContext, type Window } from "./units";
 
 export { DataFailure, StallError } from "./failures";
