@@ -67,6 +67,6 @@ export const FULL_MODELS: ModelSpec[] = [
 ];
 
 export const QUICK_MODELS: ModelSpec[] = [
-  { id: "bench/model-256m", shards: [256 * MiB], update: true },
+  { id: "bench/model-128m", shards: [128 * MiB], update: true },
   { id: "bench/model-64m", shards: [64 * MiB] },
 ];

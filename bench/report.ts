@@ -45,7 +45,7 @@ export function table(results: BenchResults): string {
   ];
   for (const s of results.series) {
     const m = (f: (r: RunResult) => number) => median(s.runs.map(f));
-    lines.push(`| ${s.profile} | ${s.model} | ${LABEL[s.contender]} | ${mbps(s).toFixed(1)} | ${m((r) => r.wallS).toFixed(2)} | ${m((r) => r.cpuS).toFixed(1)} | ${Math.max(...s.runs.map((r) => r.maxRssMB)).toFixed(0)} | ${(m((r) => r.wireBytes) / 1e6).toFixed(1)} | ${m((r) => r.loadAvg ?? 0).toFixed(1)} |`);
+    lines.push(`| ${s.profile} | ${s.model} | ${LABEL[s.contender]} | ${mbps(s).toFixed(1)} | ${m((r) => r.wallS).toFixed(2)} | ${m((r) => r.cpuS).toFixed(1)} | ${Math.max(...s.runs.map((r) => r.maxRssMB)).toFixed(0)} | ${(m((r) => r.wireBytes) / 1e6).toFixed(1)} | ${s.runs.every((r) => r.loadAvg !== undefined) ? m((r) => r.loadAvg).toFixed(1) : "n/a"} |`);
   }
   if (results.updates.length) {
     lines.push("", "Update scenario (local copy of revision 1 → revision 2, loopback):", "", "| contender | wire MB | % of model | wall s |", "|---|---:|---:|---:|");
@@ -120,7 +120,8 @@ const END = "<!-- bench:end -->";
 
 export async function writeReport(options: { results: BenchResults; benchDir: string; docsFile: string }): Promise<void> {
   const { results } = options;
-  await writeFile(join(options.benchDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  // A quick run never replaces the full run's results.
+  await writeFile(join(options.benchDir, results.mode === "quick" ? "work/results-quick.json" : "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   const md = table(results);
   const targets = verdicts(results);
   const m = results.machine;
@@ -128,7 +129,7 @@ export async function writeReport(options: { results: BenchResults; benchDir: st
     BEGIN,
     `Run of ${results.date} (${results.mode} mode, ${results.runs} runs per contender, ${results.seconds.toFixed(0)} s in total) on ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB RAM, Node ${m.node}, ${m.platform}.`,
     "",
-    `![throughput chart](bench-chart${results.mode === "quick" ? "-quick" : ""}.svg)`,
+    "![throughput chart](bench-chart.svg)",
     "",
     md,
     "",
@@ -138,11 +139,13 @@ export async function writeReport(options: { results: BenchResults; benchDir: st
     END,
   ].join("\n");
   await mkdir(dirname(options.docsFile), { recursive: true });
-  await writeFile(join(dirname(options.docsFile), `bench-chart${results.mode === "quick" ? "-quick" : ""}.svg`), chart(results));
+  // Like the results, a quick run's chart stays in bench/work and leaves the docs alone.
+  await writeFile(results.mode === "quick" ? join(options.benchDir, "work", "bench-chart-quick.svg") : join(dirname(options.docsFile), "bench-chart.svg"), chart(results));
   if (results.mode === "full" || !existsSync(options.docsFile)) {
     const doc = existsSync(options.docsFile) ? await readFile(options.docsFile, "utf8") : `# Performance\n\n${BEGIN}\n${END}\n`;
     const next = doc.includes(BEGIN) && doc.includes(END) ? doc.slice(0, doc.indexOf(BEGIN)) + section + doc.slice(doc.indexOf(END) + END.length) : `${doc}\n${section}\n`;
     await writeFile(options.docsFile, next);
   }
-  process.stdout.write(`${md}\n\nTargets:\n${targets.map((t) => `- ${t}`).join("\n")}\n`);
+  const caveat = results.mode === "quick" ? " (quick mode: small models, where fixed per-download costs dominate; the verdicts that count come from a full run)" : "";
+  process.stdout.write(`${md}\n\nTargets${caveat}:\n${targets.map((t) => `- ${t}`).join("\n")}\n`);
 }
