@@ -100,7 +100,7 @@ describe("redact", () => {
   });
 
   it("scrubs Hub-shaped tokens and Authorization values even when the token is not known", () => {
-    const out = redact("fatal: header Authorization: Bearer abc.def-ghi and hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789 leaked");
+    const out = redact("fatal: header Authorization: Bearer abc.def-ghi and hf_FakeTokenForRedactionTest0 leaked");
     assert.equal(out, "fatal: header Authorization: Bearer *** and hf_*** leaked");
   });
 
