@@ -1,15 +1,10 @@
 // The one-line progress message of a download notification, built from core's number formatting.
 // "model.safetensors · 1.2 GB / 4.5 GB · 38 MB/s · ETA 1m32s".
+import type { ProgressEvent } from "../core/download/types";
 import { formatBytes, formatDuration, formatRate } from "../core/util/format";
 
-export interface BytesProgress {
-  doneBytes: number;
-  totalBytes: number;
-  currentFile?: string;
-  filesDone: number;
-  totalFiles: number;
-  bytesPerSecond: number;
-}
+/** The fields of a `bytes` progress event. */
+export type BytesProgress = Omit<Extract<ProgressEvent, { type: "bytes" }>, "type">;
 
 /** "model.safetensors · 1.2 GB / 4.5 GB · 38 MB/s · ETA 1m32s" (speed and ETA once the speed is known and trusted). */
 export function progressMessage(p: BytesProgress, options: { showRate?: boolean } = {}): string {

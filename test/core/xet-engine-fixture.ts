@@ -3,9 +3,9 @@
 import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { RepoFileEntry } from "../../src/core/hub/api";
 import { downloadXetFile, type EngineFileParams } from "../../src/core/xet/engine/download";
 import { resolveRevision } from "../hub/model";
+import { listingOf } from "./xet-fixture";
 import type { LocalHub } from "../hub/server";
 import { mixedModelBytes, pseudoRandomBytes, textBytes } from "../hub/xet/sampleData";
 
@@ -42,17 +42,7 @@ export async function writeUpdateRepo(dir: string): Promise<{ v1: string; v2: st
   return { v1, v2 };
 }
 
-export function listingOf(hub: LocalHub, repo: string, revision = "main"): { commit: string; files: RepoFileEntry[] } {
-  const commit = resolveRevision(hub.ctx.repos.get(repo)!, revision)!;
-  const files = [...commit.files.values()].map((f) => ({
-    path: f.path,
-    size: f.size,
-    blobOid: f.blobOid,
-    ...(f.lfs ? { lfs: { oid: f.lfs.oid, size: f.lfs.size } } : {}),
-    ...(f.xetHash ? { xetHash: f.xetHash } : {}),
-  }));
-  return { commit: commit.sha, files };
-}
+export { listingOf } from "./xet-fixture";
 
 export function contentOf(hub: LocalHub, repo: string, path: string, revision = "main"): Buffer {
   return readFileSync(resolveRevision(hub.ctx.repos.get(repo)!, revision)!.files.get(path)!.source);

@@ -37,8 +37,12 @@ export async function startFixtureHub(dir: string, options: Partial<StartHubOpti
 
 /** The listing at `main`, shaped as core/hub/api.ts reports it. */
 export function listing(hub: LocalHub): { commit: string; files: RepoFileEntry[] } {
-  const repo = hub.ctx.repos.get(REPO)!;
-  const commit = resolveRevision(repo, "main")!;
+  return listingOf(hub, REPO);
+}
+
+/** A repo's listing at a revision, shaped as core/hub/api.ts reports it. */
+export function listingOf(hub: LocalHub, repo: string, revision = "main"): { commit: string; files: RepoFileEntry[] } {
+  const commit = resolveRevision(hub.ctx.repos.get(repo)!, revision)!;
   const files = [...commit.files.values()].map((f) => ({
     path: f.path,
     size: f.size,
