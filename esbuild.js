@@ -1,5 +1,6 @@
-// Bundles the extension, the CLI, the local Hub and the benchmark as separate Node entry points.
-// Native and VS Code modules stay external; everything else is bundled so the .vsix needs no node_modules.
+// Bundles the extension, the CLI, the Xet engine's worker thread, the local Hub and the benchmark as separate Node
+// entry points. Native and VS Code modules stay external; everything else is bundled so the .vsix needs no
+// node_modules.
 const esbuild = require("esbuild");
 const fs = require("fs");
 
@@ -7,6 +8,7 @@ const watch = process.argv.includes("--watch");
 const entries = [
   { in: "src/extension.ts", out: "dist/extension.js" },
   { in: "src/cli/main.ts", out: "dist/cli.js" },
+  { in: "src/core/xet/engine/worker.ts", out: "dist/xet-worker.js" },
   { in: "test/hub/cli.ts", out: "dist/hub.js" },
   { in: "bench/main.ts", out: "dist/bench.js" },
 ].filter((e) => fs.existsSync(e.in));
@@ -22,7 +24,7 @@ async function main() {
         target: "node20",
         format: "cjs",
         sourcemap: true,
-        external: ["vscode", "lz4-napi", "playwright-core", "mocha"],
+        external: ["vscode", "lz4-napi", "playwright-core", "mocha", "tsx"],
         logLevel: "warning",
       }),
     ),

@@ -2,4 +2,6 @@
 declare module "lz4js" {
   export function compress(src: Uint8Array, maxSize?: number): Uint8Array;
   export function decompress(src: Uint8Array, maxSize?: number): Uint8Array;
+  /** Decodes into `dst`; returns the decoded length. */
+  export function decompressFrame(src: Uint8Array, dst: Uint8Array): number;
 }

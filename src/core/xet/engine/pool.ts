@@ -1,9 +1,9 @@
-// A process-wide pool of worker threads running `workerMain`: decoding, positional writes and hashing happen
+// A process-wide pool of worker threads (worker.ts): decoding, positional writes and hashing happen
 // there, so the caller's event loop (the extension host) only routes small messages. Idle workers exit.
+import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
-import { codecModule } from "./codec";
-import { workerMain } from "./workerMain";
+import { join } from "node:path";
+import { Worker, type WorkerOptions } from "node:worker_threads";
 
 /** What a worker reports about one job. */
 export type WorkerEvent =
@@ -27,8 +27,16 @@ interface Slot {
 
 const IDLE_EXIT_MS = 15_000;
 const YOUNG_GENERATION_MB = 4;
-// tsx (the tests) compiles with keepNames, which wraps functions in `__name(…)`; the bundle does not.
-const SOURCE = `var __name = (target) => target;\n(${workerMain.toString()})((${codecModule.toString()})())`;
+
+/**
+ * The worker's script: `xet-worker.js` beside the bundle that loaded this module (esbuild.js builds it), or, when
+ * this module runs from TypeScript source (tests under tsx), `worker.ts` compiled on the fly by tsx in the worker.
+ */
+function workerScript(): { file: string; execArgv?: string[] } {
+  const bundled = join(__dirname, "xet-worker.js");
+  if (!__filename.endsWith(".ts") && existsSync(bundled)) return { file: bundled };
+  return { file: join(__dirname, "worker.ts"), execArgv: ["--require", require.resolve("tsx/cjs")] };
+}
 
 export class WorkerPool {
   private slots: Slot[] = [];
@@ -84,7 +92,9 @@ export class WorkerPool {
     while (this.slots.length < this.size) {
       // A small young generation: socket reads allocate a fresh 64 KiB buffer each, and the sooner their
       // wrappers are scavenged the sooner that memory is returned (peak RSS, not speed, is what this buys).
-      const worker = new Worker(SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+      const script = workerScript();
+      const options: WorkerOptions = { execArgv: script.execArgv, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } };
+      const worker = new Worker(script.file, options);
       worker.unref();
       const slot: Slot = { worker, load: 0 };
       worker.on("message", (msg: WorkerEvent & { id: number }) => this.dispatch(slot, msg));
