@@ -7,11 +7,16 @@ import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { build } from "esbuild";
+import { createRequire } from "node:module";
+import type { BuildContext, BuildOptions } from "esbuild";
 import type { LocalHub } from "../hub/server";
 import { demoSources, sha256File, startDemoHub } from "../helpers/hub";
 
 const ROOT = resolve(__dirname, "..", "..");
+const esbuildConfig = createRequire(__filename)(join(ROOT, "esbuild.js")) as {
+  ENTRIES: Array<{ in: string; out: string }>;
+  contexts(options: { entries: Array<{ in: string; out: string }>; root: string; overrides?: BuildOptions }): Promise<BuildContext[]>;
+};
 const TOKEN = "hf_cli_test_token_0123456789";
 
 interface Run {
@@ -24,21 +29,16 @@ interface Run {
 let bin: string;
 let buildDir: string;
 
-/** Bundles src/cli/main.ts exactly as esbuild.js does, next to a copy of bin/hf-models.js (under out/, git-ignored). */
+/** Bundles the CLI and the Xet worker with esbuild.js's own options, next to a copy of bin/hf-models.js (under out/, git-ignored). */
 async function buildCli(): Promise<void> {
   await mkdir(join(ROOT, "out"), { recursive: true });
   buildDir = await mkdtemp(join(ROOT, "out", "cli-test-"));
-  await build({
-    entryPoints: [join(ROOT, "src", "cli", "main.ts")],
-    outfile: join(buildDir, "dist", "cli.js"),
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "cjs",
-    sourcemap: true,
-    external: ["vscode", "lz4-napi", "playwright-core", "mocha"],
-    logLevel: "silent",
-  });
+  const entries = esbuildConfig.ENTRIES.filter((e) => e.out === "dist/cli.js" || e.out === "dist/xet-worker.js");
+  assert.equal(entries.length, 2, "esbuild.js lists the CLI and the Xet worker");
+  for (const context of await esbuildConfig.contexts({ entries, root: buildDir, overrides: { logLevel: "silent" } })) {
+    await context.rebuild();
+    await context.dispose();
+  }
   await mkdir(join(buildDir, "bin"));
   bin = join(buildDir, "bin", "hf-models.js");
   await copyFile(join(ROOT, "bin", "hf-models.js"), bin);
