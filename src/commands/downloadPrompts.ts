@@ -171,7 +171,7 @@ function itemsFor(items: PickItem<string>[], files: RepoFileEntry[]): PickItem<s
 }
 
 async function askMethod(o: AskDownloadOptions): Promise<DownloadMethod | undefined> {
-  const lfs: PickItem<DownloadMethod> = { label: "Git LFS", description: "git clone + git lfs pull", value: "lfs" };
+  const lfs: PickItem<DownloadMethod> = { label: "Git LFS", description: "git clone + git-lfs", value: "lfs" };
   const xet: PickItem<DownloadMethod> = { label: "Xet", description: "chunk-deduplicated storage; falls back to Git LFS if it fails", value: "xet" };
   const first = o.defaultMethod === "xet" ? xet : lfs;
   first.description = `${first.description} (default: hfModels.useXet)`;

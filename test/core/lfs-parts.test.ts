@@ -1,16 +1,17 @@
 // Unit tests of the Git LFS route's parts: exact-path patterns, the git environment (token only in a
-// scoped config variable), the progress file, git error mapping, partial-object salvage and log redaction.
+// scoped config variable), byte progress from the object store, git error mapping, partial-object salvage
+// and log redaction.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readFile, rename, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DownloadError } from "../../src/core/download/types";
 import { gitEnv, tokenConfigKey } from "../../src/core/lfs/env";
 import { mapGitError } from "../../src/core/lfs/errors";
 import { scrubLfsLogs } from "../../src/core/lfs/logs";
-import { lfsPartPath, salvagePartialObjects } from "../../src/core/lfs/objects";
+import { watchObjectProgress } from "../../src/core/lfs/objectProgress";
+import { lfsObjectPath, lfsPartPath, salvagePartialObjects } from "../../src/core/lfs/objects";
 import { lfsIncludeList, lfsIncludePattern, sparseCheckoutFile, sparseLine } from "../../src/core/lfs/patterns";
-import { parseLfsProgressLine, tailLfsProgress, type LfsProgressLine } from "../../src/core/lfs/progressFile";
 import { tempDir } from "../helpers/hub";
 import { filesContaining, TOKEN } from "./download-helpers";
 
@@ -48,7 +49,7 @@ describe("lfs: environment", () => {
   };
 
   it("puts the token only into a config variable scoped to the Hub origin", () => {
-    const env = gitEnv({ endpoint: "https://hub.example/mirror", token: TOKEN, baseEnv: base, progressFile: "/tmp/p", ceilingDir: "/m/org" });
+    const env = gitEnv({ endpoint: "https://hub.example/mirror", token: TOKEN, baseEnv: base, ceilingDir: "/m/org" });
     const keys = Object.keys(env).filter((k) => env[k]?.includes(TOKEN));
     assert.deepEqual(keys, ["GIT_CONFIG_VALUE_1"]);
     assert.equal(env.GIT_CONFIG_COUNT, "3");
@@ -59,10 +60,18 @@ describe("lfs: environment", () => {
     assert.equal(tokenConfigKey("http://127.0.0.1:8080"), "http.http://127.0.0.1:8080/.extraHeader");
     assert.equal(env.GIT_TERMINAL_PROMPT, "0");
     assert.equal(env.GIT_LFS_SKIP_SMUDGE, "1");
-    assert.equal(env.GIT_LFS_PROGRESS, "/tmp/p");
-    assert.equal(env.GIT_LFS_FORCE_PROGRESS, "1");
     assert.equal(env.GIT_CEILING_DIRECTORIES, "/m/org");
     assert.equal(env.LC_ALL, "C");
+  });
+
+  it("for the smudging checkout: git-lfs' filter configured in the environment, no inherited skip", () => {
+    const env = gitEnv({ endpoint: "https://hub.example", token: TOKEN, baseEnv: { ...base, GIT_LFS_SKIP_SMUDGE: "1" }, smudge: true });
+    assert.equal(env.GIT_LFS_SKIP_SMUDGE, undefined);
+    const config = Object.fromEntries(Array.from({ length: Number(env.GIT_CONFIG_COUNT) }, (_, i) => [env[`GIT_CONFIG_KEY_${i}`], env[`GIT_CONFIG_VALUE_${i}`]]));
+    assert.equal(config["filter.lfs.process"], "git-lfs filter-process");
+    assert.equal(config["filter.lfs.required"], "true");
+    assert.equal(config["http.https://hub.example/.extraHeader"], `Authorization: Bearer ${TOKEN}`);
+    assert.equal(gitEnv({ endpoint: "https://hub.example", baseEnv: { GIT_LFS_SKIP_SMUDGE: "0" } }).GIT_LFS_SKIP_SMUDGE, "1");
   });
 
   it("drops inherited variables that redirect git, prompt, trace or inject config, keeps the rest", () => {
@@ -76,27 +85,98 @@ describe("lfs: environment", () => {
   });
 });
 
-describe("lfs: progress file", () => {
-  it("parses git-lfs progress lines and ignores everything else", () => {
-    assert.deepEqual(parseLfsProgressLine("download 2/3 36599/1572864 sub/tiny Q4.gguf"), {
-      direction: "download", index: 2, fileCount: 3, doneBytes: 36599, totalBytes: 1572864, name: "sub/tiny Q4.gguf",
-    });
-    assert.equal(parseLfsProgressLine("clean 1/1 1024/1572864 x")?.direction, undefined);
-    assert.equal(parseLfsProgressLine("Downloading LFS objects: 50%"), undefined);
+describe("lfs: byte progress from the object store", () => {
+  const oid = "d".repeat(64);
+  const other = "e".repeat(64);
+  type Report = { path: string; doneBytes: number; newBytes: number };
+
+  async function store() {
+    const dir = await tempDir("hf-lfs-progress-");
+    const gitDir = join(dir.path, ".git");
+    const incomplete = join(gitDir, "lfs", "incomplete");
+    await mkdir(incomplete, { recursive: true });
+    return { dir, gitDir, incomplete };
+  }
+  /** Waits (up to 5 s) until the poller has made `count` reports. */
+  async function reportsReach(reports: Report[], count: number): Promise<void> {
+    for (const end = Date.now() + 5000; reports.length < count && Date.now() < end; ) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(reports.length, count, JSON.stringify(reports));
+  }
+
+  it("reports the growth of the longest partial file of each object, capped at the object size", async () => {
+    const { dir, gitDir, incomplete } = await store();
+    try {
+      const reports: Report[] = [];
+      const watch = watchObjectProgress({
+        gitDir,
+        objects: [{ path: "a.bin", oid, size: 100, doneBytes: 0 }, { path: "b.bin", oid: other, size: 50, doneBytes: 0 }],
+        onProgress: (p) => reports.push(p),
+        intervalMs: 10,
+      });
+      await writeFile(join(incomplete, `${oid}123`), Buffer.alloc(30));
+      await writeFile(join(incomplete, `${oid}.part`), Buffer.alloc(10)); // shorter than its sibling: ignored
+      await reportsReach(reports, 1);
+      await appendFile(join(incomplete, `${oid}123`), Buffer.alloc(50));
+      await reportsReach(reports, 2);
+      await appendFile(join(incomplete, `${oid}123`), Buffer.alloc(40)); // 120 bytes of a 100-byte object
+      await watch.stop();
+      assert.deepEqual(reports.filter((r) => r.path === "a.bin"), [
+        { path: "a.bin", doneBytes: 30, newBytes: 30 },
+        { path: "a.bin", doneBytes: 80, newBytes: 50 },
+        { path: "a.bin", doneBytes: 100, newBytes: 20 },
+      ]);
+      assert.deepEqual(reports.filter((r) => r.path === "b.bin"), [], "no file of b yet: no news");
+    } finally {
+      await dir.cleanup();
+    }
   });
 
-  it("follows a growing file, joining lines split across reads, and reads the rest on stop", async () => {
-    const dir = await tempDir("hf-lfs-progress-");
+  it("counts bytes resumed from disk as done, not new, and a restart from zero as no new bytes", async () => {
+    const { dir, gitDir, incomplete } = await store();
     try {
-      const file = join(dir.path, "progress");
-      await writeFile(file, "");
-      const lines: LfsProgressLine[] = [];
-      const tail = tailLfsProgress({ file, onLine: (l) => lines.push(l), intervalMs: 10 });
-      await appendFile(file, "download 1/2 100/200 a.bin\ndownload 1/2 2");
-      await new Promise((r) => setTimeout(r, 60));
-      await appendFile(file, "00/200 a.bin\ncheckout 1/1 5/5 ü.bin\n");
-      await tail.stop();
-      assert.deepEqual(lines.map((l) => `${l.direction} ${l.doneBytes} ${l.name}`), ["download 100 a.bin", "download 200 a.bin", "checkout 5 ü.bin"]);
+      const part = join(incomplete, `${oid}.part`);
+      await writeFile(part, Buffer.alloc(40));
+      const reports: Report[] = [];
+      const watch = watchObjectProgress({ gitDir, objects: [{ path: "a.bin", oid, size: 100, doneBytes: 40 }], onProgress: (p) => reports.push(p), intervalMs: 10 });
+      await appendFile(part, Buffer.alloc(20));
+      await reportsReach(reports, 1);
+      await truncate(part, 0); // the server ignored the Range: git-lfs starts over in the same file
+      await reportsReach(reports, 2);
+      await appendFile(part, Buffer.alloc(25));
+      await watch.stop();
+      assert.deepEqual(reports, [
+        { path: "a.bin", doneBytes: 60, newBytes: 20 },
+        { path: "a.bin", doneBytes: 0, newBytes: 0 },
+        { path: "a.bin", doneBytes: 25, newBytes: 25 },
+      ]);
+    } finally {
+      await dir.cleanup();
+    }
+  });
+
+  it("completes a file when its object lands in objects/, and stop() polls one last time", async () => {
+    const { dir, gitDir, incomplete } = await store();
+    try {
+      const reports: Report[] = [];
+      // A long interval: only the final poll of stop() can see what happens below.
+      const watch = watchObjectProgress({
+        gitDir,
+        objects: [{ path: "a.bin", oid, size: 100, doneBytes: 0 }, { path: "copy/a.bin", oid, size: 100, doneBytes: 0 }, { path: "b.bin", oid: other, size: 50, doneBytes: 0 }],
+        onProgress: (p) => reports.push(p),
+        intervalMs: 60_000,
+      });
+      const object = lfsObjectPath(gitDir, oid);
+      await mkdir(join(object, ".."), { recursive: true });
+      await writeFile(join(incomplete, `${oid}777`), Buffer.alloc(100));
+      await rename(join(incomplete, `${oid}777`), object);
+      await writeFile(join(incomplete, `${other}.part`), Buffer.alloc(5));
+      assert.deepEqual(reports, []);
+      await watch.stop();
+      assert.deepEqual(reports, [
+        { path: "a.bin", doneBytes: 100, newBytes: 100 },
+        { path: "copy/a.bin", doneBytes: 100, newBytes: 0 }, // one object, downloaded once
+        { path: "b.bin", doneBytes: 5, newBytes: 5 },
+      ]);
     } finally {
       await dir.cleanup();
     }
@@ -129,7 +209,7 @@ describe("lfs: git error mapping", () => {
   it("turns anything after a cancel into `cancelled`", () => {
     const ac = new AbortController();
     ac.abort();
-    const err = mapGitError({ err: new Error("killed"), step: "git lfs pull", repo: "o/m", endpoint: "https://hub", signal: ac.signal });
+    const err = mapGitError({ err: new Error("killed"), step: "git lfs fetch", repo: "o/m", endpoint: "https://hub", signal: ac.signal });
     assert.equal(err.code, "cancelled");
   });
 });

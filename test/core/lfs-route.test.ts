@@ -1,16 +1,17 @@
 // The Git LFS route against the local Hub: no token outside the process environment (argv, .git/config,
-// files on disk, CDN requests), clear errors for missing tools, failing git and broken clones, and one
-// copy of each LFS file on disk with a clean `git status`.
+// files on disk, CDN requests), clear errors for missing tools, failing git and broken clones, one copy of
+// each LFS file on disk with a clean `git status` that re-hashes nothing, and objects already on disk hashed
+// before they are trusted.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, rm, stat, symlink, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { download } from "../../src/core/download/service";
 import { DownloadError } from "../../src/core/download/types";
 import { lfsObjectPath } from "../../src/core/lfs/objects";
 import { tempDir } from "../helpers/hub";
-import { filesContaining, gitStatus, sourceFiles, TOKEN, workingFiles, useServiceTestbed } from "./download-helpers";
+import { collect, filesContaining, gitStatus, lfsObjectRequests, sameBytes, sourceFiles, TOKEN, workingFiles, useServiceTestbed } from "./download-helpers";
 
 const isCode = (code: string, pattern?: RegExp) => (err: unknown) =>
   err instanceof DownloadError && err.code === code && (!pattern || pattern.test(err.message));
@@ -27,7 +28,7 @@ describe("lfs route against the local Hub", function () {
       { env: bed.home.env, onGitCommand: (args) => commands.push(args) },
     );
     assert.equal(result.method, "lfs");
-    assert.ok(commands.some((a) => a[0] === "clone") && commands.some((a) => a[0] === "lfs" && a[1] === "pull"));
+    assert.ok(commands.some((a) => a[0] === "clone") && commands.some((a) => a[0] === "lfs" && a[1] === "fetch"));
     assert.deepEqual(commands.filter((a) => a.join(" ").includes(TOKEN) || a.join(" ").toLowerCase().includes("bearer")), []);
     const config = await readFile(join(result.path, ".git", "config"), "utf8");
     assert.ok(!config.includes(TOKEN) && !/extraheader/i.test(config), ".git/config has no token and no header");
@@ -47,7 +48,7 @@ describe("lfs route against the local Hub", function () {
           { repo: "demo/private-model", modelsDir: again.path, endpoint: bed.hub.url, token: TOKEN },
           { env: bed.home.env, onProgress: (e) => e.type === "stage" && e.stage === "downloading" && bed.hub.setFault("git-unavailable", true) },
         ),
-        isCode("server", /git lfs pull \(HTTP 503\)/),
+        isCode("server", /git lfs fetch \(HTTP 503\)/),
       );
       const logs = join(again.path, "demo", "private-model", ".git", "lfs", "logs");
       assert.ok(existsSync(logs), "git-lfs wrote its error log");
@@ -126,5 +127,63 @@ describe("lfs route against the local Hub", function () {
     // Editing through one name would change both; git still sees the truth through the index.
     await rm(join(result.path, "tiny-Q4_K_M.gguf"));
     assert.match(gitStatus(result.path, bed.home.env), /^ D tiny-Q4_K_M\.gguf$/m);
+  });
+
+  it("leaves an index git trusts: `git status` is clean at once and never runs git-lfs' clean filter", async () => {
+    const result = await download({ repo: "demo/quantized-gguf", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env });
+    const config = execFileSync("git", ["config", "--get", "core.checkStat"], { cwd: result.path, env: bed.home.env }).toString().trim();
+    assert.equal(config, "minimal");
+    // Straight after the download, when the files' mtimes are as close to the index's as they get.
+    const traced = spawnSync("git", ["status", "--porcelain"], { cwd: result.path, env: { ...bed.home.env, GIT_TRACE: "1" }, encoding: "utf8" });
+    assert.equal(traced.stdout, "");
+    assert.deepEqual(traced.stderr.split("\n").filter((l) => /git-lfs|filter/.test(l)), [], "no clean filter ran");
+  });
+
+  it("hashes an object already on disk before trusting it: a corrupt one fails `integrity`, is removed, and the rerun heals", async () => {
+    const repo = "demo/quantized-gguf";
+    const first = await download({ repo, modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env });
+    const src = sourceFiles(bed.hub, repo).get("tiny-Q5_K_M.gguf")!;
+    const object = lfsObjectPath(join(first.path, ".git"), src.lfsOid!);
+    // Flip one byte in place (object and file are one inode), keeping the size.
+    const handle = await open(object, "r+");
+    await handle.write(Buffer.from([0xff ^ (await readFile(object))[1000]!]), 0, 1, 1000);
+    await handle.close();
+    await assert.rejects(
+      download({ repo, modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env }),
+      isCode("integrity", /Integrity check failed for tiny-Q5_K_M\.gguf: its stored Git LFS object has SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}\. Run the download again\./),
+    );
+    assert.ok(!existsSync(object), "the bad object is gone, so the next run downloads it");
+
+    bed.hub.resetLog();
+    const again = await download({ repo, modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env });
+    assert.deepEqual(lfsObjectRequests(bed.hub).map((r) => r.oid), [src.lfsOid]);
+    assert.equal(again.bytesTransferred, src.size);
+    for (const [path, s] of sourceFiles(bed.hub, repo)) assert.ok(await sameBytes(join(again.path, path), s.source), `${path} is byte-exact`);
+    assert.equal(gitStatus(again.path, bed.home.env), "");
+  });
+
+  it("when the object store refuses hard links (another filesystem), hashes the copies, warns, and still ends clean", async function () {
+    if (process.getuid?.() !== 0) this.skip();
+    const repo = "demo/quantized-gguf";
+    const first = await download({ repo, modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env });
+    const lfsDir = join(first.path, ".git", "lfs");
+    await rm(lfsDir, { recursive: true, force: true });
+    for (const [path, s] of sourceFiles(bed.hub, repo)) if (s.lfsOid) await unlink(join(first.path, path));
+    await mkdir(lfsDir);
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=64m", "tmpfs", lfsDir]);
+    try {
+      const { events, onProgress } = collect();
+      const result = await download({ repo, modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env, onProgress });
+      const warnings = events.filter((e) => e.type === "log" && e.level === "warn").map((e) => (e as { message: string }).message);
+      assert.ok(warnings.some((m) => /^Could not hard-link LFS objects to the model files \(EXDEV: .*\); the model takes twice its size on disk\.$/.test(m)), warnings.join("\n"));
+      for (const [path, s] of sourceFiles(bed.hub, repo)) {
+        assert.ok(await sameBytes(join(result.path, path), s.source), `${path} is byte-exact`);
+        if (s.lfsOid) assert.equal((await stat(join(result.path, path))).nlink, 1);
+      }
+      assert.equal(result.files.length, sourceFiles(bed.hub, repo).size);
+      assert.equal(gitStatus(result.path, bed.home.env), "");
+    } finally {
+      spawnSync("umount", [lfsDir]);
+    }
   });
 });

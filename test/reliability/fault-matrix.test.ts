@@ -144,7 +144,7 @@ describe("reliability: fault matrix (every fault alone and in pairs × lfs / xet
     assert.match(fallback.fallbackReason!, /no bytes for/);
   });
 
-  it("Git LFS: a git service that fails during `git lfs pull` and comes back is retried after a jittered wait, and the files complete", async () => {
+  it("Git LFS: a git service that fails during `git lfs fetch` and comes back is retried after a jittered wait, and the files complete", async () => {
     const hub = await startHub({ repos: [{ id: REPO, revisions: [{ dir: join(work.path, "repo"), message: "Add small model" }] }] });
     const timeOf = stampLog(hub);
     try {
@@ -162,7 +162,7 @@ describe("reliability: fault matrix (every fault alone and in pairs × lfs / xet
         },
       });
       assert.equal(warnings.length, 1, warnings.join("\n"));
-      assert.match(warnings[0]!, /^git lfs pull failed \(The Hub's git service failed while running git lfs pull \(HTTP 503\)[^)]*\); retrying in (0\.[5-9]|1\.[0-5]) s$/);
+      assert.match(warnings[0]!, /^git lfs fetch failed \(The Hub's git service failed while running git lfs fetch \(HTTP 503\)[^)]*\); retrying in (0\.[5-9]|1\.[0-5]) s$/);
       const batches = hub.ctx.log.filter((e) => e.route === "lfs-batch");
       assert.deepEqual(batches.map((e) => e.status), [503, 200]);
       const announced = Number(/retrying in ([\d.]+) s/.exec(warnings[0]!)![1]) * 1000;

@@ -103,7 +103,7 @@ describe("reliability: token hygiene", function () {
       assert.ok(!run.stdout().includes(TOKEN) && !run.stderr().includes(TOKEN), "not in the output");
       const lines = [...commandLines];
       // Short commands (clone, config) may come and go between two samples; the throttled transfer cannot.
-      assert.ok(lines.some((l) => /git-lfs pull|git lfs pull/.test(l)), `git-lfs was seen at work: ${lines.join("\n")}`);
+      assert.ok(lines.some((l) => /git-lfs fetch|git lfs fetch/.test(l)), `git-lfs was seen at work: ${lines.join("\n")}`);
       assert.ok(lines.filter((l) => /^(\S*\/)?git(-lfs)? /.test(l)).length >= 3, `several git processes were sampled: ${lines.join("\n")}`);
       assert.deepEqual(lines.filter((l) => l.includes(TOKEN) || /bearer/i.test(l)), [], "not in any command line");
       const modelDir = join(models, ...PRIVATE.split("/"));

@@ -1,5 +1,5 @@
-// Getting the model folder to be a clone at the wanted commit, pointers only: a fresh
-// `git clone --no-checkout`, or reuse of an existing clone; then the commit, the sparse file set and checkout.
+// Getting the model folder to be a clone at the wanted commit: a fresh `git clone --no-checkout` (pointers
+// only, nothing smudged), or reuse of an existing clone; then the commit, the sparse file set and checkout.
 import { existsSync } from "node:fs";
 import { appendFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -94,9 +94,14 @@ export async function ensureCommit({ git, remote, revision, commit }: { git: Sim
   throw new DownloadError("revision-not-found", `The Hub listed commit ${commit} for ${JSON.stringify(revision)}, but git could not fetch it. Try again; the branch may have just moved.`);
 }
 
-/** Per-clone settings: LFS filters installed locally, no ctime checks (see objects.ts), our files excluded. */
+/**
+ * Per-clone settings: LFS filters installed locally, our files excluded, and stat checks reduced to size and
+ * mtime seconds: each LFS file is replaced by a hard link to its object after checkout (linkVerified.ts), which
+ * keeps size and mtime but changes inode and ctime; without this every `git status` would re-hash the model.
+ */
 export async function configureClone({ git, gitDir, log }: { git: SimpleGit; gitDir: string; log?: (m: string) => void }): Promise<void> {
   await git.raw(["config", "core.trustctime", "false"]);
+  await git.raw(["config", "core.checkStat", "minimal"]);
   // Without the filters (a user who never ran `git lfs install`) git status would see every model file as modified.
   try {
     await git.raw(["lfs", "install", "--local"]);
@@ -113,7 +118,10 @@ export async function configureClone({ git, gitDir, log }: { git: SimpleGit; git
   }
 }
 
-/** Checks out `commit` (on a local branch named like the revision, or detached for SHAs and refs/…), pointers only. */
+/**
+ * Checks out `commit` (on a local branch named like the revision, or detached for SHAs and refs/…); LFS files
+ * are smudged or left as pointers according to the environment of `git`.
+ */
 export async function checkoutSelection(options: { git: SimpleGit; gitDir: string; revision: string; commit: string; sparsePaths?: readonly string[] }): Promise<void> {
   const { git, gitDir, revision, commit, sparsePaths } = options;
   const sparseEnabled = (await git.raw(["config", "--bool", "--get", "core.sparseCheckout"]).catch(() => "")).trim() === "true";

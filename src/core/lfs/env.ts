@@ -6,8 +6,11 @@ export interface GitEnvOptions {
   token?: string;
   /** The environment to start from. Default `process.env`. */
   baseEnv?: NodeJS.ProcessEnv;
-  /** Absolute file git-lfs appends its progress lines to. */
-  progressFile?: string;
+  /**
+   * Let checkouts run git-lfs' smudge filter (file contents instead of pointers), with the filter configured
+   * here so neither a missing `git lfs install` nor a user's `--skip-smudge` setup turns it off. Default false.
+   */
+  smudge?: boolean;
   /** Git never looks for a repository in or above this folder (the real path of the model folder's parent). */
   ceilingDir?: string;
 }
@@ -29,12 +32,22 @@ export function tokenConfigKey(endpoint: string): string {
   return `http.${endpoint.replace(/\/+$/, "")}/.extraHeader`;
 }
 
-export function gitEnv({ endpoint, token, baseEnv = process.env, progressFile, ceilingDir }: GitEnvOptions): NodeJS.ProcessEnv {
+/** What `git lfs install` writes, as git clone + git-lfs use it. */
+const LFS_FILTER: Array<[string, string]> = [
+  ["filter.lfs.process", "git-lfs filter-process"],
+  ["filter.lfs.smudge", "git-lfs smudge -- %f"],
+  ["filter.lfs.clean", "git-lfs clean -- %f"],
+  ["filter.lfs.required", "true"],
+];
+
+export function gitEnv({ endpoint, token, baseEnv = process.env, smudge = false, ceilingDir }: GitEnvOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(baseEnv)) {
     const upper = key.toUpperCase();
     // Tracing would print the Authorization header; inherited GIT_CONFIG_* would clash with ours.
     if (DROP.has(upper) || /^GIT_CONFIG_(COUNT|KEY_\d+|VALUE_\d+)$/.test(upper) || upper.startsWith("GIT_TRACE")) continue;
+    // Set below for every command but the smudging checkout.
+    if (upper === "GIT_LFS_SKIP_SMUDGE") continue;
     env[key] = value;
   }
   const config: Array<[string, string]> = [
@@ -46,6 +59,7 @@ export function gitEnv({ endpoint, token, baseEnv = process.env, progressFile, c
     // git keeps sending extra headers to wherever a redirect of info/refs moved the remote, even another origin.
     config.push(["http.followRedirects", "false"]);
   }
+  if (smudge) config.push(...LFS_FILTER);
   env.GIT_CONFIG_COUNT = String(config.length);
   config.forEach(([key, value], i) => {
     env[`GIT_CONFIG_KEY_${i}`] = key;
@@ -53,13 +67,9 @@ export function gitEnv({ endpoint, token, baseEnv = process.env, progressFile, c
   });
   env.GIT_TERMINAL_PROMPT = "0";
   env.GCM_INTERACTIVE = "never";
-  env.GIT_LFS_SKIP_SMUDGE = "1";
+  if (!smudge) env.GIT_LFS_SKIP_SMUDGE = "1";
   env.LC_ALL = "C";
   env.LANGUAGE = "C";
-  if (progressFile) {
-    env.GIT_LFS_PROGRESS = progressFile;
-    env.GIT_LFS_FORCE_PROGRESS = "1";
-  }
   // Without a .git of its own the model folder must never resolve to a repository that contains it.
   if (ceilingDir) env.GIT_CEILING_DIRECTORIES = ceilingDir;
   return env;

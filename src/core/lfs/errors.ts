@@ -4,7 +4,7 @@ import { DownloadError, type DownloadErrorCode } from "../download/types";
 
 export interface GitFailure {
   err: unknown;
-  /** What we were doing, e.g. "git clone", "git lfs pull". */
+  /** What we were doing, e.g. "git clone", "git lfs fetch". */
   step: string;
   repo: string;
   endpoint: string;

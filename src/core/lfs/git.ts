@@ -20,8 +20,9 @@ export function createGit({ baseDir, env, signal, onProgress, onCommand }: GitRu
     abort: signal,
     progress: onProgress,
     maxConcurrentProcesses: 1,
-    // GIT_CONFIG_COUNT carries the scoped token header; config paths may come from the user's own environment.
-    unsafe: { allowUnsafeConfigEnvCount: true, allowUnsafeConfigPaths: true },
+    // GIT_CONFIG_COUNT carries the scoped token header and, for the checkout, git-lfs' filter (env.ts builds
+    // both; inherited GIT_CONFIG_* are dropped); config paths may come from the user's own environment.
+    unsafe: { allowUnsafeConfigEnvCount: true, allowUnsafeConfigPaths: true, allowUnsafeFilter: true },
   }).env(env);
   if (onCommand) git.outputHandler((_command, _stdout, _stderr, args) => onCommand([...args]));
   return git;

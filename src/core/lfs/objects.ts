@@ -1,6 +1,5 @@
 // The clone's LFS object store (`.git/lfs/objects/<aa>/<bb>/<oid>`): what is already there, what a
-// previous run left half-done, seeding it from verified files on disk, and hard-linking it with the
-// working tree so a model takes its size once on disk instead of twice.
+// previous run left half-done, and seeding it from verified files already in the model folder.
 import { randomBytes } from "node:crypto";
 import { link, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -86,11 +85,17 @@ export async function dropLfsTemporaries(gitDir: string): Promise<void> {
   }
 }
 
-/** Links `source` to `target` atomically (a temporary name, then rename over the target). */
-async function replaceWithLink(source: string, target: string): Promise<void> {
+/**
+ * Makes `target` a hard link to `source`. `target` is removed before the rename instead of being renamed
+ * over: ext4 (auto_da_alloc) writes out a file renamed over another at once, which made the record's fsync
+ * wait ~1 s per GiB just downloaded. `target` is missing for a moment only (a rerun's checkout restores it);
+ * the link to a temporary name comes first, so a filesystem that refuses links leaves `target` untouched.
+ */
+export async function replaceWithLink(source: string, target: string): Promise<void> {
   const temp = `${target}.hf-link-${randomBytes(4).toString("hex")}`;
   await link(source, temp);
   try {
+    await rm(target, { force: true });
     await rename(temp, target);
   } catch (err) {
     await rm(temp, { force: true });
@@ -122,44 +127,4 @@ export async function seedObjectsFromWorkingTree(options: {
     seeded.push(file.path);
   }
   return seeded;
-}
-
-export interface DedupeResult {
-  linked: number;
-  /** Bytes no longer stored twice. */
-  savedBytes: number;
-  /** Why linking stopped, when the filesystem refused it (the copies stay, the download is still fine). */
-  failure?: string;
-}
-
-/**
- * For each verified LFS file, makes its object a hard link to the working-tree file: one copy on disk.
- * The object is replaced (not the working file) so the working file keeps its inode and mtime and git's
- * index stays valid; with `core.trustctime=false` (set on the clone) `git status` stays clean without
- * re-hashing gigabytes.
- */
-export async function dedupeWithHardLinks(options: { modelDir: string; gitDir: string; files: readonly RepoFileEntry[] }): Promise<DedupeResult> {
-  const result: DedupeResult = { linked: 0, savedBytes: 0 };
-  for (const file of options.files) {
-    if (!file.lfs) continue;
-    const path = join(options.modelDir, file.path);
-    const object = lfsObjectPath(options.gitDir, file.lfs.oid);
-    let a, b;
-    try {
-      [a, b] = await Promise.all([stat(path), stat(object)]);
-    } catch {
-      continue;
-    }
-    if (a.ino === b.ino && a.dev === b.dev) continue;
-    if (a.size !== file.lfs.size || b.size !== file.lfs.size) continue;
-    try {
-      await replaceWithLink(path, object);
-    } catch (err) {
-      result.failure = `${(err as NodeJS.ErrnoException).code ?? "error"}: ${(err as Error).message}`;
-      break;
-    }
-    result.linked++;
-    result.savedBytes += file.lfs.size;
-  }
-  return result;
 }

@@ -1,0 +1,88 @@
+// `git lfs fetch` of the selected files' objects into the clone, with byte progress read from the object
+// store, retried on server, network and checksum failures; what an attempt leaves is resumed by the next.
+import type { SimpleGit } from "simple-git";
+import type { RepoFileEntry } from "../hub/api";
+import type { DownloadError } from "../download/types";
+import { backoffMs, sleep } from "../util/backoff";
+import { watchObjectProgress } from "./objectProgress";
+import { dropLfsTemporaries, dropPartialObjects, lfsBytesOnDisk, salvagePartialObjects } from "./objects";
+import { lfsIncludeList } from "./patterns";
+
+export type LfsFile = RepoFileEntry & { lfs: { oid: string; size: number } };
+
+/** Failures a new `git lfs fetch` may not meet: it asks the batch API again (fresh, unexpired hrefs) and resumes. */
+const RETRYABLE = new Set(["server", "network", "integrity"]);
+
+export interface FetchObjectsOptions {
+  git: SimpleGit;
+  gitDir: string;
+  commit: string;
+  files: readonly LfsFile[];
+  /** True when only `files` of the commit are wanted: git-lfs gets them as an `--include` list. */
+  sparse: boolean;
+  /** Runs of `git lfs fetch` before a retryable failure is final. */
+  attempts: number;
+  retryBaseMs: number;
+  signal?: AbortSignal;
+  /** The DownloadError a failed run maps to (decides whether to retry, and words the warning). */
+  mapError(err: unknown): DownloadError;
+  onFileProgress(p: { path: string; doneBytes: number; newBytes: number }): void;
+  log?(level: "info" | "warn" | "debug", message: string): void;
+}
+
+export interface FetchObjectsResult {
+  /** Object bytes received in this run (bytes resumed from disk excluded). */
+  transferred: number;
+  /** Oids that were not in the object store before this run: now there, each SHA-256-checked by git-lfs. */
+  fetched: Set<string>;
+}
+
+export async function fetchLfsObjects(o: FetchObjectsOptions): Promise<FetchObjectsResult> {
+  const { git, gitDir, signal } = o;
+  const sizes = new Map(o.files.map((f) => [f.lfs.oid, f.lfs.size]));
+  const salvaged = await salvagePartialObjects(gitDir, sizes);
+  if (salvaged > 0) o.log?.("info", `Resuming ${salvaged} partly downloaded LFS object(s)`);
+  // Bytes a previous run left (objects, `.part` files) count as done but not as transferred.
+  const missing: Array<{ path: string; oid: string; size: number; doneBytes: number }> = [];
+  for (const f of o.files) {
+    const onDisk = await lfsBytesOnDisk(gitDir, f);
+    o.onFileProgress({ path: f.path, doneBytes: onDisk.bytes, newBytes: 0 });
+    if (!onDisk.complete) missing.push({ path: f.path, oid: f.lfs.oid, size: f.lfs.size, doneBytes: onDisk.bytes });
+  }
+  const fetched = new Set(missing.map((m) => m.oid));
+  let transferred = 0;
+  if (missing.length === 0) return { transferred, fetched };
+
+  o.log?.("info", `Fetching ${missing.length} LFS object(s) with git-lfs`);
+  const progress = watchObjectProgress({
+    gitDir,
+    objects: missing,
+    onProgress: (p) => {
+      transferred += p.newBytes;
+      o.onFileProgress(p);
+    },
+  });
+  const args = ["lfs", "fetch", "origin", o.commit, ...(o.sparse ? [`--include=${lfsIncludeList(o.files.map((f) => f.path))}`] : [])];
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await git.raw(args);
+        break;
+      } catch (err) {
+        // Keep what arrived for the next run, unless git-lfs said the data itself was wrong or the disk is full.
+        const text = String((err as Error)?.message);
+        if (/expected OID/i.test(text)) await dropPartialObjects(gitDir, sizes.keys());
+        else if (/no space left on device|ENOSPC|disk quota exceeded/i.test(text)) await dropLfsTemporaries(gitDir).catch(() => undefined);
+        else await salvagePartialObjects(gitDir, sizes).catch(() => 0);
+        const mapped = o.mapError(err);
+        if (attempt >= o.attempts || signal?.aborted || !RETRYABLE.has(mapped.code)) throw err;
+        const waitMs = backoffMs({ attempt, baseMs: o.retryBaseMs, capMs: 30_000 });
+        o.log?.("warn", `git lfs fetch failed (${mapped.message.replace(/\.$/, "")}); retrying in ${(waitMs / 1000).toFixed(1)} s`);
+        await sleep(waitMs, signal);
+      }
+    }
+  } finally {
+    await progress.stop();
+  }
+  return { transferred, fetched };
+}
