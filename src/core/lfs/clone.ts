@@ -96,8 +96,8 @@ export async function ensureCommit({ git, remote, revision, commit }: { git: Sim
 
 /**
  * Per-clone settings: LFS filters installed locally, our files excluded, and stat checks reduced to size and
- * mtime seconds: each LFS file is replaced by a hard link to its object after checkout (linkVerified.ts), which
- * keeps size and mtime but changes inode and ctime; without this every `git status` would re-hash the model.
+ * mtime: LFS files are hard links to their objects (linkVerified.ts), and linking the same object to another
+ * path later changes the shared inode's ctime; without this `git status` would then re-hash whole model files.
  */
 export async function configureClone({ git, gitDir, log }: { git: SimpleGit; gitDir: string; log?: (m: string) => void }): Promise<void> {
   await git.raw(["config", "core.trustctime", "false"]);

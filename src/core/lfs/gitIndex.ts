@@ -12,12 +12,17 @@ export function lfsPointerBlobId(oid: string, size: number): string {
   return createHash("sha1").update(`blob ${Buffer.byteLength(pointer)}\0${pointer}`).digest("hex");
 }
 
-/** Path → blob id of every stage-0 regular-file entry of the index. */
-export async function indexBlobIds(git: SimpleGit): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
+export interface IndexEntry {
+  blob: string;
+  executable: boolean;
+}
+
+/** Path → blob id and mode of every stage-0 regular-file entry of the index. */
+export async function indexEntries(git: SimpleGit): Promise<Map<string, IndexEntry>> {
+  const out = new Map<string, IndexEntry>();
   for (const entry of (await git.raw(["ls-files", "--stage", "-z"])).split("\0")) {
     const m = /^(100644|100755) ([0-9a-f]{40,64}) 0\t(.+)$/s.exec(entry);
-    if (m) out.set(m[3]!, m[2]!);
+    if (m) out.set(m[3]!, { blob: m[2]!, executable: m[1] === "100755" });
   }
   return out;
 }

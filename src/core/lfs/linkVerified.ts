@@ -1,55 +1,57 @@
-// Verifies the checked-out files without re-reading what git-lfs just checked: each LFS file becomes a hard
-// link to its object (one copy on disk), whose SHA-256 git-lfs verified while downloading it in this run.
-// Objects that were already on disk are hashed first; everything else is hashed as it lies (verifyFiles).
-import { chmod, lstat, rm, stat, utimes } from "node:fs/promises";
+// Puts each LFS file in place without copying or re-reading it: the pointer file the checkout wrote is replaced by
+// a hard link to its object, whose SHA-256 git-lfs checked while downloading it in this run (objects that were
+// already on disk are hashed first). One copy on disk; the file is byte for byte the verified object.
+import { chmod, lstat, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { RepoFileEntry } from "../hub/api";
 import { DownloadError, type DownloadedFile } from "../download/types";
 import { hashFile } from "../util/hash";
-import { verifyFiles } from "../util/verifyFiles";
+import type { IndexEntry } from "./gitIndex";
 import { lfsPointerBlobId } from "./gitIndex";
 import { lfsObjectPath, replaceWithLink } from "./objects";
 
 export interface DedupeResult {
   linked: number;
-  /** Bytes no longer stored twice. */
+  /** Bytes stored once instead of twice (object and working file). */
   savedBytes: number;
-  /** Why linking stopped, when the filesystem refused it (the copies stay, verified by hashing them). */
+  /** Why linking stopped, when the filesystem refused it (the files are then checked out as copies and hashed). */
   failure?: string;
 }
 
 export interface LinkVerifiedOptions {
   modelDir: string;
   gitDir: string;
-  files: readonly RepoFileEntry[];
+  files: ReadonlyArray<RepoFileEntry & { lfs: { oid: string; size: number } }>;
   /** Oids whose objects were downloaded (so SHA-256-checked by git-lfs) or hashed by us in this run. */
   trusted: ReadonlySet<string>;
-  /** Blob id of each path in git's index: an LFS file is only linked when it is the pointer to its object. */
-  indexBlobs: ReadonlyMap<string, string>;
+  /** git's index by path: a file is only linked where the index holds the pointer to its object. */
+  index: ReadonlyMap<string, IndexEntry>;
   signal?: AbortSignal;
 }
 
-type LfsFile = RepoFileEntry & { lfs: { oid: string; size: number } };
+export interface LinkVerifiedResult {
+  /** One record per linked file. */
+  linked: Map<string, DownloadedFile>;
+  dedupe: DedupeResult;
+}
 
-/** Returns one record per file, in the order given, or throws `integrity` naming the first file that does not match. */
-export async function linkVerifiedFiles(options: LinkVerifiedOptions): Promise<{ files: DownloadedFile[]; dedupe: DedupeResult }> {
+/** Links what it can; the caller checks out and hashes the files it did not link. Throws `integrity` for a bad stored object. */
+export async function linkVerifiedFiles(options: LinkVerifiedOptions): Promise<LinkVerifiedResult> {
   const { modelDir, gitDir, signal } = options;
   const trusted = new Set(options.trusted);
   const dedupe: DedupeResult = { linked: 0, savedBytes: 0 };
-  const records = new Map<string, DownloadedFile>();
-  const toHash: RepoFileEntry[] = [];
-  // The mtime an object got for the first path linked to it; another path can share it only with the same second.
-  const objectMtime = new Map<string, number>();
+  const linked = new Map<string, DownloadedFile>();
 
-  /** True when `file` is now its object (or already was); false when it must be hashed as it lies. */
-  const link = async (file: LfsFile): Promise<boolean> => {
+  for (const file of options.files) {
+    if (signal?.aborted) throw new DownloadError("cancelled", "Download cancelled.");
     const { oid, size } = file.lfs;
-    if (options.indexBlobs.get(file.path) !== lfsPointerBlobId(oid, size)) return false;
+    const entry = options.index.get(file.path);
+    if (entry?.blob !== lfsPointerBlobId(oid, size)) continue;
     const path = join(modelDir, file.path);
     const object = lfsObjectPath(gitDir, oid);
     const [work, stored] = await Promise.all([lstat(path).catch(() => undefined), stat(object).catch(() => undefined)]);
-    // Anything else (a pointer left as is, a symbolic link, no object) gets verifyFiles' precise message.
-    if (!work?.isFile() || work.size !== size || stored?.size !== size) return false;
+    // A symbolic link or folder in the way, or no object: the caller's checkout and hash give the precise error.
+    if ((work && !work.isFile()) || stored?.size !== size) continue;
     if (!trusted.has(oid)) {
       const { hash } = await hashFile({ path: object, kind: "sha256", signal });
       if (hash !== oid) {
@@ -59,40 +61,22 @@ export async function linkVerifiedFiles(options: LinkVerifiedOptions): Promise<{
       }
       trusted.add(oid);
     }
-    if (work.ino === stored.ino && work.dev === stored.dev) return true;
-    const second = Math.floor(work.mtimeMs / 1000);
-    const shared = objectMtime.get(oid);
-    if (shared !== undefined && shared !== second) return false;
-    // git's index recorded the checked-out file's size, mode and mtime; the object takes them over so the
-    // index stays valid (ctime and inode are ignored: core.trustctime=false, core.checkStat=minimal).
-    if ((stored.mode & 0o777) !== (work.mode & 0o777)) await chmod(object, work.mode & 0o777);
-    await utimes(object, work.atime, work.mtime);
-    objectMtime.set(oid, second);
-    await replaceWithLink(object, path);
-    dedupe.linked++;
-    dedupe.savedBytes += size;
-    return true;
-  };
-
-  for (const file of options.files) {
-    if (signal?.aborted) throw new DownloadError("cancelled", "Download cancelled.");
-    if (!file.lfs || dedupe.failure !== undefined) {
-      toHash.push(file);
-      continue;
+    if (!(work && work.ino === stored.ino && work.dev === stored.dev)) {
+      if (dedupe.failure !== undefined) continue;
+      try {
+        if (entry.executable && (stored.mode & 0o111) === 0) await chmod(object, stored.mode | 0o111);
+        await replaceWithLink(object, path);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === undefined || code === "ENOSPC") throw err;
+        // EXDEV, EPERM, EMLINK …: the filesystem refuses hard links; these files become copies.
+        dedupe.failure = `${code}: ${(err as Error).message}`;
+        continue;
+      }
+      dedupe.linked++;
+      dedupe.savedBytes += size;
     }
-    let linked: boolean;
-    try {
-      linked = await link(file as LfsFile);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (err instanceof DownloadError || code === undefined || code === "ENOSPC") throw err;
-      // EXDEV, EPERM, EMLINK …: the filesystem refuses hard links; the copies stay and are hashed.
-      dedupe.failure = `${code}: ${(err as Error).message}`;
-      linked = false;
-    }
-    if (linked) records.set(file.path, { path: file.path, size: file.lfs.size, hash: file.lfs.oid, hashKind: "sha256" });
-    else toHash.push(file);
+    linked.set(file.path, { path: file.path, size, hash: oid, hashKind: "sha256" });
   }
-  for (const record of await verifyFiles({ modelDir, files: toHash, signal })) records.set(record.path, record);
-  return { files: options.files.map((f) => records.get(f.path)!), dedupe };
+  return { linked, dedupe };
 }

@@ -1,17 +1,20 @@
-// The Git LFS route, as git clone + git-lfs do it: clone (or reuse) the repo without a checkout, `git lfs fetch`
-// the selected files' objects with byte progress, check the files out through the smudge filter, then make
-// each LFS file a hard link to its verified object (one copy on disk, no re-hash) and verify the rest.
-import { mkdir, realpath } from "node:fs/promises";
+// The Git LFS route: clone (or reuse) the repo, check out the selected files with pointers for LFS files,
+// `git lfs fetch` their objects with byte progress, then make each LFS file a hard link to its verified object
+// and record the links' stat data in git's index (one copy on disk, no copy and no re-hash); whatever cannot be
+// linked is checked out through the smudge filter and hashed, like every file stored in git itself.
+import { mkdir, realpath, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { SimpleGitProgressEvent } from "simple-git";
 import type { RepoFileEntry } from "../hub/api";
 import { DownloadError, type DownloadedFile } from "../download/types";
+import { verifyFiles } from "../util/verifyFiles";
 import { checkoutSelection, configureClone, ensureCommit, freshClone, reusableClone } from "./clone";
 import { gitEnv } from "./env";
 import { mapGitError } from "./errors";
 import { fetchLfsObjects, type LfsFile } from "./fetchObjects";
 import { checkGitTools, createGit } from "./git";
-import { indexBlobIds, settleIndexTimestamp } from "./gitIndex";
+import { indexEntries, settleIndexTimestamp } from "./gitIndex";
+import { recordStatInIndex } from "./indexStat";
 import { linkVerifiedFiles, type DedupeResult } from "./linkVerified";
 import { scrubLfsLogs } from "./logs";
 import { seedObjectsFromWorkingTree } from "./objects";
@@ -90,6 +93,7 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
     // Before the fetch, so that git-lfs finds these objects in place instead of downloading them.
     const seeded = await seedObjectsFromWorkingTree({ modelDir, gitDir, files: lfsFiles, signal });
     if (seeded.length > 0) p.log?.("info", `Reusing ${seeded.length} verified file(s) already in the folder: ${seeded.join(", ")}`);
+    await checkoutSelection({ git, gitDir, revision, commit, sparsePaths: p.sparse ? p.files.map((f) => f.path) : undefined });
 
     step = "git lfs fetch";
     p.onStage?.("downloading");
@@ -104,24 +108,36 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
       log: p.log,
     });
 
-    step = "git checkout";
-    p.onStage?.("downloading", `Checking out ${p.files.length} file(s)`);
-    // The objects are local now: the smudge filter copies them, and the index records the real files' stat data.
-    const smudgeGit = createGit({ baseDir: modelDir, env: gitEnv({ endpoint, token, baseEnv: p.env, ceilingDir, smudge: true }), signal, onCommand: p.onCommand });
-    await checkoutSelection({ git: smudgeGit, gitDir, revision, commit, sparsePaths: p.sparse ? p.files.map((f) => f.path) : undefined });
-
     step = "verification";
     p.onStage?.("verifying");
     const seededOids = lfsFiles.filter((f) => seeded.includes(f.path)).map((f) => f.lfs.oid);
-    const { files, dedupe } = await linkVerifiedFiles({
-      modelDir, gitDir, files: p.files, signal,
+    const { linked, dedupe } = await linkVerifiedFiles({
+      modelDir, gitDir, files: lfsFiles, signal,
       trusted: new Set([...fetched, ...seededOids]),
-      indexBlobs: await indexBlobIds(git),
+      index: await indexEntries(git),
     });
+    const rest = p.files.filter((f) => !linked.has(f.path));
+    const unlinked = rest.filter((f) => f.lfs).map((f) => f.path);
+    if (unlinked.length > 0) {
+      // Pointers still: they get their content from the objects through the smudge filter (a copy each).
+      for (const path of unlinked) await rm(join(modelDir, path), { force: true });
+      const smudgeEnv = { ...gitEnv({ endpoint, token, baseEnv: p.env, ceilingDir, smudge: true }), GIT_LITERAL_PATHSPECS: "1" };
+      await createGit({ baseDir: modelDir, env: smudgeEnv, signal, onCommand: p.onCommand }).raw(["checkout", "--", ...unlinked]);
+    }
+    const hashed = await verifyFiles({ modelDir, files: rest, signal });
+    const byPath = new Map([...linked, ...hashed.map((f) => [f.path, f] as const)]);
+    const files = p.files.map((f) => byPath.get(f.path)!);
     for (const f of files) p.onFileProgress({ path: f.path, doneBytes: f.size, newBytes: 0 });
 
     step = "finalizing";
     p.onStage?.("finalizing");
+    if (!(await recordStatInIndex({ gitDir, modelDir, paths: [...linked.keys()] }))) {
+      // An index layout we do not rewrite (v4, split index): git re-reads the linked files once, through git-lfs.
+      p.log?.("info", "Refreshing git's index through git-lfs (its layout is not one HF Models updates itself)");
+      const refresh = createGit({ baseDir: modelDir, env: gitEnv({ endpoint, token, baseEnv: p.env, ceilingDir, smudge: true }), signal, onCommand: p.onCommand });
+      // The files are verified already; a refresh that fails only leaves git status slow, so it is not an error.
+      await refresh.raw(["update-index", "-q", "--refresh"]).catch((err: Error) => p.log?.("warn", `git update-index --refresh failed: ${err.message}`));
+    }
     await settleIndexTimestamp({ gitDir, modelDir, paths: lfsFiles.map((f) => f.path), signal });
     if (dedupe.failure) p.log?.("warn", `Could not hard-link LFS objects to the model files (${dedupe.failure}); the model takes twice its size on disk.`);
     else if (dedupe.linked > 0) p.log?.("debug", `Hard-linked ${dedupe.linked} LFS object(s), ${dedupe.savedBytes} bytes stored once instead of twice`);
