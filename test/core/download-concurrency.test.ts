@@ -1,7 +1,6 @@
 // Two downloads of one model at once, a lock left by a killed process, and the `locked` timeout,
 // all through the service against the local Hub.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { acquireModelLock, lockPathFor } from "../../src/core/download/lock";
@@ -9,6 +8,7 @@ import { download } from "../../src/core/download/service";
 import { DownloadError } from "../../src/core/download/types";
 import { readRecord } from "../../src/core/library/metadata";
 import { ROOT } from "../helpers/hub";
+import { lockAndKill } from "../helpers/killedHolder";
 import { collect, gitStatus, lfsObjectRequests, sameBytes, sourceFiles, useServiceTestbed } from "./download-helpers";
 
 describe("download concurrency and locks", function () {
@@ -58,13 +58,7 @@ describe("download concurrency and locks", function () {
       const { acquireModelLock } = require(${JSON.stringify(join(ROOT, "src/core/download/lock.ts"))});
       acquireModelLock({ modelDir: ${JSON.stringify(modelDir)} }).then(() => process.stdout.write("locked\\n"));
       setInterval(() => {}, 1000);`;
-    const child = spawn(process.execPath, ["-e", script], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on("data", (d: Buffer) => d.toString().includes("locked") && resolve());
-      child.on("exit", (code) => reject(new Error(`lock holder exited early (${code})`)));
-    });
-    child.kill("SIGKILL");
-    await new Promise((r) => child.once("exit", r));
+    await lockAndKill(script, ROOT);
     const { events, onProgress } = collect();
     const result = await download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env, onProgress });
     assert.ok(events.some((e) => e.type === "log" && /Waiting for another download/.test(e.message)), "the lock was still fresh at first");

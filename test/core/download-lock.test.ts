@@ -1,13 +1,13 @@
 // The per-model lock: a second holder waits or times out with `locked`, a cancel stops the wait,
 // and a lock left behind by a killed process is taken over once stale.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { acquireModelLock, lockPathFor } from "../../src/core/download/lock";
 import { DownloadError } from "../../src/core/download/types";
+import { lockAndKill } from "../helpers/killedHolder";
 
 const ROOT = resolve(__dirname, "..", "..");
 
@@ -72,13 +72,7 @@ describe("download lock", () => {
         .then(() => process.stdout.write("locked\\n"));
       setInterval(() => {}, 1000);`;
     await mkdir(join(dir, "demo"), { recursive: true });
-    const child = spawn(process.execPath, ["-e", script], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on("data", (d: Buffer) => d.toString().includes("locked") && resolve());
-      child.on("exit", (code) => reject(new Error(`lock holder exited early (${code})`)));
-    });
-    child.kill("SIGKILL");
-    await new Promise((r) => child.once("exit", r));
+    await lockAndKill(script, ROOT);
     assert.ok(existsSync(lockPathFor(modelDir)), "the dead process left its lock behind");
     let waited = false;
     const lock = await acquireModelLock({ modelDir, staleMs: 2000, pollMs: 100, onWait: () => (waited = true) });
