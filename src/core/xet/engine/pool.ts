@@ -33,9 +33,10 @@ const YOUNG_GENERATION_MB = 4;
  * this module runs from TypeScript source (tests under tsx), `worker.ts` compiled on the fly by tsx in the worker.
  */
 function workerScript(): { file: string; execArgv?: string[] } {
+  if (__filename.endsWith(".ts")) return { file: join(__dirname, "worker.ts"), execArgv: ["--require", require.resolve("tsx/cjs")] };
   const bundled = join(__dirname, "xet-worker.js");
-  if (!__filename.endsWith(".ts") && existsSync(bundled)) return { file: bundled };
-  return { file: join(__dirname, "worker.ts"), execArgv: ["--require", require.resolve("tsx/cjs")] };
+  if (!existsSync(bundled)) throw new Error(`the Xet engine's worker is missing (${bundled}); rebuild with \`node esbuild.js\``);
+  return { file: bundled };
 }
 
 export class WorkerPool {
