@@ -1,14 +1,11 @@
 // `git lfs fetch` of the selected files' objects into the clone, with byte progress read from the object
 // store, retried on server, network and checksum failures; what an attempt leaves is resumed by the next.
 import type { SimpleGit } from "simple-git";
-import type { RepoFileEntry } from "../hub/api";
 import type { DownloadError } from "../download/types";
 import { backoffMs, sleep } from "../util/backoff";
 import { watchObjectProgress } from "./objectProgress";
-import { dropLfsTemporaries, dropPartialObjects, lfsBytesOnDisk, salvagePartialObjects } from "./objects";
+import { dropLfsTemporaries, dropPartialObjects, lfsBytesOnDisk, salvagePartialObjects, type LfsFile } from "./objects";
 import { lfsIncludeList } from "./patterns";
-
-export type LfsFile = RepoFileEntry & { lfs: { oid: string; size: number } };
 
 /** Failures a new `git lfs fetch` may not meet: it asks the batch API again (fresh, unexpired hrefs) and resumes. */
 const RETRYABLE = new Set(["server", "network", "integrity"]);

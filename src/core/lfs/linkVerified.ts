@@ -3,12 +3,11 @@
 // already on disk are hashed first). One copy on disk; the file is byte for byte the verified object.
 import { chmod, lstat, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { RepoFileEntry } from "../hub/api";
 import { DownloadError, type DownloadedFile } from "../download/types";
 import { hashFile } from "../util/hash";
 import type { IndexEntry } from "./gitIndex";
 import { lfsPointerBlobId } from "./gitIndex";
-import { lfsObjectPath, replaceWithLink } from "./objects";
+import { lfsObjectPath, replaceWithLink, type LfsFile } from "./objects";
 
 export interface DedupeResult {
   linked: number;
@@ -21,7 +20,7 @@ export interface DedupeResult {
 export interface LinkVerifiedOptions {
   modelDir: string;
   gitDir: string;
-  files: ReadonlyArray<RepoFileEntry & { lfs: { oid: string; size: number } }>;
+  files: readonly LfsFile[];
   /** Oids whose objects were downloaded (so SHA-256-checked by git-lfs) or hashed by us in this run. */
   trusted: ReadonlySet<string>;
   /** git's index by path: a file is only linked where the index holds the pointer to its object. */

@@ -1,8 +1,8 @@
 // Byte progress of `git lfs fetch` read from the clone's object store while it runs: a file's bytes are its
 // object's size once stored, else the longest partial download of that object in `.git/lfs/incomplete/`.
-import { readdir, stat } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { lfsObjectPath } from "./objects";
+import { lfsObjectPath, sizeOf } from "./objects";
 
 export interface WatchedObject {
   /** Repo-relative path of the file the object belongs to. */
@@ -25,14 +25,6 @@ export interface ObjectProgressOptions {
 export interface ObjectProgress {
   /** Polls one last time and stops. */
   stop(): Promise<void>;
-}
-
-async function sizeOf(path: string): Promise<number | undefined> {
-  try {
-    return (await stat(path)).size;
-  } catch {
-    return undefined;
-  }
 }
 
 export function watchObjectProgress({ gitDir, objects, onProgress, intervalMs = 100 }: ObjectProgressOptions): ObjectProgress {

@@ -6,6 +6,9 @@ import { join } from "node:path";
 import type { RepoFileEntry } from "../hub/api";
 import { hashFile } from "../util/hash";
 
+/** A listed file stored in Git LFS. */
+export type LfsFile = RepoFileEntry & { lfs: { oid: string; size: number } };
+
 export function lfsObjectPath(gitDir: string, oid: string): string {
   return join(gitDir, "lfs", "objects", oid.slice(0, 2), oid.slice(2, 4), oid);
 }
@@ -15,7 +18,8 @@ export function lfsPartPath(gitDir: string, oid: string): string {
   return join(gitDir, "lfs", "incomplete", `${oid}.part`);
 }
 
-async function sizeOf(path: string): Promise<number | undefined> {
+/** The size of `path`, or undefined when it does not exist (or cannot be read). */
+export async function sizeOf(path: string): Promise<number | undefined> {
   try {
     return (await stat(path)).size;
   } catch {
@@ -24,7 +28,7 @@ async function sizeOf(path: string): Promise<number | undefined> {
 }
 
 /** Bytes of `file` already on disk in the object store: its full size when stored, else the `.part` length. */
-export async function lfsBytesOnDisk(gitDir: string, file: RepoFileEntry & { lfs: { oid: string; size: number } }): Promise<{ complete: boolean; bytes: number }> {
+export async function lfsBytesOnDisk(gitDir: string, file: LfsFile): Promise<{ complete: boolean; bytes: number }> {
   if ((await sizeOf(lfsObjectPath(gitDir, file.lfs.oid))) === file.lfs.size) return { complete: true, bytes: file.lfs.size };
   return { complete: false, bytes: Math.min(file.lfs.size, (await sizeOf(lfsPartPath(gitDir, file.lfs.oid))) ?? 0) };
 }

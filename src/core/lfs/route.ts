@@ -11,13 +11,13 @@ import { verifyFiles } from "../util/verifyFiles";
 import { checkoutSelection, configureClone, ensureCommit, freshClone, reusableClone } from "./clone";
 import { gitEnv } from "./env";
 import { mapGitError } from "./errors";
-import { fetchLfsObjects, type LfsFile } from "./fetchObjects";
+import { fetchLfsObjects } from "./fetchObjects";
 import { checkGitTools, createGit } from "./git";
 import { indexEntries, settleIndexTimestamp } from "./gitIndex";
 import { recordStatInIndex } from "./indexStat";
 import { linkVerifiedFiles, type DedupeResult } from "./linkVerified";
 import { scrubLfsLogs } from "./logs";
-import { seedObjectsFromWorkingTree } from "./objects";
+import { seedObjectsFromWorkingTree, type LfsFile } from "./objects";
 
 export interface LfsRouteParams {
   endpoint: string;
