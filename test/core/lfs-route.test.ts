@@ -11,7 +11,7 @@ import { download } from "../../src/core/download/service";
 import { DownloadError } from "../../src/core/download/types";
 import { lfsObjectPath } from "../../src/core/lfs/objects";
 import { tempDir } from "../helpers/hub";
-import { collect, filesContaining, gitStatus, lfsObjectRequests, sameBytes, sourceFiles, TOKEN, workingFiles, useServiceTestbed } from "./download-helpers";
+import { collect, filesContaining, gitHome, gitStatus, lfsObjectRequests, sameBytes, sourceFiles, TOKEN, workingFiles, useServiceTestbed } from "./download-helpers";
 
 const isCode = (code: string, pattern?: RegExp) => (err: unknown) =>
   err instanceof DownloadError && err.code === code && (!pattern || pattern.test(err.message));
@@ -137,6 +137,22 @@ describe("lfs route against the local Hub", function () {
     const traced = spawnSync("git", ["status", "--porcelain"], { cwd: result.path, env: { ...bed.home.env, GIT_TRACE: "1" }, encoding: "utf8" });
     assert.equal(traced.stdout, "");
     assert.deepEqual(traced.stderr.split("\n").filter((l) => /git-lfs|filter/.test(l)), [], "no clean filter ran");
+  });
+
+  it("with an index layout it does not rewrite (a user's index.version=4), lets git refresh it and still ends clean", async () => {
+    const home = await gitHome();
+    try {
+      execFileSync("git", ["config", "--global", "index.version", "4"], { env: home.env });
+      const { events, onProgress } = collect();
+      const result = await download({ repo: "demo/quantized-gguf", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: home.env, onProgress });
+      const logs = events.filter((e) => e.type === "log").map((e) => (e as { message: string }).message);
+      assert.ok(logs.includes("Refreshing git's index through git-lfs (its layout is not one HF Models updates itself)"), logs.join("\n"));
+      assert.equal((await readFile(join(result.path, ".git", "index"))).readUInt32BE(4), 4);
+      for (const [path, s] of sourceFiles(bed.hub, "demo/quantized-gguf")) assert.ok(await sameBytes(join(result.path, path), s.source), path);
+      assert.equal(gitStatus(result.path, home.env), "");
+    } finally {
+      await home.cleanup();
+    }
   });
 
   it("hashes an object already on disk before trusting it: a corrupt one fails `integrity`, is removed, and the rerun heals", async () => {

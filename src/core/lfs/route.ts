@@ -4,7 +4,7 @@
 // linked is checked out through the smudge filter and hashed, like every file stored in git itself.
 import { mkdir, realpath, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { SimpleGitProgressEvent } from "simple-git";
+import type { SimpleGit, SimpleGitProgressEvent } from "simple-git";
 import type { RepoFileEntry } from "../hub/api";
 import { DownloadError, type DownloadedFile } from "../download/types";
 import { verifyFiles } from "../util/verifyFiles";
@@ -75,6 +75,9 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
     p.onStage?.("cloning", `git ${e.method}: ${e.stage.replace(/:+$/, "")} ${e.progress}% (${e.processed}/${e.total})`);
   };
   const makeGit = (baseDir: string) => createGit({ baseDir, env, signal, onProgress: onGitProgress, onCommand: p.onCommand });
+  // For the fallbacks only: git-lfs' filters on, paths taken literally.
+  const smudgingGit = () =>
+    createGit({ baseDir: modelDir, env: { ...gitEnv({ endpoint, token, baseEnv: p.env, ceilingDir, smudge: true }), GIT_LITERAL_PATHSPECS: "1" }, signal, onCommand: p.onCommand });
 
   try {
     step = "checking git";
@@ -121,8 +124,7 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
     if (unlinked.length > 0) {
       // Pointers still: they get their content from the objects through the smudge filter (a copy each).
       for (const path of unlinked) await rm(join(modelDir, path), { force: true });
-      const smudgeEnv = { ...gitEnv({ endpoint, token, baseEnv: p.env, ceilingDir, smudge: true }), GIT_LITERAL_PATHSPECS: "1" };
-      await createGit({ baseDir: modelDir, env: smudgeEnv, signal, onCommand: p.onCommand }).raw(["checkout", "--", ...unlinked]);
+      await smudgingGit().raw(["checkout", "--", ...unlinked]);
     }
     const hashed = await verifyFiles({ modelDir, files: rest, signal });
     const byPath = new Map([...linked, ...hashed.map((f) => [f.path, f] as const)]);
@@ -131,12 +133,13 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
 
     step = "finalizing";
     p.onStage?.("finalizing");
-    if (!(await recordStatInIndex({ gitDir, modelDir, paths: [...linked.keys()] }))) {
+    const linkedPaths = [...linked.keys()];
+    if (!(await recordStatInIndex({ gitDir, modelDir, paths: linkedPaths }))) {
       // An index layout we do not rewrite (v4, split index): git re-reads the linked files once, through git-lfs.
+      // Not `update-index --refresh`: it takes a changed size for changed content and never runs the clean filter.
       p.log?.("info", "Refreshing git's index through git-lfs (its layout is not one HF Models updates itself)");
-      const refresh = createGit({ baseDir: modelDir, env: gitEnv({ endpoint, token, baseEnv: p.env, ceilingDir, smudge: true }), signal, onCommand: p.onCommand });
-      // The files are verified already; a refresh that fails only leaves git status slow, so it is not an error.
-      await refresh.raw(["update-index", "-q", "--refresh"]).catch((err: Error) => p.log?.("warn", `git update-index --refresh failed: ${err.message}`));
+      // The files are verified already; an update that fails only leaves git status wrong, so it is not an error.
+      await updateIndexEntries(smudgingGit(), linkedPaths).catch((err: Error) => p.log?.("warn", `git update-index failed: ${err.message}`));
     }
     await settleIndexTimestamp({ gitDir, modelDir, paths: lfsFiles.map((f) => f.path), signal });
     if (dedupe.failure) p.log?.("warn", `Could not hard-link LFS objects to the model files (${dedupe.failure}); the model takes twice its size on disk.`);
@@ -147,4 +150,9 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
   } finally {
     await scrubLfsLogs(gitDir, token).catch(() => 0);
   }
+}
+
+/** `git update-index -- <paths>` in batches that stay far below the argument-length limit. */
+async function updateIndexEntries(git: SimpleGit, paths: readonly string[]): Promise<void> {
+  for (let i = 0; i < paths.length; i += 500) await git.raw(["update-index", "--", ...paths.slice(i, i + 500)]);
 }
