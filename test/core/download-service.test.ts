@@ -2,8 +2,8 @@
 // updates that fetch only what changed, progress events, validation before any request, and records.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { link, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { download } from "../../src/core/download/service";
 import { DownloadError, type ProgressEvent } from "../../src/core/download/types";
 import { readRecord } from "../../src/core/library/metadata";
@@ -85,20 +85,19 @@ describe("download service (LFS) against the local Hub", function () {
     await assertMatchesHub(second.path, "demo/quantized-gguf", "main", [".gitattributes", "README.md", "config.json"]);
     assert.deepEqual(lfsObjectRequests(bed.hub), [], "no LFS object was needed");
     assert.deepEqual((await readRecord(second.path))!.files.map((f) => f.path), [".gitattributes", "README.md", "config.json"]);
+    assert.deepEqual(await storedObjects(second.path), [], "the deselected file's object does not stay behind in .git");
     assert.equal(gitStatus(second.path, bed.home.env), "");
 
     bed.hub.resetLog();
     const all = await download({ repo: "demo/quantized-gguf", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env });
     await assertMatchesHub(all.path, "demo/quantized-gguf");
-    assert.deepEqual(
-      lfsObjectRequests(bed.hub).map((r) => r.oid).sort(),
-      [sources.get("tiny-Q5_K_M.gguf")!.lfsOid, sources.get("tiny-Q8_0.gguf")!.lfsOid].sort(),
-      "the Q4 object kept from the first run is not fetched again",
-    );
+    const ggufOids = ["tiny-Q4_K_M.gguf", "tiny-Q5_K_M.gguf", "tiny-Q8_0.gguf"].map((p) => sources.get(p)!.lfsOid!);
+    assert.deepEqual(lfsObjectRequests(bed.hub).map((r) => r.oid).sort(), ggufOids.sort());
+    assert.deepEqual(await storedObjects(all.path), ggufOids.sort());
     assert.equal(gitStatus(all.path, bed.home.env), "");
   });
 
-  it("updating from branch v1 to main fetches only the changed LFS object and keeps the old one intact", async () => {
+  it("updating from branch v1 to main fetches only the changed LFS object and removes the old one", async () => {
     const v1 = await download({ repo: "demo/two-revisions", revision: "v1", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env });
     const repo = bed.hub.ctx.repos.get("demo/two-revisions")!;
     assert.equal(v1.commit, repo.branches.get("v1"));
@@ -106,18 +105,41 @@ describe("download service (LFS) against the local Hub", function () {
     const oldOid = sourceFiles(bed.hub, "demo/two-revisions", "v1").get("model.safetensors")!.lfsOid!;
     const newOid = sourceFiles(bed.hub, "demo/two-revisions", "main").get("model.safetensors")!.lfsOid!;
     assert.notEqual(oldOid, newOid);
+    // What a cancelled download of some other version would have left behind.
+    const strayPart = join(v1.path, ".git", "lfs", "incomplete", `${"e".repeat(64)}.part`);
+    await mkdir(dirname(strayPart), { recursive: true });
+    await writeFile(strayPart, "partial");
 
     bed.hub.resetLog();
-    const main = await download({ repo: "demo/two-revisions", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env });
+    const { events, onProgress } = collect();
+    const main = await download({ repo: "demo/two-revisions", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env, onProgress });
     assert.equal(main.commit, repo.branches.get("main"));
     await assertMatchesHub(main.path, "demo/two-revisions", "main");
     assert.deepEqual(lfsObjectRequests(bed.hub).map((r) => r.oid), [newOid], "exactly one LFS object request, for the changed file");
     assert.equal(main.bytesTransferred, sourceFiles(bed.hub, "demo/two-revisions").get("model.safetensors")!.size);
-    // The v1 object was hard-linked to the old working file; replacing that file must not have touched it.
-    const old = await hashFile({ path: lfsObjectPath(join(main.path, ".git"), oldOid), kind: "sha256" });
-    assert.equal(old.hash, oldOid);
+    // The old version is not kept out of sight in .git: the store holds main's objects, each linked to its file.
+    const current = [...sourceFiles(bed.hub, "demo/two-revisions", "main").values()].flatMap((f) => (f.lfsOid ? [f.lfsOid] : []));
+    assert.deepEqual(await storedObjects(main.path), current.sort());
+    for (const oid of current) assert.equal((await stat(lfsObjectPath(join(main.path, ".git"), oid))).nlink, 2);
+    assert.ok(!existsSync(strayPart), "a partial object of another version is removed too");
+    const removed = events.find((e) => e.type === "log" && e.message.startsWith("Removed "));
+    assert.match((removed as { message: string } | undefined)?.message ?? "", /^Removed 2 LFS object\(s\) the checkout no longer uses, [\d.]+ [kM]?B freed$/);
     const record = (await readRecord(main.path))!;
     assert.deepEqual([record.revision, record.commit], ["main", main.commit]);
+    assert.equal(gitStatus(main.path, bed.home.env), "");
+  });
+
+  it("keeps an old object that something else still links to, byte for byte: replacing its file never writes through the link", async () => {
+    const v1 = await download({ repo: "demo/two-revisions", revision: "v1", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env });
+    const oldOid = sourceFiles(bed.hub, "demo/two-revisions", "v1").get("model.safetensors")!.lfsOid!;
+    const object = lfsObjectPath(join(v1.path, ".git"), oldOid);
+    const usersLink = join(bed.models.path, "my-v1-weights.safetensors");
+    await link(object, usersLink);
+
+    const main = await download({ repo: "demo/two-revisions", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env });
+    await assertMatchesHub(main.path, "demo/two-revisions", "main");
+    assert.equal((await hashFile({ path: object, kind: "sha256" })).hash, oldOid);
+    assert.equal((await stat(usersLink)).ino, (await stat(object)).ino);
     assert.equal(gitStatus(main.path, bed.home.env), "");
   });
 
@@ -214,3 +236,11 @@ describe("download service (LFS) against the local Hub", function () {
     assert.ok((await readFile(join(dir, ".git", "info", "exclude"), "utf8")).includes("/.hf-models-partial/"));
   });
 });
+
+/** Object ids in a clone's LFS store. */
+async function storedObjects(modelDir: string): Promise<string[]> {
+  const root = join(modelDir, ".git", "lfs", "objects");
+  const oids: string[] = [];
+  for (const a of await readdir(root)) for (const b of await readdir(join(root, a))) oids.push(...(await readdir(join(root, a, b))));
+  return oids.sort();
+}

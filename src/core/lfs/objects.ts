@@ -43,14 +43,8 @@ export async function lfsBytesOnDisk(gitDir: string, file: LfsFile): Promise<{ c
  */
 export async function salvagePartialObjects(gitDir: string, sizes: ReadonlyMap<string, number>): Promise<number> {
   const dir = join(gitDir, "lfs", "incomplete");
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return 0;
-  }
   const salvaged = new Set<string>();
-  for (const name of names) {
+  for (const name of await namesIn(dir)) {
     const m = /^([0-9a-f]{64})\d+$/.exec(name);
     const size = m ? sizes.get(m[1]!) : undefined;
     if (!m || size === undefined) continue;
@@ -79,14 +73,44 @@ export async function dropPartialObjects(gitDir: string, oids: Iterable<string>)
 export async function dropLfsTemporaries(gitDir: string): Promise<void> {
   for (const sub of ["incomplete", "tmp"]) {
     const dir = join(gitDir, "lfs", sub);
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      continue;
-    }
-    for (const name of names) await rm(join(dir, name), { recursive: true, force: true });
+    for (const name of await namesIn(dir)) await rm(join(dir, name), { recursive: true, force: true });
   }
+}
+
+/**
+ * Deletes the objects (and `.part` files) of a previous checkout once a run has delivered its files: every object
+ * not in `keep` that no working file links to. After an update the old version of each changed file would
+ * otherwise stay in `.git/lfs/objects`, unseen, for good. An object with another link (a file of the folder the
+ * checkout did not touch, a user's own link) stays.
+ */
+export async function pruneObjects(gitDir: string, keep: ReadonlySet<string>): Promise<{ removed: number; bytes: number }> {
+  const pruned = { removed: 0, bytes: 0 };
+  const drop = async (path: string) => {
+    const stats = await stat(path).catch(() => undefined);
+    if (!stats?.isFile() || stats.nlink > 1) return;
+    await rm(path, { force: true });
+    pruned.removed++;
+    pruned.bytes += stats.size;
+  };
+  const objects = join(gitDir, "lfs", "objects");
+  for (const a of await namesIn(objects)) {
+    for (const b of await namesIn(join(objects, a))) {
+      for (const oid of await namesIn(join(objects, a, b))) {
+        if (OID.test(oid) && !keep.has(oid)) await drop(join(objects, a, b, oid));
+      }
+    }
+  }
+  for (const name of await namesIn(join(gitDir, "lfs", "incomplete"))) {
+    const oid = /^([0-9a-f]{64})\.part$/.exec(name)?.[1];
+    if (oid && !keep.has(oid)) await drop(lfsPartPath(gitDir, oid));
+  }
+  return pruned;
+}
+
+const OID = /^[0-9a-f]{64}$/;
+
+async function namesIn(dir: string): Promise<string[]> {
+  return readdir(dir).catch(() => []);
 }
 
 /**

@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import type { SimpleGit, SimpleGitProgressEvent } from "simple-git";
 import type { RepoFileEntry } from "../hub/api";
 import { DownloadError, type DownloadedFile } from "../download/types";
+import { formatBytes } from "../util/format";
 import { verifyFiles } from "../util/verifyFiles";
 import { checkoutSelection, configureClone, ensureCommit, freshClone, reusableClone } from "./clone";
 import { gitEnv } from "./env";
@@ -17,7 +18,7 @@ import { indexEntries, settleIndexTimestamp } from "./gitIndex";
 import { recordStatInIndex } from "./indexStat";
 import { linkVerifiedFiles, type DedupeResult } from "./linkVerified";
 import { scrubLfsLogs } from "./logs";
-import { seedObjectsFromWorkingTree, type LfsFile } from "./objects";
+import { pruneObjects, seedObjectsFromWorkingTree, type LfsFile } from "./objects";
 
 export interface LfsRouteParams {
   endpoint: string;
@@ -142,6 +143,7 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
       await updateIndexEntries(smudgingGit(), linkedPaths).catch((err: Error) => p.log?.("warn", `git update-index failed: ${err.message}`));
     }
     await settleIndexTimestamp({ gitDir, modelDir, paths: lfsFiles.map((f) => f.path), signal });
+    await pruneSuperseded(gitDir, lfsFiles, p.log);
     if (dedupe.failure) p.log?.("warn", `Could not hard-link LFS objects to the model files (${dedupe.failure}); the model takes twice its size on disk.`);
     else if (dedupe.linked > 0) p.log?.("debug", `Hard-linked ${dedupe.linked} LFS object(s), ${dedupe.savedBytes} bytes stored once instead of twice`);
     return { files, bytesTransferred: transferred, dedupe };
@@ -155,4 +157,14 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
 /** `git update-index -- <paths>` in batches that stay far below the argument-length limit. */
 async function updateIndexEntries(git: SimpleGit, paths: readonly string[]): Promise<void> {
   for (let i = 0; i < paths.length; i += 500) await git.raw(["update-index", "--", ...paths.slice(i, i + 500)]);
+}
+
+/** Frees what an update left behind: the objects of the files' previous versions. Failing to is only a warning. */
+async function pruneSuperseded(gitDir: string, files: readonly LfsFile[], log: LfsRouteParams["log"]): Promise<void> {
+  try {
+    const { removed, bytes } = await pruneObjects(gitDir, new Set(files.map((f) => f.lfs.oid)));
+    if (removed > 0) log?.("info", `Removed ${removed} LFS object(s) the checkout no longer uses, ${formatBytes(bytes)} freed`);
+  } catch (err) {
+    log?.("warn", `Could not remove LFS objects the checkout no longer uses: ${(err as Error).message}`);
+  }
 }
