@@ -1,5 +1,5 @@
 // The Git LFS route against the local Hub: no token outside the process environment (argv, .git/config,
-// files on disk, CDN requests), clear errors for missing tools, failing git and broken clones, one copy of
+// files on disk, CDN requests), clear errors for missing tools, failing git, broken clones and a stale index.lock, one copy of
 // each LFS file on disk with a clean `git status` that re-hashes nothing, and objects already on disk hashed
 // before they are trusted.
 import assert from "node:assert/strict";
@@ -105,6 +105,19 @@ describe("lfs route against the local Hub", function () {
       isCode("internal", /Git cannot use the existing clone in .*quantized-gguf: .*not a git repository/),
     );
     assert.equal(await readFile(join(other, ".git", "lfs", "objects", "keep"), "utf8"), "precious");
+  });
+
+  it("removes the index.lock a killed run's git left, with a warning, instead of failing every later checkout", async () => {
+    const v1 = await download({ repo: "demo/two-revisions", revision: "v1", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env });
+    const indexLock = join(v1.path, ".git", "index.lock");
+    await writeFile(indexLock, "");
+    const { events, onProgress } = collect();
+    const main = await download({ repo: "demo/two-revisions", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env, onProgress });
+    for (const [path, src] of sourceFiles(bed.hub, "demo/two-revisions")) assert.ok(await sameBytes(join(main.path, path), src.source), `${path} is byte-exact`);
+    const warnings = events.filter((e) => e.type === "log" && e.level === "warn").map((e) => (e as { message: string }).message);
+    assert.deepEqual(warnings, [`Removing ${indexLock}, left by a git process of an interrupted download`]);
+    assert.ok(!existsSync(indexLock));
+    assert.equal(gitStatus(main.path, bed.home.env), "");
   });
 
   it("stores each LFS file once (object hard-linked to the working file) and leaves git status clean", async () => {

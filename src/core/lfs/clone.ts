@@ -25,7 +25,7 @@ async function isEmptyOrMissing(dir: string): Promise<boolean> {
 /**
  * True when `<modelDir>/.git` is a repository git can use. A `.git` left by a clone killed before it
  * finished (no LFS data yet) is removed; anything else git refuses (e.g. "dubious ownership") is reported,
- * never deleted, because it may hold gigabytes of LFS objects.
+ * never deleted, because it may hold gigabytes of LFS objects. An `index.lock` an interrupted run left is removed.
  */
 export async function reusableClone({ modelDir, makeGit, log }: { modelDir: string; makeGit: MakeGit; log?: (m: string) => void }): Promise<boolean> {
   const gitDir = join(modelDir, ".git");
@@ -33,8 +33,7 @@ export async function reusableClone({ modelDir, makeGit, log }: { modelDir: stri
   if (!(await stat(gitDir)).isDirectory()) throw new DownloadError("not-writable", `${gitDir} is not a folder; move it away and run the download again.`);
   try {
     const dir = (await makeGit(modelDir).raw(["rev-parse", "--git-dir"])).trim();
-    if (dir === ".git" || dir === gitDir) return true;
-    throw new Error(`git resolved the repository at ${dir}`);
+    if (dir !== ".git" && dir !== gitDir) throw new Error(`git resolved the repository at ${dir}`);
   } catch (err) {
     const text = (err as Error).message;
     if (/not a git repository/i.test(text) && !existsSync(join(gitDir, "lfs", "objects"))) {
@@ -44,6 +43,14 @@ export async function reusableClone({ modelDir, makeGit, log }: { modelDir: stri
     }
     throw new DownloadError("internal", `Git cannot use the existing clone in ${modelDir}: ${text.split("\n").find((l) => l.trim()) ?? text}. Fix it or delete the model folder, then download again.`, { cause: err });
   }
+  // The caller holds the model folder's lock, so no other download runs git here: an index.lock is what a git of
+  // an interrupted run (killed, or the machine went down) left, and git would refuse every checkout until it goes.
+  const indexLock = join(gitDir, "index.lock");
+  if (existsSync(indexLock)) {
+    log?.(`Removing ${indexLock}, left by a git process of an interrupted download`);
+    await rm(indexLock, { force: true });
+  }
+  return true;
 }
 
 /** `git clone --no-checkout`; into a temporary sibling first when the folder already holds files (e.g. from Xet). */
