@@ -1,7 +1,7 @@
 // The Git LFS route against the local Hub: no token outside the process environment (argv, .git/config,
-// files on disk, CDN requests), clear errors for missing tools, failing git, broken clones and a stale index.lock, one copy of
-// each LFS file on disk with a clean `git status` that re-hashes nothing, and objects already on disk hashed
-// before they are trusted.
+// files on disk, CDN requests), clear errors for missing tools, failing git and broken clones, a stale index.lock
+// cleared, one copy of each LFS file on disk with a clean `git status` that re-hashes nothing, and objects already
+// on disk hashed before they are trusted.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
