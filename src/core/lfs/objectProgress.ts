@@ -1,8 +1,7 @@
 // Byte progress of `git lfs fetch` read from the clone's object store while it runs: a file's bytes are its
 // object's size once stored, else the longest partial download of that object in `.git/lfs/incomplete/`.
-import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { lfsObjectPath, sizeOf } from "./objects";
+import { lfsObjectPath, namesIn, sizeOf } from "./objects";
 
 export interface WatchedObject {
   /** Repo-relative path of the file the object belongs to. */
@@ -38,8 +37,7 @@ export function watchObjectProgress({ gitDir, objects, onProgress, intervalMs = 
   /** The longest file per watched oid in incomplete/: `<oid>.part` or git-lfs' `<oid><random digits>`. */
   const partialSizes = async (): Promise<Map<string, number>> => {
     const sizes = new Map<string, number>();
-    const names = await readdir(incomplete).catch(() => [] as string[]);
-    for (const name of names) {
+    for (const name of await namesIn(incomplete)) {
       const oid = name.slice(0, 64);
       if (!oids.has(oid)) continue;
       const size = await sizeOf(join(incomplete, name));

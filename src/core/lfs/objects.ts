@@ -1,9 +1,11 @@
 // The clone's LFS object store (`.git/lfs/objects/<aa>/<bb>/<oid>`): what is already there, what a
-// previous run left half-done, and seeding it from verified files already in the model folder.
+// previous run left half-done, seeding it from verified files already in the model folder, and clearing out
+// what the checkout no longer uses.
 import { randomBytes } from "node:crypto";
 import { link, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { RepoFileEntry } from "../hub/api";
+import { walk } from "../library/diskUsage";
 import { hashFile } from "../util/hash";
 
 /** A listed file stored in Git LFS. */
@@ -85,31 +87,21 @@ export async function dropLfsTemporaries(gitDir: string): Promise<void> {
  */
 export async function pruneObjects(gitDir: string, keep: ReadonlySet<string>): Promise<{ removed: number; bytes: number }> {
   const pruned = { removed: 0, bytes: 0 };
-  const drop = async (path: string) => {
-    const stats = await stat(path).catch(() => undefined);
-    if (!stats?.isFile() || stats.nlink > 1) return;
-    await rm(path, { force: true });
-    pruned.removed++;
-    pruned.bytes += stats.size;
-  };
-  const objects = join(gitDir, "lfs", "objects");
-  for (const a of await namesIn(objects)) {
-    for (const b of await namesIn(join(objects, a))) {
-      for (const oid of await namesIn(join(objects, a, b))) {
-        if (OID.test(oid) && !keep.has(oid)) await drop(join(objects, a, b, oid));
-      }
+  for (const [sub, name] of [["objects", /^([0-9a-f]{64})$/], ["incomplete", /^([0-9a-f]{64})\.part$/]] as const) {
+    const root = join(gitDir, "lfs", sub);
+    for await (const { path, stats } of walk(root)) {
+      const oid = name.exec(basename(path))?.[1];
+      if (!oid || keep.has(oid) || !stats.isFile() || stats.nlink > 1) continue;
+      await rm(join(root, path), { force: true });
+      pruned.removed++;
+      pruned.bytes += stats.size;
     }
-  }
-  for (const name of await namesIn(join(gitDir, "lfs", "incomplete"))) {
-    const oid = /^([0-9a-f]{64})\.part$/.exec(name)?.[1];
-    if (oid && !keep.has(oid)) await drop(lfsPartPath(gitDir, oid));
   }
   return pruned;
 }
 
-const OID = /^[0-9a-f]{64}$/;
-
-async function namesIn(dir: string): Promise<string[]> {
+/** The names in `dir`; none when it does not exist (or cannot be read). */
+export async function namesIn(dir: string): Promise<string[]> {
   return readdir(dir).catch(() => []);
 }
 

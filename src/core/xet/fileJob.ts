@@ -205,7 +205,6 @@ function throwIfAborted(params: FileJobParams): void {
   throw new DownloadError("cancelled", why);
 }
 
-
 /** Resolves or rejects with `promise`, or rejects as soon as `signal` aborts (without waiting for it). */
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) {
