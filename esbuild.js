@@ -10,7 +10,7 @@ const ENTRIES = [
   { in: "src/cli/main.ts", out: "dist/cli.js" },
   // Loaded by the engine's pool from beside the bundle that uses it (extension.js, cli.js, bench.js).
   { in: "src/core/xet/engine/worker.ts", out: "dist/xet-worker.js" },
-  { in: "test/hub/cli.ts", out: "dist/hub.js" },
+  { in: "hub/cli.ts", out: "dist/hub.js" },
   { in: "bench/main.ts", out: "dist/bench.js" },
 ].filter((e) => fs.existsSync(path.join(__dirname, e.in)));
 

@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import { decompressFrame as lz4jsDecompressFrame } from "lz4js";
 import { createCodec, MAX_DECODED } from "../src/core/xet/engine/codec";
 import { bf16Bytes } from "../test/fixtures/synthetic";
-import { bg4Split } from "../test/hub/xet/format";
+import { bg4Split } from "../hub/xet/format";
 
 const napi = createRequire(__filename)("lz4-napi") as { compressFrameSync(data: Buffer): Buffer; decompressFrameSync(data: Buffer): Buffer };
 const CHUNK = 64 * 1024;

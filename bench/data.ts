@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { tokenizerJson, writeSafetensors, type TensorSpec } from "../test/fixtures/synthetic";
-import type { RepoSource } from "../test/hub/model";
+import type { RepoSource } from "../hub/model";
 
 const MiB = 1024 * 1024;
 

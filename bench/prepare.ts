@@ -1,7 +1,7 @@
 // `npx tsx bench/prepare.ts [--quick]`: generates the benchmark models and builds the hub's xorbs once, so the
 // first `npm run bench` does not spend its time there.
 import { join, resolve } from "node:path";
-import { startHub } from "../test/hub/server";
+import { startHub } from "../hub/server";
 import { ensureModel, FULL_MODELS, QUICK_MODELS } from "./data";
 
 async function main(): Promise<void> {

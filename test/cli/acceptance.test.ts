@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { LocalHub } from "../hub/server";
+import type { LocalHub } from "../../hub/server";
 import { ROOT, sha256File, startDemoHub, tempDir } from "../helpers/hub";
 
 interface Run {

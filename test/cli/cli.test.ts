@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createRequire } from "node:module";
 import type { BuildContext, BuildOptions } from "esbuild";
-import type { LocalHub } from "../hub/server";
+import type { LocalHub } from "../../hub/server";
 import { demoSources, sha256File, startDemoHub } from "../helpers/hub";
 
 const ROOT = resolve(__dirname, "..", "..");

@@ -8,7 +8,7 @@ import { download } from "../../src/core/download/service";
 import { DownloadError, type ProgressEvent } from "../../src/core/download/types";
 import { readRecord } from "../../src/core/library/metadata";
 import { startDemoHub, tempDir } from "../helpers/hub";
-import type { LocalHub } from "../hub/server";
+import type { LocalHub } from "../../hub/server";
 import { collect, gitHome, gitStatus, sameBytes, sourceFiles, TOKEN } from "./download-helpers";
 
 describe("download fallback: rules", () => {

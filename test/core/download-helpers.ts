@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { lstat, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { ProgressEvent } from "../../src/core/download/types";
-import type { LocalHub } from "../hub/server";
+import type { LocalHub } from "../../hub/server";
 import { startDemoHub, tempDir } from "../helpers/hub";
 
 export const TOKEN = "hf_testtoken_0123456789abcdef";

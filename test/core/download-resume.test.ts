@@ -9,7 +9,7 @@ import { DownloadError } from "../../src/core/download/types";
 import { readRecord } from "../../src/core/library/metadata";
 import { lfsPartPath } from "../../src/core/lfs/objects";
 import { startDemoHub, tempDir } from "../helpers/hub";
-import type { LocalHub } from "../hub/server";
+import type { LocalHub } from "../../hub/server";
 import { bytesEvents, collect, gitHome, gitStatus, lfsObjectRequests, sameBytes, sizeOr0, sourceFiles } from "./download-helpers";
 
 describe("download cancel and resume (LFS)", function () {

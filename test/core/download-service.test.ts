@@ -10,7 +10,7 @@ import { readRecord } from "../../src/core/library/metadata";
 import { lfsObjectPath } from "../../src/core/lfs/objects";
 import { hashFile } from "../../src/core/util/hash";
 import { demoSources, tempDir } from "../helpers/hub";
-import { startHub } from "../hub/server";
+import { startHub } from "../../hub/server";
 import { bytesEvents, collect, gitStatus, lfsObjectRequests, sameBytes, sourceFiles, workingFiles, useServiceTestbed } from "./download-helpers";
 
 const isCode = (code: string, pattern?: RegExp) => (err: unknown) =>

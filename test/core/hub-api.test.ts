@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { DownloadError } from "../../src/core/download/types";
 import { listRepoFiles, resolveCommit, searchModels } from "../../src/core/hub/api";
-import type { LocalHub } from "../hub/server";
+import type { LocalHub } from "../../hub/server";
 import { demoSources, sha256File, startDemoHub } from "../helpers/hub";
 
 const TOKEN = "hf_local_test_token";

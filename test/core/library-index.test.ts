@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { DownloadError } from "../../src/core/download/types";
 import { checkForUpdate, deleteModel, listLocalModels, modelDirFor } from "../../src/core/library/index";
 import { writeRecord, type ModelRecord } from "../../src/core/library/metadata";
-import type { LocalHub } from "../hub/server";
+import type { LocalHub } from "../../hub/server";
 import { startDemoHub } from "../helpers/hub";
 
 function record(overrides: Partial<ModelRecord> = {}): ModelRecord {

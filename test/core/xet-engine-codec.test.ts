@@ -6,8 +6,8 @@ import { createRequire } from "node:module";
 import { compress as lz4jsCompress } from "lz4js";
 import { createCodec, MAX_DECODED, regroup } from "../../src/core/xet/engine/codec";
 import { bf16Bytes } from "../fixtures/synthetic";
-import { bg4Split } from "../hub/xet/format";
-import { pseudoRandomBytes, textBytes } from "../hub/xet/sampleData";
+import { bg4Split } from "../../hub/xet/format";
+import { pseudoRandomBytes, textBytes } from "../../hub/xet/sampleData";
 
 const napi = createRequire(__filename)("lz4-napi") as { compressFrameSync(data: Buffer, options?: { contentChecksum?: boolean; blockChecksums?: boolean }): Buffer };
 const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);

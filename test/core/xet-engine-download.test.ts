@@ -10,7 +10,7 @@ import { landedNotePath } from "../../src/core/xet/engine/download";
 import { WorkerPool, type WorkerEvent } from "../../src/core/xet/engine/pool";
 import { downloadViaXet } from "../../src/core/xet/route";
 import { sha256, tempDir } from "../helpers/hub";
-import { startHub, type LocalHub } from "../hub/server";
+import { startHub, type LocalHub } from "../../hub/server";
 import { COMBO, contentOf, downloadXetFile, engineParams, listingOf, MULTI_REPO, writeMultiRepo, xorbBytes, xorbSchemes } from "./xet-engine-fixture";
 
 describe("Xet engine (downloadXetFile)", function () {

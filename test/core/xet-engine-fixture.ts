@@ -4,10 +4,10 @@ import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { downloadXetFile, type EngineFileParams } from "../../src/core/xet/engine/download";
-import { resolveRevision } from "../hub/model";
+import { resolveRevision } from "../../hub/model";
 import { listingOf } from "./xet-fixture";
-import type { LocalHub } from "../hub/server";
-import { mixedModelBytes, pseudoRandomBytes, textBytes } from "../hub/xet/sampleData";
+import type { LocalHub } from "../../hub/server";
+import { mixedModelBytes, pseudoRandomBytes, textBytes } from "../../hub/xet/sampleData";
 
 export const MULTI_REPO = "engine/multi";
 export const UPDATE_REPO = "engine/update";

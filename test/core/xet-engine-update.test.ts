@@ -9,8 +9,8 @@ import { promisify } from "node:util";
 import { routeEngineOptions } from "../../src/core/xet/engine/attempt";
 import { downloadViaXet } from "../../src/core/xet/route";
 import { ROOT, tempDir } from "../helpers/hub";
-import { startHub, type LocalHub } from "../hub/server";
-import { mixedModelBytes } from "../hub/xet/sampleData";
+import { startHub, type LocalHub } from "../../hub/server";
+import { mixedModelBytes } from "../../hub/xet/sampleData";
 import { contentOf, listingOf, UPDATE_REPO, writeUpdateRepo, xorbBytes } from "./xet-engine-fixture";
 
 const run = promisify(execFile);

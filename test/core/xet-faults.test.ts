@@ -8,8 +8,8 @@ import { DownloadError } from "../../src/core/download/types";
 import { PARTIAL_DIR } from "../../src/core/xet/paths";
 import { downloadViaXet } from "../../src/core/xet/route";
 import { sha256File, tempDir } from "../helpers/hub";
-import { FAULTS } from "../hub/context";
-import type { LocalHub } from "../hub/server";
+import { FAULTS } from "../../hub/context";
+import type { LocalHub } from "../../hub/server";
 import { listing, routeParams, sourceOf, startFixtureHub, writeFixtureRepo } from "./xet-fixture";
 
 const MIXED = "weights/extra.bin";

@@ -5,9 +5,9 @@ import { join } from "node:path";
 import type { DownloadedFile } from "../../src/core/download/types";
 import type { RepoFileEntry } from "../../src/core/hub/api";
 import type { XetRouteParams } from "../../src/core/xet/route";
-import { mixedModelBytes, pseudoRandomBytes } from "../hub/xet/sampleData";
-import { resolveRevision } from "../hub/model";
-import { startHub, type LocalHub, type StartHubOptions } from "../hub/server";
+import { mixedModelBytes, pseudoRandomBytes } from "../../hub/xet/sampleData";
+import { resolveRevision } from "../../hub/model";
+import { startHub, type LocalHub, type StartHubOptions } from "../../hub/server";
 
 export const REPO = "test/xet-model";
 export const BIG = "model.safetensors";

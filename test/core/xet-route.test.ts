@@ -8,7 +8,7 @@ import { DownloadError } from "../../src/core/download/types";
 import { PARTIAL_DIR } from "../../src/core/xet/paths";
 import { downloadViaXet } from "../../src/core/xet/route";
 import { sha256File, tempDir } from "../helpers/hub";
-import type { LocalHub } from "../hub/server";
+import type { LocalHub } from "../../hub/server";
 import { BIG, BIG_SIZE, byPath, listing, routeParams, sourceOf, startFixtureHub, writeFixtureRepo, xorbBytes } from "./xet-fixture";
 
 describe("Xet route (downloadViaXet)", function () {

@@ -5,9 +5,9 @@ import { createReadStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { demoRepos } from "../hub/demo";
-import type { RepoSource } from "../hub/model";
-import { startHub, type LocalHub, type StartHubOptions } from "../hub/server";
+import { demoRepos } from "../../hub/demo";
+import type { RepoSource } from "../../hub/model";
+import { startHub, type LocalHub, type StartHubOptions } from "../../hub/server";
 
 export const ROOT = resolve(__dirname, "..", "..");
 export const DEMO_DIR = join(ROOT, ".hub-data", "demo-test");

@@ -3,11 +3,11 @@
 import assert from "node:assert/strict";
 import { readFile, rm, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { HUB_LFS_PATTERNS, exactPathLine, lfsMatcher } from "./git/attributes";
-import { buildGitRepo, type BuiltCommit } from "./git/build";
-import { runGit } from "./git/exec";
-import { GitClient, fixtureBytes, gitBlobId, sha256, tempDir, writeTree } from "./git/testing";
-import type { RepoSource } from "./model";
+import { HUB_LFS_PATTERNS, exactPathLine, lfsMatcher } from "../../hub/git/attributes";
+import { buildGitRepo, type BuiltCommit } from "../../hub/git/build";
+import { runGit } from "../../hub/git/exec";
+import { GitClient, fixtureBytes, gitBlobId, sha256, tempDir, writeTree } from "../helpers/gitFixtures";
+import type { RepoSource } from "../../hub/model";
 
 const THRESHOLD = 1024;
 

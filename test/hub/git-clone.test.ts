@@ -4,9 +4,9 @@ import assert from "node:assert/strict";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { gzipSync } from "node:zlib";
-import type { RequestLogEntry } from "./context";
-import { GitClient, lfsPointerText, sha256, sha256File, tempDir, writeGitFixture, type GitFixture } from "./git/testing";
-import { startHub, type LocalHub } from "./server";
+import type { RequestLogEntry } from "../../hub/context";
+import { GitClient, lfsPointerText, sha256, sha256File, tempDir, writeGitFixture, type GitFixture } from "../helpers/gitFixtures";
+import { startHub, type LocalHub } from "../../hub/server";
 
 const TOKEN = "hf_git_clone_test_token";
 

@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { lfsObjectUrl } from "./git/routes";
-import { GitClient, lfsPointerText, sha256, sha256File, tempDir, writeGitFixture, type GitFixture } from "./git/testing";
-import { startHub, type LocalHub } from "./server";
+import { lfsObjectUrl } from "../../hub/git/routes";
+import { GitClient, lfsPointerText, sha256, sha256File, tempDir, writeGitFixture, type GitFixture } from "../helpers/gitFixtures";
+import { startHub, type LocalHub } from "../../hub/server";
 
 const LFS_JSON = "application/vnd.git-lfs+json";
 

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { __internal_XetBlob, downloadFile } from "@huggingface/hub";
-import { fixtureBytes, GitClient, writeTree } from "./git/testing";
+import { fixtureBytes, GitClient, writeTree } from "../helpers/gitFixtures";
 import { ROOT, sha256, sha256File, tempDir } from "../helpers/hub";
 
 interface RunningHub {

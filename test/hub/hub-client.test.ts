@@ -5,8 +5,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { __internal_XetBlob, downloadFile, listFiles, modelInfo, snapshotDownload } from "@huggingface/hub";
-import type { LocalHub } from "../hub/server";
-import { ChunkScheme, parseChunkRecords } from "../hub/xet/format";
+import type { LocalHub } from "../../hub/server";
+import { ChunkScheme, parseChunkRecords } from "../../hub/xet/format";
 import { demoSources, sha256, sha256File, startDemoHub, tempDir } from "../helpers/hub";
 
 const TOKEN = "hf_local_test_token";

@@ -6,10 +6,10 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { __internal_XetBlob as XetBlob } from "@huggingface/hub";
-import { ChunkScheme, parseChunkRecords } from "./xet/format";
-import { repeatingBytes } from "./xet/sampleData";
-import { XetStore, type XetFileRecord } from "./xet/store";
-import { startTestCas, type TestCas } from "./xet/testing";
+import { ChunkScheme, parseChunkRecords } from "../../hub/xet/format";
+import { repeatingBytes } from "../../hub/xet/sampleData";
+import { XetStore, type XetFileRecord } from "../../hub/xet/store";
+import { startTestCas, type TestCas } from "../helpers/testCas";
 
 const MODES = [
   ["parallel (default)", undefined],

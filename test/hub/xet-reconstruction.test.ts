@@ -4,10 +4,10 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { decodeChunkRecord, parseChunkRecords } from "./xet/format";
-import { planReconstruction, toV1, toV2, type ReconstructionPlan, type RequestedRange } from "./xet/reconstruction";
-import { repeatingBytes } from "./xet/sampleData";
-import { XetStore, type XetFileRecord } from "./xet/store";
+import { decodeChunkRecord, parseChunkRecords } from "../../hub/xet/format";
+import { planReconstruction, toV1, toV2, type ReconstructionPlan, type RequestedRange } from "../../hub/xet/reconstruction";
+import { repeatingBytes } from "../../hub/xet/sampleData";
+import { XetStore, type XetFileRecord } from "../../hub/xet/store";
 
 // Two hand-made xorbs. A: chunks of 10, 20, 30, 40 bytes; B: three chunks of 5. Record ends are made up.
 const A = "a".repeat(64);

@@ -5,11 +5,11 @@ import { request } from "node:http";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { signUrlQuery } from "./tokens";
-import { CHUNK_HEADER_BYTES } from "./xet/format";
-import { repeatingBytes } from "./xet/sampleData";
-import { XetStore, type XetFileRecord } from "./xet/store";
-import { startTestCas, type TestCas } from "./xet/testing";
+import { signUrlQuery } from "../../hub/tokens";
+import { CHUNK_HEADER_BYTES } from "../../hub/xet/format";
+import { repeatingBytes } from "../../hub/xet/sampleData";
+import { XetStore, type XetFileRecord } from "../../hub/xet/store";
+import { startTestCas, type TestCas } from "../helpers/testCas";
 
 interface V2Answer {
   offset_into_first_range: number;

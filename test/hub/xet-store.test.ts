@@ -6,10 +6,10 @@ import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from "node:fs/pro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getChunks, xorbHash, fileHash } from "@huggingface/xetchunk-wasm";
-import { ChunkScheme, decodeChunkRecord, parseChunkRecords, parseXorbFooter, xetHex } from "./xet/format";
-import { floatBytes, mixedModelBytes, pseudoRandomBytes, textBytes } from "./xet/sampleData";
-import { XetStore, type XetFileRecord } from "./xet/store";
-import { DEFAULT_XORB_LIMITS } from "./xet/xorbWriter";
+import { ChunkScheme, decodeChunkRecord, parseChunkRecords, parseXorbFooter, xetHex } from "../../hub/xet/format";
+import { floatBytes, mixedModelBytes, pseudoRandomBytes, textBytes } from "../../hub/xet/sampleData";
+import { XetStore, type XetFileRecord } from "../../hub/xet/store";
+import { DEFAULT_XORB_LIMITS } from "../../hub/xet/xorbWriter";
 
 const MiB = 1024 * 1024;
 

@@ -5,9 +5,9 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createChunker, fileHash, finalize, getChunks, hmac, nextBlock, verificationHash, xorbHash, type Chunk } from "@huggingface/xetchunk-wasm";
-import { bg4Regroup, bg4Split, rawFromXetHex, xetHex } from "./xet/format";
-import { splitmix64Bytes } from "./xet/sampleData";
-import { parseShard } from "./xet/shard";
+import { bg4Regroup, bg4Split, rawFromXetHex, xetHex } from "../../hub/xet/format";
+import { splitmix64Bytes } from "../../hub/xet/sampleData";
+import { parseShard } from "../../hub/xet/shard";
 
 const VECTORS = join(__dirname, "..", "fixtures", "xet-vectors");
 const json = (name: string) => JSON.parse(readFileSync(join(VECTORS, name), "utf8"));

@@ -8,8 +8,8 @@ import { download } from "../../src/core/download/service";
 import type { DownloadRequest, DownloadResult } from "../../src/core/download/types";
 import { demoSources, tempDir } from "../helpers/hub";
 import { gitHome, TOKEN } from "../core/download-helpers";
-import { startHub, type LocalHub } from "../hub/server";
-import { pseudoRandomBytes } from "../hub/xet/sampleData";
+import { startHub, type LocalHub } from "../../hub/server";
+import { pseudoRandomBytes } from "../../hub/xet/sampleData";
 import { recordFigure } from "./figures";
 import { folderViolations } from "./helpers";
 

@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { readRecord } from "../../src/core/library/metadata";
 import { sha256File, tempDir } from "../helpers/hub";
 import { gitHome } from "../core/download-helpers";
-import { startHub, type LocalHub } from "../hub/server";
-import { pseudoRandomBytes } from "../hub/xet/sampleData";
+import { startHub, type LocalHub } from "../../hub/server";
+import { pseudoRandomBytes } from "../../hub/xet/sampleData";
 import { buildCli, cliEnv, startCli } from "./cli";
 import { recordFigure } from "./figures";
 

@@ -12,8 +12,8 @@ import { writeRecord } from "../../src/core/library/metadata";
 import { DownloadError } from "../../src/core/download/types";
 import { ROOT, tempDir } from "../helpers/hub";
 import { filesContaining, gitHome } from "../core/download-helpers";
-import { startHub, type LocalHub } from "../hub/server";
-import { pseudoRandomBytes } from "../hub/xet/sampleData";
+import { startHub, type LocalHub } from "../../hub/server";
+import { pseudoRandomBytes } from "../../hub/xet/sampleData";
 import { buildCli, cliEnv, startGroup } from "./cli";
 import { allFiles, folderViolations } from "./helpers";
 

@@ -7,10 +7,10 @@ import { join } from "node:path";
 import type { DownloadResult } from "../../src/core/download/types";
 import { readRecord } from "../../src/core/library/metadata";
 import { sha256File } from "../helpers/hub";
-import { lfsPointer } from "../hub/git/build";
-import type { RequestLogEntry } from "../hub/context";
-import type { LocalHub } from "../hub/server";
-import { mixedModelBytes, pseudoRandomBytes } from "../hub/xet/sampleData";
+import { lfsPointer } from "../../hub/git/build";
+import type { RequestLogEntry } from "../../hub/context";
+import type { LocalHub } from "../../hub/server";
+import { mixedModelBytes, pseudoRandomBytes } from "../../hub/xet/sampleData";
 import { sourceFiles } from "../core/download-helpers";
 
 /** Two LFS/Xet files (one partly compressible, one not) and two small git files: every path of both routes. */

@@ -1,4 +1,4 @@
-// A broken or malicious Hub (test/hub/hostile.ts) and hostile input: nothing is written outside the model folder,
+// A broken or malicious Hub (hub/hostile.ts) and hostile input: nothing is written outside the model folder,
 // nothing reaches git before validation, and every answer ends in a clear DownloadError with bounded memory.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -8,8 +8,8 @@ import { download, type ServiceOptions } from "../../src/core/download/service";
 import { DownloadError, type DownloadRequest } from "../../src/core/download/types";
 import { tempDir } from "../helpers/hub";
 import { gitHome } from "../core/download-helpers";
-import type { HostileMode } from "../hub/hostile";
-import { startHub, type LocalHub } from "../hub/server";
+import type { HostileMode } from "../../hub/hostile";
+import { startHub, type LocalHub } from "../../hub/server";
 import { ROOT } from "../helpers/hub";
 import { buildCli, cliEnv, startCli, startGroup } from "./cli";
 import { recordFigure } from "./figures";

@@ -3,8 +3,8 @@
 import { join } from "node:path";
 import { download } from "../../src/core/download/service";
 import { DownloadError, type DownloadResult, type ProgressEvent } from "../../src/core/download/types";
-import type { RequestLogEntry } from "../hub/context";
-import type { LocalHub } from "../hub/server";
+import type { RequestLogEntry } from "../../hub/context";
+import type { LocalHub } from "../../hub/server";
 import { filesContaining, sourceFiles } from "../core/download-helpers";
 import { folderViolations } from "./helpers";
 import { describeExpected, expectedOutcome, type MatrixCase } from "./matrix-table";

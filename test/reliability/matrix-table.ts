@@ -1,6 +1,6 @@
 // The fault matrix as data: every fault switch of the local Hub alone and in pairs, crossed with the three
 // ways a download can run, and the outcome each case must end in (derived from what each fault breaks).
-import { FAULTS, type FaultName } from "../hub/context";
+import { FAULTS, type FaultName } from "../../hub/context";
 import type { DownloadErrorCode, DownloadMethod } from "../../src/core/download/types";
 
 export type RouteConfig = "lfs" | "xet" | "xet+fallback";

@@ -7,8 +7,8 @@ import { download } from "../../src/core/download/service";
 import { DownloadError } from "../../src/core/download/types";
 import { tempDir } from "../helpers/hub";
 import { filesContaining, gitHome } from "../core/download-helpers";
-import type { RequestLogEntry } from "../hub/context";
-import { startHub, type LocalHub } from "../hub/server";
+import type { RequestLogEntry } from "../../hub/context";
+import { startHub, type LocalHub } from "../../hub/server";
 import { buildCli, cliEnv, startCli, type CliRun } from "./cli";
 import { allFiles, folderViolations, writeSmallRepo } from "./helpers";
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tempDir } from "../helpers/hub";
 import { gitHome } from "../core/download-helpers";
-import { startHub, type LocalHub } from "../hub/server";
+import { startHub, type LocalHub } from "../../hub/server";
 import { stampLog, writeSmallRepo } from "./helpers";
 import { runCase } from "./matrix-run";
 

@@ -8,7 +8,7 @@ import * as vscode from "vscode";
 import type { DownloadResult } from "../../src/core/download/types";
 import type { PickItem } from "../../src/vscode/prompts";
 import type { HfModelsTestApi } from "../../src/vscode/testApi";
-import type { LocalHub } from "../hub/server";
+import type { LocalHub } from "../../hub/server";
 import { hubFiles, resetSettings, ScriptedPrompter, setSetting, sha256File, startDemoHub, tempDir, testApi, useHub, waitFor } from "./helpers";
 
 const DOWNLOAD = "hfModels.downloadModel";

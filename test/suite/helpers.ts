@@ -7,9 +7,9 @@ import { join } from "node:path";
 import * as vscode from "vscode";
 import type { HfModelsApi, HfModelsTestApi } from "../../src/vscode/testApi";
 import type { ConfirmStep, InputStep, PickStep, Prompter } from "../../src/vscode/prompts";
-import { demoRepos } from "../hub/demo";
-import { startHub, type LocalHub } from "../hub/server";
-import { resolveRevision } from "../hub/model";
+import { demoRepos } from "../../hub/demo";
+import { startHub, type LocalHub } from "../../hub/server";
+import { resolveRevision } from "../../hub/model";
 
 export const EXTENSION_ID = "hf-models-dev.hf-models";
 

@@ -8,7 +8,7 @@ import * as vscode from "vscode";
 import type { DownloadResult } from "../../src/core/download/types";
 import { formatBytes } from "../../src/core/util/format";
 import type { HfModelsTestApi } from "../../src/vscode/testApi";
-import type { LocalHub } from "../hub/server";
+import type { LocalHub } from "../../hub/server";
 import { hubFiles, resetSettings, ScriptedPrompter, sha256File, startDemoHub, tempDir, testApi, useHub, waitFor } from "./helpers";
 
 describe("Models view and item commands", () => {

@@ -4,9 +4,9 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { demoRepos } from "../hub/demo";
-import { resolveRevision } from "../hub/model";
-import { startHub } from "../hub/server";
+import { demoRepos } from "../../hub/demo";
+import { resolveRevision } from "../../hub/model";
+import { startHub } from "../../hub/server";
 import { launchBrowser } from "./browser";
 import { codeServerBin, createProfile, installVsix, startCodeServer } from "./codeServer";
 import { runUiTest } from "./downloadModel.ui";

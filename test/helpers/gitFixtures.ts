@@ -6,7 +6,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import type { RepoSource } from "../model";
+import type { RepoSource } from "../../hub/model";
 
 export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `hf-git-test-${prefix}-`));

@@ -2,11 +2,11 @@
 // so the CAS can be tested without repos, git or the hub origin; context and dispatch are server.ts's own.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { FaultName, HubContext } from "../context";
-import { createHubContext, dispatch } from "../server";
-import { issueXetToken } from "../tokens";
-import { casRoutes } from "./routes";
-import type { XetStore } from "./store";
+import type { FaultName, HubContext } from "../../hub/context";
+import { createHubContext, dispatch } from "../../hub/server";
+import { issueXetToken } from "../../hub/tokens";
+import { casRoutes } from "../../hub/xet/routes";
+import type { XetStore } from "../../hub/xet/store";
 
 export interface TestCas {
   url: string;

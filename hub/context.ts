@@ -37,7 +37,7 @@ export const WAN_PROFILE: SlowProfile = {
 
 export interface HubOptions {
   faults?: Iterable<FaultName>;
-  /** Hostile answers (test/hub/hostile.ts) switched on from the start. */
+  /** Hostile answers (hub/hostile.ts) switched on from the start. */
   hostile?: Iterable<HostileMode>;
   slow?: Partial<SlowProfile>;
   /** Tokens the Hub accepts. Default: any token starting with `hf_`. */

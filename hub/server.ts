@@ -34,7 +34,7 @@ export interface LocalHub {
   ctx: HubContext;
   /** Switch a fault on or off while running. */
   setFault(name: FaultName, on: boolean): void;
-  /** Switch a hostile mode (test/hub/hostile.ts) on or off while running. */
+  /** Switch a hostile mode (hub/hostile.ts) on or off while running. */
   setHostile(mode: HostileMode, on: boolean): void;
   /** Forget the request log and the per-key fault counters. */
   resetLog(): void;

@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { randomBytes, tokenizerJson, writeSafetensors, type TensorSpec } from "../fixtures/synthetic";
+import { randomBytes, tokenizerJson, writeSafetensors, type TensorSpec } from "../test/fixtures/synthetic";
 import type { RepoSource } from "./model";
 
 const MiB = 1024 * 1024;
