@@ -3,7 +3,8 @@
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { download } from "../core/download/service";
-import { DownloadError, isCancel, type DownloadRequest, type DownloadResult, type ProgressEvent } from "../core/download/types";
+import { DownloadError, isCancel } from "../core/errors";
+import { type DownloadRequest, type DownloadResult, type ProgressEvent } from "../core/download/types";
 import { resolveEndpoint } from "../core/hub/endpoint";
 import { parseRepoId, validateRevision } from "../core/hub/repoId";
 import { redact, resolveToken } from "../core/hub/token";

@@ -1,6 +1,7 @@
 // "HF Models: Download Model": asks the questions (or takes them from an args object, which skips every
 // prompt), then hands the plan to runDownload. Resolves to the DownloadResult, or undefined on Esc/cancel/error.
-import { DownloadError, type DownloadMethod, type DownloadResult } from "../core/download/types";
+import { DownloadError } from "../core/errors";
+import { type DownloadMethod, type DownloadResult } from "../core/download/types";
 import { parseRepoId, validateRevision } from "../core/hub/repoId";
 import { endpointFrom, readSettings } from "../vscode/settings";
 import { askDownload } from "./downloadPrompts";

@@ -3,7 +3,8 @@
 import { homedir } from "node:os";
 import * as vscode from "vscode";
 import { download } from "../core/download/service";
-import { DownloadError, isCancel, type DownloadMethod, type DownloadRequest, type DownloadResult } from "../core/download/types";
+import { DownloadError, isCancel } from "../core/errors";
+import { type DownloadMethod, type DownloadRequest, type DownloadResult } from "../core/download/types";
 import { abortSignalFrom } from "../vscode/cancel";
 import { formatBytes, formatDuration } from "../core/util/format";
 import type { NoticeAction } from "../vscode/notify";

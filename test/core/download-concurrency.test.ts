@@ -5,7 +5,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { acquireModelLock, lockPathFor } from "../../src/core/download/lock";
 import { download } from "../../src/core/download/service";
-import { DownloadError } from "../../src/core/download/types";
+import { DownloadError } from "../../src/core/errors";
 import { readRecord } from "../../src/core/library/metadata";
 import { ROOT } from "../helpers/hub";
 import { lockAndKill } from "../helpers/killedHolder";

@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { acquireModelLock, lockPathFor } from "../../src/core/download/lock";
-import { DownloadError } from "../../src/core/download/types";
+import { DownloadError } from "../../src/core/errors";
 import { lockAndKill } from "../helpers/killedHolder";
 
 const ROOT = resolve(__dirname, "..", "..");

@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { download } from "../../src/core/download/service";
-import { DownloadError } from "../../src/core/download/types";
+import { DownloadError } from "../../src/core/errors";
 import { readRecord } from "../../src/core/library/metadata";
 import { lfsPartPath } from "../../src/core/lfs/objects";
 import { startDemoHub, tempDir } from "../helpers/hub";

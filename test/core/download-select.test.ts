@@ -1,7 +1,7 @@
 // File selection (include/exclude globs) and the path guard that keeps a hostile listing from writing
 // outside the model folder.
 import assert from "node:assert/strict";
-import { DownloadError } from "../../src/core/download/types";
+import { DownloadError } from "../../src/core/errors";
 import { assertSafeRepoPaths, unsafePathReason } from "../../src/core/util/safePaths";
 import { hasSelection, selectFiles } from "../../src/core/util/select";
 

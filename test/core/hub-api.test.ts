@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { DownloadError } from "../../src/core/download/types";
+import { DownloadError } from "../../src/core/errors";
 import { listRepoFiles, resolveCommit, searchModels } from "../../src/core/hub/api";
 import type { LocalHub } from "../../hub/server";
 import { demoSources, sha256File, startDemoHub } from "../helpers/hub";

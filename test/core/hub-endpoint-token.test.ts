@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
-import { DownloadError } from "../../src/core/download/types";
+import { DownloadError } from "../../src/core/errors";
 import { DEFAULT_ENDPOINT, resolveEndpoint } from "../../src/core/hub/endpoint";
 import { hfHome, hfTokenPath, redact, resolveToken } from "../../src/core/hub/token";
 

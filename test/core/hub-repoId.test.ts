@@ -1,7 +1,7 @@
 // Repo ids and revisions: the strict Hub rules, pasted URLs, and hostile inputs that must never reach
 // git, a URL or a folder name.
 import assert from "node:assert/strict";
-import { DownloadError } from "../../src/core/download/types";
+import { DownloadError } from "../../src/core/errors";
 import { parseRepoId, validateRevision } from "../../src/core/hub/repoId";
 
 function rejects(fn: () => unknown, code: string, pattern?: RegExp): void {

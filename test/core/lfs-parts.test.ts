@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { appendFile, mkdir, readFile, rename, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DownloadError } from "../../src/core/download/types";
+import { DownloadError } from "../../src/core/errors";
 import { gitEnv, tokenConfigKey } from "../../src/core/lfs/env";
 import { mapGitError } from "../../src/core/lfs/errors";
 import { scrubLfsLogs } from "../../src/core/lfs/logs";

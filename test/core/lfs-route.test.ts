@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, open, readFile, rm, stat, symlink, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { download } from "../../src/core/download/service";
-import { DownloadError } from "../../src/core/download/types";
+import { DownloadError } from "../../src/core/errors";
 import { lfsObjectPath } from "../../src/core/lfs/objects";
 import { tempDir } from "../helpers/hub";
 import { collect, filesContaining, gitHome, gitStatus, lfsObjectRequests, sameBytes, sourceFiles, TOKEN, workingFiles, useServiceTestbed } from "./download-helpers";

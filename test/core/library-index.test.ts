@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { link, lstat, mkdir, mkdtemp, open, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DownloadError } from "../../src/core/download/types";
+import { DownloadError } from "../../src/core/errors";
 import { checkForUpdate, deleteModel, listLocalModels, modelDirFor } from "../../src/core/library/index";
 import { writeRecord, type ModelRecord } from "../../src/core/library/metadata";
 import type { LocalHub } from "../../hub/server";

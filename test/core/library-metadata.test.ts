@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DownloadError } from "../../src/core/download/types";
+import { DownloadError } from "../../src/core/errors";
 import { RECORD_FILE, readRecord, writeRecord, type ModelRecord } from "../../src/core/library/metadata";
 
 function sampleRecord(overrides: Partial<ModelRecord> = {}): ModelRecord {

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, open, rm, truncate, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DownloadError } from "../../src/core/download/types";
+import { DownloadError } from "../../src/core/errors";
 import { verifyModel, type VerifyProgress } from "../../src/core/library/index";
 import { writeRecord, type ModelRecord } from "../../src/core/library/metadata";
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DownloadError } from "../../src/core/download/types";
+import { DownloadError } from "../../src/core/errors";
 import { IntegrityMismatch } from "../../src/core/xet/errors";
 import { landedNotePath } from "../../src/core/xet/engine/download";
 import { WorkerPool, type WorkerEvent } from "../../src/core/xet/engine/pool";

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DownloadError } from "../../src/core/download/types";
+import { DownloadError } from "../../src/core/errors";
 import { PARTIAL_DIR } from "../../src/core/xet/paths";
 import { downloadViaXet } from "../../src/core/xet/route";
 import { sha256File, tempDir } from "../helpers/hub";

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { lockPathFor } from "../../src/core/download/lock";
 import { download } from "../../src/core/download/service";
 import { writeRecord } from "../../src/core/library/metadata";
-import { DownloadError } from "../../src/core/download/types";
+import { DownloadError } from "../../src/core/errors";
 import { ROOT, tempDir } from "../helpers/hub";
 import { filesContaining, gitHome } from "../core/download-helpers";
 import { startHub, type LocalHub } from "../../hub/server";

@@ -2,7 +2,8 @@
 // then the folder check, the token check and the comparison with the expected outcome, as one record.
 import { join } from "node:path";
 import { download } from "../../src/core/download/service";
-import { DownloadError, type DownloadResult, type ProgressEvent } from "../../src/core/download/types";
+import { DownloadError } from "../../src/core/errors";
+import { type DownloadResult, type ProgressEvent } from "../../src/core/download/types";
 import type { RequestLogEntry } from "../../hub/context";
 import type { LocalHub } from "../../hub/server";
 import { filesContaining, sourceFiles } from "../core/download-helpers";

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { download } from "../../src/core/download/service";
-import { DownloadError } from "../../src/core/download/types";
+import { DownloadError } from "../../src/core/errors";
 import { tempDir } from "../helpers/hub";
 import { filesContaining, gitHome } from "../core/download-helpers";
 import type { RequestLogEntry } from "../../hub/context";

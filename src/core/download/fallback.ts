@@ -1,5 +1,5 @@
 // When a failed Xet attempt hands over to Git LFS, and the one sentence the user sees about why.
-import { DownloadError, isCancel } from "./types";
+import { DownloadError, isCancel } from "../errors";
 
 /** Errors LFS would hit just the same (a full disk, an unwritable folder) and cancels never fall back. */
 export function shouldFallBack(err: unknown, fallbackToLfs: boolean | undefined): boolean {

@@ -4,7 +4,7 @@ import { mkdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import lockfile from "proper-lockfile";
 import { sleep } from "../util/backoff";
-import { DownloadError } from "./types";
+import { DownloadError } from "../errors";
 
 export interface ModelLock {
   /** Aborts when another process took the lock over (ours went stale, e.g. after a long suspend). */

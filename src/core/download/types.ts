@@ -78,38 +78,4 @@ export interface DownloadOptions {
   onProgress?: (event: ProgressEvent) => void;
 }
 
-/** Error codes callers can branch on; the message is the one clear, actionable line shown to users. */
-export type DownloadErrorCode =
-  | "invalid-repo"
-  | "invalid-revision"
-  | "not-found"
-  | "revision-not-found"
-  | "unauthorized"
-  | "gated"
-  | "git-missing"
-  | "git-lfs-missing"
-  | "not-writable"
-  | "disk-full"
-  | "integrity"
-  | "network"
-  | "server"
-  | "stalled"
-  | "cancelled"
-  | "locked"
-  | "xet-unavailable"
-  | "internal";
-
-export class DownloadError extends Error {
-  constructor(
-    readonly code: DownloadErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "DownloadError";
-  }
-}
-
-export function isCancel(err: unknown): boolean {
-  return err instanceof DownloadError && err.code === "cancelled";
-}
+export { DownloadError, isCancel, type DownloadErrorCode } from "../errors";

@@ -1,7 +1,7 @@
 // Hub metadata over @huggingface/hub: resolve a revision to its commit, list the files at that commit,
 // search models. Every failure becomes a DownloadError whose message tells the user what to do next.
 import { HubApiError, listFiles, listModels, modelInfo } from "@huggingface/hub";
-import { DownloadError } from "../download/types";
+import { DownloadError } from "../errors";
 import { unsafePathReason } from "../util/safePaths";
 import { parseRepoId, validateRevision } from "./repoId";
 import { redact } from "./token";

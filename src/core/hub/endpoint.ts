@@ -1,6 +1,6 @@
 // Which Hub we talk to: an explicit URL, else `HF_ENDPOINT`, else https://huggingface.co.
 // Normalised without a trailing slash so callers can append `/api/...` and git paths.
-import { DownloadError } from "../download/types";
+import { DownloadError } from "../errors";
 import { quoteInput } from "./repoId";
 
 export const DEFAULT_ENDPOINT = "https://huggingface.co";

@@ -1,6 +1,6 @@
 // The one place that decides what a valid model repo id and revision look like.
 // Everything that reaches git, a URL or a folder name passes through parseRepoId / validateRevision first.
-import { DownloadError } from "../download/types";
+import { DownloadError } from "../errors";
 
 export interface RepoId {
   /** `org/name` */

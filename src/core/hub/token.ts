@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { DownloadError } from "../download/types";
+import { DownloadError } from "../errors";
 
 export type TokenSource = "explicit" | "file" | "env" | "hf-home" | "none";
 

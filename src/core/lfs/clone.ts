@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { appendFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { SimpleGit } from "simple-git";
-import { DownloadError } from "../download/types";
+import { DownloadError } from "../errors";
 import { isCommitSha } from "../hub/repoId";
 import { sparseCheckoutFile } from "./patterns";
 

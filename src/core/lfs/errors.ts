@@ -1,6 +1,6 @@
 // Turns a failed git / git-lfs command into one DownloadError with a message that says what to do,
 // recognising auth, missing repo or revision, server and network failures from git's stderr (LC_ALL=C).
-import { DownloadError, type DownloadErrorCode } from "../download/types";
+import { DownloadError, type DownloadErrorCode } from "../errors";
 
 export interface GitFailure {
   err: unknown;

@@ -1,7 +1,7 @@
 // Runs git and git-lfs for the LFS route through simple-git: one configured instance per folder with our
 // environment, the caller's AbortSignal (kills the child) and a hook that sees every spawned command line.
 import { simpleGit, type SimpleGit, type SimpleGitProgressEvent } from "simple-git";
-import { DownloadError } from "../download/types";
+import { DownloadError } from "../errors";
 
 export interface GitRunOptions {
   /** Working folder; must exist. */

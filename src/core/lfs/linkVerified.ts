@@ -3,7 +3,8 @@
 // already on disk are hashed first). One copy on disk; the file is byte for byte the verified object.
 import { chmod, lstat, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { DownloadError, type DownloadedFile } from "../download/types";
+import { DownloadError } from "../errors";
+import { type DownloadedFile } from "../download/types";
 import { hashFile } from "../util/hash";
 import type { IndexEntry } from "./gitIndex";
 import { lfsPointerBlobId } from "./gitIndex";

@@ -2,7 +2,7 @@
 // what they cost on disk, removing one safely, and asking the Hub whether a newer commit exists.
 import { lstat, readFile, readdir, rm, rmdir } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { DownloadError } from "../download/types";
+import { DownloadError } from "../errors";
 import { resolveCommit } from "../hub/api";
 import { isCommitSha, parseRepoId } from "../hub/repoId";
 import { diskUsage } from "./diskUsage";

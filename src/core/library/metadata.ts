@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { open, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { DownloadedFile, DownloadMethod } from "../download/types";
-import { DownloadError } from "../download/types";
+import { DownloadError } from "../errors";
 
 export const RECORD_FILE = ".hf-models.json";
 

@@ -3,7 +3,7 @@
 import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 import type { DownloadedFile } from "../download/types";
-import { DownloadError } from "../download/types";
+import { DownloadError } from "../errors";
 import { isSafeRepoPath } from "../hub/api";
 import { hashFile } from "../util/hash";
 import { readRecord } from "./metadata";

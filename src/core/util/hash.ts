@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { DownloadError } from "../download/types";
+import { DownloadError } from "../errors";
 
 export type HashKind = "sha256" | "git-sha1";
 

@@ -2,7 +2,7 @@
 // model folder, be portable across case-insensitive filesystems and not touch git's or our own files.
 import { lstat } from "node:fs/promises";
 import { join } from "node:path";
-import { DownloadError } from "../download/types";
+import { DownloadError } from "../errors";
 
 /** Root-level names the service itself writes into a model folder. */
 const RESERVED_ROOT = new Set([".hf-models.json", ".hf-models-partial"]);

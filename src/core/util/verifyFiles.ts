@@ -3,7 +3,8 @@
 import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 import type { RepoFileEntry } from "../hub/api";
-import { DownloadError, type DownloadedFile } from "../download/types";
+import { DownloadError } from "../errors";
+import { type DownloadedFile } from "../download/types";
 import { hashFile } from "./hash";
 
 export interface VerifyFilesOptions {

@@ -1,7 +1,7 @@
 // Turns whatever a failed Xet attempt threw (HubApiError, bare strings from the library's streams, socket
 // errors, fs errors) into a DownloadError with a short reason, and says whether another attempt may help.
 import { HubApiError } from "@huggingface/hub";
-import { DownloadError } from "../download/types";
+import { DownloadError } from "../errors";
 import { HttpStatusError, requestKind, type HttpFailure } from "./transport";
 
 export type RetryPolicy = "no" | "backoff" | "rate-limit";

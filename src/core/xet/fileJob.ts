@@ -5,7 +5,8 @@ import { mkdir, open, rename, rm, stat, truncate, type FileHandle } from "node:f
 import { dirname } from "node:path";
 import type { RepoFileEntry } from "../hub/api";
 import { backoffMs, sleep } from "../util/backoff";
-import { DownloadError, type DownloadedFile } from "../download/types";
+import { DownloadError } from "../errors";
+import { type DownloadedFile } from "../download/types";
 import { ClassifiedFailure, classifyFailure, IntegrityMismatch } from "./errors";
 import { createContentHash, expectedContent, feedFile, hashFile, type ExpectedContent } from "./hashing";
 import { engineAttempt, engineEnabled } from "./engine/attempt";

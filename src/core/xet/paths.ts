@@ -2,7 +2,7 @@
 // Refuses any listed path that could escape the model folder or collide with the route's own files.
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { RepoFileEntry } from "../hub/api";
-import { DownloadError } from "../download/types";
+import { DownloadError } from "../errors";
 
 /** Partial downloads live here, named after the content hash so a rerun finds them again. */
 export const PARTIAL_DIR = ".hf-models-partial";

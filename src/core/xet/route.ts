@@ -3,7 +3,8 @@
 import { copyFile, mkdir, rename, rm, rmdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { RepoFileEntry } from "../hub/api";
-import { DownloadError, isCancel, type DownloadedFile } from "../download/types";
+import { DownloadError, isCancel } from "../errors";
+import { type DownloadedFile } from "../download/types";
 import { errnoCode } from "./errors";
 import { downloadFileJob, type LogLevel } from "./fileJob";
 import { PARTIAL_DIR, targetPaths, type TargetPaths } from "./paths";

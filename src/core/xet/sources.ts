@@ -2,7 +2,7 @@
 // @huggingface/hub XetBlob (a slice becomes a range reconstruction), small files by a plain resolve GET.
 import { __internal_XetBlob as XetBlob, downloadFile } from "@huggingface/hub";
 import type { RepoFileEntry } from "../hub/api";
-import { DownloadError } from "../download/types";
+import { DownloadError } from "../errors";
 import { HttpStatusError, parseRetryAfter, requestKind } from "./transport";
 
 export interface SourceParams {

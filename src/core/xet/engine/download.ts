@@ -3,7 +3,7 @@
 import { closeSync, openSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import { fileDownloadInfo } from "@huggingface/hub";
-import { DownloadError } from "../../download/types";
+import { DownloadError } from "../../errors";
 import { IntegrityMismatch } from "../errors";
 import { HttpStatusError } from "../transport";
 import { queryReconstruction, xetToken, type Reconstruction, type XetToken } from "./cas";
