@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# `npm test`: system prerequisites, build, type check, the mocha suites in plain Node against the local
-# Hub, then the suites inside a real VS Code (code-server + headless Chromium). Ends with one plain
-# "tests: N passed, M failed" line summing every suite.
+# `npm test`: system prerequisites and the Python client judge (.venv-judge), build, type check, the mocha
+# suites in plain Node against the local Hub, then the suites inside a real VS Code (code-server + headless
+# Chromium). Ends with one plain "tests: N passed, M failed" line summing every suite.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-system-deps.sh || exit 1
+bash scripts/ensure-python-judge.sh || exit 1
 node esbuild.js || exit 1
 npx tsc -p . --noEmit || exit 1
 
