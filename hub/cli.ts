@@ -11,6 +11,9 @@ import { isFaultName, startHub } from "./server";
 const USAGE = `Usage: npm run hub -- [--port N] [--repo org/name=FOLDER]… [--fault NAME]… [options]
 
   --port N              port of the Hub origin (0 = any free port; default 0)
+  --host ADDR           address of the Hub origin (default 127.0.0.1)
+  --cdn-host ADDR       address of the CDN/CAS origin, a different host name from the Hub's as on
+                        huggingface.co (default 127.0.0.2; any 127.x.y.z is loopback on Linux)
   --repo ID=FOLDER      serve FOLDER as repo ID (repeatable); without it, the demo repos are served
   --private ID          mark a served repo private (401 without a token)
   --gated ID            mark a served repo gated (403 unless the token is granted with --grant)
@@ -30,6 +33,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       port: { type: "string", default: "0" },
+      host: { type: "string" },
+      "cdn-host": { type: "string" },
       repo: { type: "string", multiple: true, default: [] },
       private: { type: "string", multiple: true, default: [] },
       gated: { type: "string", multiple: true, default: [] },
@@ -71,6 +76,8 @@ async function main(): Promise<void> {
   const hub = await startHub({
     repos,
     port: Number(values.port),
+    host: values.host,
+    cdnHost: values["cdn-host"],
     faults: values.fault.filter(isFaultName),
     hostile: values.hostile.filter(isHostileMode),
     tokens: values.token,

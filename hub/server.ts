@@ -1,4 +1,5 @@
-// The local Hub: two HTTP origins on loopback, like huggingface.co and its CDN/CAS hosts.
+// The local Hub: two HTTP origins on loopback, like huggingface.co and its CDN/CAS hosts, each on its own
+// host name (127.0.0.1 and 127.0.0.2 by default) so that clients which tell origins apart by host see two.
 // The hub origin serves the API, resolve, git smart HTTP and the LFS batch API; the cdn origin serves
 // Xet reconstructions, signed xorb ranges and LFS objects, and never needs the Hub token.
 import { randomBytes } from "node:crypto";
@@ -21,6 +22,14 @@ export interface StartHubOptions extends HubOptions {
   repos: RepoSource[];
   /** Port of the hub origin; 0 picks a free one. The cdn origin always takes a free port. */
   port?: number;
+  /** Address (and host name) of the hub origin. Default 127.0.0.1. */
+  host?: string;
+  /**
+   * Address (and host name) of the cdn origin. Default 127.0.0.2: a different host name from the Hub's, as
+   * cas-bridge.xethub.hf.co differs from huggingface.co. Clients treat a redirect to another port of the same
+   * host as still the Hub (huggingface_hub relays same-host redirects), so only another name keeps them apart.
+   */
+  cdnHost?: string;
   /** Where bare repos and xorbs are written. Default: a fresh temporary folder, removed on close. */
   dataDir?: string;
   /** Files at least this large go to LFS even without a `.gitattributes` pattern. */
@@ -30,6 +39,7 @@ export interface StartHubOptions extends HubOptions {
 export interface LocalHub {
   /** e.g. http://127.0.0.1:41234 */
   url: string;
+  /** e.g. http://127.0.0.2:41235: another host name, as the real CDN/CAS hosts are. */
   cdnUrl: string;
   ctx: HubContext;
   /** Switch a fault on or off while running. */
@@ -61,10 +71,12 @@ export async function startHub(options: StartHubOptions): Promise<LocalHub> {
     s.keepAliveTimeout = 65_000;
     s.headersTimeout = 70_000;
   }
-  const hubPort = await listen(hubServer, options.port ?? 0);
-  const cdnPort = await listen(cdnServer, 0);
-  ctx.hubUrl = `http://127.0.0.1:${hubPort}`;
-  ctx.cdnUrl = `http://127.0.0.1:${cdnPort}`;
+  const hubHost = options.host ?? "127.0.0.1";
+  const cdnHost = options.cdnHost ?? "127.0.0.2";
+  const hubPort = await listen(hubServer, hubHost, options.port ?? 0);
+  const cdnPort = await listen(cdnServer, cdnHost, 0);
+  ctx.hubUrl = `http://${urlHost(hubHost)}:${hubPort}`;
+  ctx.cdnUrl = `http://${urlHost(cdnHost)}:${cdnPort}`;
 
   return {
     url: ctx.hubUrl,
@@ -128,11 +140,16 @@ export function isFaultName(name: string): name is FaultName {
   return (FAULTS as readonly string[]).includes(name);
 }
 
-function listen(server: Server, port: number): Promise<number> {
+function listen(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => resolve((server.address() as AddressInfo).port));
+    server.once("error", (err) => reject(new Error(`cannot listen on ${host}:${port}: ${err.message}`)));
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
   });
+}
+
+/** An IPv6 literal goes in brackets inside a URL. */
+function urlHost(host: string): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
 }
 
 function closeServer(server: Server): Promise<void> {
