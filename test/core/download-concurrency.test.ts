@@ -5,11 +5,11 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { acquireModelLock, lockPathFor } from "../../src/core/download/lock";
 import { download } from "../../src/core/download/service";
-import { DownloadError } from "../../src/core/errors";
 import { readRecord } from "../../src/core/library/metadata";
 import { ROOT } from "../helpers/hub";
 import { lockAndKill } from "../helpers/killedHolder";
 import { collect, gitStatus, lfsObjectRequests, sameBytes, sourceFiles, useServiceTestbed } from "./download-helpers";
+import { rejectsWithCode } from "../helpers/assertions";
 
 describe("download concurrency and locks", function () {
   this.timeout(60_000);
@@ -38,9 +38,10 @@ describe("download concurrency and locks", function () {
     const modelDir = join(bed.models.path, "demo", "tiny-model");
     const held = await acquireModelLock({ modelDir });
     try {
-      await assert.rejects(
+      await rejectsWithCode(
         download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env, lockTimeoutMs: 300 }),
-        (err: unknown) => err instanceof DownloadError && err.code === "locked" && err.message.includes(lockPathFor(modelDir)),
+        "locked",
+        lockPathFor(modelDir),
       );
       assert.ok(!bed.hub.ctx.log.some((e) => e.route.startsWith("git-")), "nothing was cloned");
     } finally {

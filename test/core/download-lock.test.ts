@@ -6,8 +6,8 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { acquireModelLock, lockPathFor } from "../../src/core/download/lock";
-import { DownloadError } from "../../src/core/errors";
 import { lockAndKill } from "../helpers/killedHolder";
+import { rejectsWithCode } from "../helpers/assertions";
 
 const ROOT = resolve(__dirname, "..", "..");
 
@@ -28,9 +28,10 @@ describe("download lock", () => {
     const first = await acquireModelLock({ modelDir });
     assert.ok(existsSync(lockPathFor(modelDir)));
     let waited = false;
-    await assert.rejects(
+    await rejectsWithCode(
       acquireModelLock({ modelDir, timeoutMs: 300, pollMs: 50, onWait: () => (waited = true) }),
-      (err: unknown) => err instanceof DownloadError && err.code === "locked" && /Another download of this model is still running/.test(err.message),
+      "locked",
+      /Another download of this model is still running/,
     );
     assert.ok(waited, "onWait was called");
     await first.release();
@@ -59,7 +60,7 @@ describe("download lock", () => {
     const ac = new AbortController();
     const waiting = acquireModelLock({ modelDir, pollMs: 50, signal: ac.signal });
     setTimeout(() => ac.abort(), 150);
-    await assert.rejects(waiting, (err: unknown) => err instanceof DownloadError && err.code === "cancelled");
+    await rejectsWithCode(waiting, "cancelled");
     await first.release();
   });
 

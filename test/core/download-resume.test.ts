@@ -5,12 +5,12 @@ import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { download } from "../../src/core/download/service";
-import { DownloadError } from "../../src/core/errors";
 import { readRecord } from "../../src/core/library/metadata";
 import { lfsPartPath } from "../../src/core/lfs/objects";
 import { startDemoHub, tempDir } from "../helpers/hub";
 import type { LocalHub } from "../../hub/server";
 import { bytesEvents, collect, gitHome, gitStatus, lfsObjectRequests, sameBytes, sizeOr0, sourceFiles } from "./download-helpers";
+import { rejectsWithCode } from "../helpers/assertions";
 
 describe("download cancel and resume (LFS)", function () {
   this.timeout(60_000);
@@ -43,7 +43,7 @@ describe("download cancel and resume (LFS)", function () {
     const ac = new AbortController();
     let finished: string | undefined;
     const first = collect();
-    await assert.rejects(
+    await rejectsWithCode(
       download({ repo, modelsDir: models.path, endpoint: hub.url }, {
         env: home.env,
         signal: ac.signal,
@@ -56,7 +56,7 @@ describe("download cancel and resume (LFS)", function () {
           }
         },
       }),
-      (err: unknown) => err instanceof DownloadError && err.code === "cancelled",
+      "cancelled",
     );
     assert.ok(finished, "one LFS file finished before the cancel");
     const dir = join(models.path, "demo", "quantized-gguf");
@@ -108,13 +108,13 @@ describe("download cancel and resume (LFS)", function () {
   it("a cancel during the clone leaves no half-made clone that blocks the next run", async () => {
     hub.setFault("slow", true);
     const ac = new AbortController();
-    await assert.rejects(
+    await rejectsWithCode(
       download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url }, {
         env: home.env,
         signal: ac.signal,
         onProgress: (e) => e.type === "stage" && e.stage === "cloning" && ac.abort(),
       }),
-      (err: unknown) => err instanceof DownloadError && err.code === "cancelled",
+      "cancelled",
     );
     hub.setFault("slow", false);
     const result = await download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url }, { env: home.env });

@@ -1,9 +1,9 @@
 // File selection (include/exclude globs) and the path guard that keeps a hostile listing from writing
 // outside the model folder.
 import assert from "node:assert/strict";
-import { DownloadError } from "../../src/core/errors";
 import { assertSafeRepoPaths, unsafePathReason } from "../../src/core/util/safePaths";
 import { hasSelection, selectFiles } from "../../src/core/util/select";
+import { throwsWithCode } from "../helpers/assertions";
 
 const files = [".gitattributes", "README.md", "config.json", "model.safetensors", "tiny-Q4_K_M.gguf", "tiny-Q8_0.gguf", "onnx/model.onnx", "onnx/sub/weights.bin", "q/extra.gguf"].map(
   (path) => ({ path, size: 1 }),
@@ -38,11 +38,7 @@ describe("download selection: include/exclude", () => {
 });
 
 describe("download selection: unsafe listing paths", () => {
-  const rejects = (paths: string[], pattern: RegExp) =>
-    assert.throws(
-      () => assertSafeRepoPaths(paths),
-      (err: unknown) => err instanceof DownloadError && err.code === "server" && pattern.test(err.message) && /Nothing was written/.test(err.message),
-    );
+  const rejects = (paths: string[], pattern: RegExp) => assert.match(throwsWithCode(() => assertSafeRepoPaths(paths), "server", pattern).message, /Nothing was written/);
 
   it("accepts ordinary nested paths", () => {
     assertSafeRepoPaths(["a", "b/c.bin", "b/d/e.txt", ".gitattributes", "sub/.hf-models.json"]);

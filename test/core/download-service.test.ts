@@ -5,17 +5,14 @@ import { existsSync } from "node:fs";
 import { link, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { download } from "../../src/core/download/service";
-import { DownloadError } from "../../src/core/errors";
 import { type ProgressEvent } from "../../src/core/download/types";
 import { readRecord } from "../../src/core/library/metadata";
 import { lfsObjectPath } from "../../src/core/lfs/objects";
 import { hashFile } from "../../src/core/util/hash";
+import { rejectsWithCode } from "../helpers/assertions";
 import { demoSources, tempDir } from "../helpers/hub";
 import { startHub } from "../../hub/server";
 import { bytesEvents, collect, gitStatus, lfsObjectRequests, sameBytes, sourceFiles, workingFiles, useServiceTestbed } from "./download-helpers";
-
-const isCode = (code: string, pattern?: RegExp) => (err: unknown) =>
-  err instanceof DownloadError && err.code === code && (!pattern || pattern.test(err.message));
 
 describe("download service (LFS) against the local Hub", function () {
   this.timeout(60_000);
@@ -173,20 +170,20 @@ describe("download service (LFS) against the local Hub", function () {
   });
 
   it("validates the repo id and revision before any request or process", async () => {
-    await assert.rejects(download({ repo: "../etc/passwd", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env }), isCode("invalid-repo"));
-    await assert.rejects(download({ repo: "-x/y", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env }), isCode("invalid-repo"));
-    await assert.rejects(download({ repo: "demo/tiny-model", revision: "--upload-pack=x", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env }), isCode("invalid-revision"));
-    await assert.rejects(download({ repo: "demo/tiny-model", revision: "a..b", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env }), isCode("invalid-revision"));
+    await rejectsWithCode(download({ repo: "../etc/passwd", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env }), "invalid-repo");
+    await rejectsWithCode(download({ repo: "-x/y", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env }), "invalid-repo");
+    await rejectsWithCode(download({ repo: "demo/tiny-model", revision: "--upload-pack=x", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env }), "invalid-revision");
+    await rejectsWithCode(download({ repo: "demo/tiny-model", revision: "a..b", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env }), "invalid-revision");
     assert.deepEqual(bed.hub.ctx.log, []);
     assert.deepEqual(await workingFiles(bed.models.path), []);
   });
 
   it("maps Hub refusals and empty selections to clear errors without writing a model", async () => {
-    await assert.rejects(download({ repo: "demo/tiny-model", revision: "nope", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env }), isCode("revision-not-found"));
-    await assert.rejects(download({ repo: "demo/private-model", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env }), isCode("unauthorized"));
-    await assert.rejects(
+    await rejectsWithCode(download({ repo: "demo/tiny-model", revision: "nope", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env }), "revision-not-found");
+    await rejectsWithCode(download({ repo: "demo/private-model", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env }), "unauthorized");
+    await rejectsWithCode(
       download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url, include: ["*.gguf"] }, { env: bed.home.env }),
-      isCode("not-found", /No file of demo\/tiny-model@main matches the include\/exclude patterns/),
+      "not-found", /No file of demo\/tiny-model@main matches the include\/exclude patterns/,
     );
     assert.ok(!bed.hub.ctx.log.some((e) => e.route.startsWith("git-")));
     assert.ok(!existsSync(join(bed.models.path, "demo", "tiny-model")));
@@ -199,9 +196,9 @@ describe("download service (LFS) against the local Hub", function () {
     await writeFile(join(src.path, "weights.bin"), "two");
     const hostile = await startHub({ repos: [{ id: "evil/case-clash", revisions: [{ dir: src.path, message: "clash" }] }] });
     try {
-      await assert.rejects(
+      await rejectsWithCode(
         download({ repo: "evil/case-clash", modelsDir: bed.models.path, endpoint: hostile.url }, { env: bed.home.env }),
-        isCode("server", /"Weights\.bin" and "weights\.bin" differ only in case.*Nothing was written/),
+        "server", /"Weights\.bin" and "weights\.bin" differ only in case.*Nothing was written/,
       );
       assert.deepEqual(await workingFiles(bed.models.path), []);
       assert.ok(!hostile.ctx.log.some((e) => e.route.startsWith("git-")));
@@ -214,7 +211,7 @@ describe("download service (LFS) against the local Hub", function () {
   it("an already aborted signal ends in `cancelled` before anything happens", async () => {
     const ac = new AbortController();
     ac.abort();
-    await assert.rejects(download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env, signal: ac.signal }), isCode("cancelled"));
+    await rejectsWithCode(download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env, signal: ac.signal }), "cancelled");
     assert.deepEqual(bed.hub.ctx.log, []);
   });
 

@@ -1,35 +1,19 @@
 // api.ts against the local Hub (listing, pagination, revisions, search, 401/403/404) and against tiny
 // fake servers for what the local Hub does not do on purpose (endless listings, unsafe paths, 5xx, 429).
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { DownloadError } from "../../src/core/errors";
 import { listRepoFiles, resolveCommit, searchModels } from "../../src/core/hub/api";
 import type { LocalHub } from "../../hub/server";
-import { demoSources, sha256File, startDemoHub } from "../helpers/hub";
+import { rejectsWithCode } from "../helpers/assertions";
+import { gitBlobId, sha256File } from "../helpers/files";
+import { demoSources, startDemoHub } from "../helpers/hub";
 
 const TOKEN = "hf_local_test_token";
 const GRANTED = "hf_granted_token";
 const NOT_GRANTED = "hf_not_granted_token";
-
-function gitBlobSha1(content: Buffer): string {
-  return createHash("sha1").update(`blob ${content.length}\0`).update(content).digest("hex");
-}
-
-async function rejectsWith(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<DownloadError> {
-  let caught: unknown;
-  await assert.rejects(promise, (err: unknown) => {
-    caught = err;
-    assert.ok(err instanceof DownloadError, `expected DownloadError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    assert.match(err.message, pattern);
-    return true;
-  });
-  return caught as DownloadError;
-}
 
 async function fakeServer(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; server: Server }> {
   const server = createServer(handler);
@@ -69,7 +53,7 @@ describe("hub api.ts against the local Hub", function () {
         assert.equal(f.lfs.size, content.length);
         assert.match(f.xetHash ?? "", /^[0-9a-f]{64}$/, `${f.path} is Xet-backed`);
       } else {
-        assert.equal(f.blobOid, gitBlobSha1(content), f.path);
+        assert.equal(f.blobOid, gitBlobId(content), f.path);
         assert.equal(f.xetHash, undefined);
       }
     }
@@ -86,8 +70,8 @@ describe("hub api.ts against the local Hub", function () {
     const v1 = await listRepoFiles({ endpoint: hub.url, repo: "demo/two-revisions", revision: "v1" });
     assert.notEqual(main.commit, v1.commit);
     const cfg = (r: typeof v1) => r.files.find((f) => f.path === "config.json")!;
-    assert.equal(cfg(v1).blobOid, gitBlobSha1(await readFile(join(twoDir, "v1", "config.json"))));
-    assert.equal(cfg(main).blobOid, gitBlobSha1(await readFile(join(twoDir, "v2", "config.json"))));
+    assert.equal(cfg(v1).blobOid, gitBlobId(await readFile(join(twoDir, "v1", "config.json"))));
+    assert.equal(cfg(main).blobOid, gitBlobId(await readFile(join(twoDir, "v2", "config.json"))));
     const st = (r: typeof v1) => r.files.find((f) => f.path === "model.safetensors")!;
     assert.notEqual(st(v1).lfs!.oid, st(main).lfs!.oid);
     const pinned = await listRepoFiles({ endpoint: hub.url, repo: "demo/two-revisions", revision: v1.commit });
@@ -101,7 +85,7 @@ describe("hub api.ts against the local Hub", function () {
   });
 
   it("private repo: 401 without a token → unauthorized with the three ways to set one; with a token it lists", async () => {
-    await rejectsWith(listRepoFiles({ endpoint: hub.url, repo: "demo/private-model", revision: "main" }), "unauthorized", /^demo\/private-model is private or does not exist\. Set a token with `HF_TOKEN`, `--token-file` or the command 'HF Models: Set Access Token'\.$/);
+    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "demo/private-model", revision: "main" }), "unauthorized", /^demo\/private-model is private or does not exist\. Set a token with `HF_TOKEN`, `--token-file` or the command 'HF Models: Set Access Token'\.$/);
     assert.equal(hub.ctx.log[0]!.status, 401);
     assert.equal(hub.ctx.log[0]!.auth, "none");
     const { files } = await listRepoFiles({ endpoint: hub.url, repo: "demo/private-model", revision: "main", token: TOKEN });
@@ -111,14 +95,14 @@ describe("hub api.ts against the local Hub", function () {
   });
 
   it("gated repo: 403 for a token without access → gated, naming the page where the terms are accepted", async () => {
-    const err = await rejectsWith(listRepoFiles({ endpoint: hub.url, repo: "demo/gated-model", revision: "main", token: NOT_GRANTED }), "gated", /accept the terms at /);
+    const err = await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "demo/gated-model", revision: "main", token: NOT_GRANTED }), "gated", /accept the terms at /);
     assert.ok(err.message.includes(`${hub.url}/demo/gated-model`), err.message);
     assert.ok(!err.message.includes(NOT_GRANTED));
     assert.equal(hub.ctx.log[0]!.status, 403);
   });
 
   it("gated repo without a token → unauthorized that mentions the terms and the token", async () => {
-    const err = await rejectsWith(listRepoFiles({ endpoint: hub.url, repo: "demo/gated-model", revision: "main" }), "unauthorized", /gated model: accept its terms at .*, then set a token with `HF_TOKEN`/);
+    const err = await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "demo/gated-model", revision: "main" }), "unauthorized", /gated model: accept its terms at .*, then set a token with `HF_TOKEN`/);
     assert.ok(err.message.includes(`${hub.url}/demo/gated-model`));
   });
 
@@ -128,36 +112,36 @@ describe("hub api.ts against the local Hub", function () {
   });
 
   it("unknown repo: 404 with a token → not-found; 401 without one → unauthorized (the Hub hides which)", async () => {
-    await rejectsWith(listRepoFiles({ endpoint: hub.url, repo: "demo/nope", revision: "main", token: TOKEN }), "not-found", /^demo\/nope was not found on http:\/\/127\.0\.0\.1:\d+ \(or this token cannot read it\)\. Check the spelling at http:\/\/127\.0\.0\.1:\d+\/demo\/nope\.$/);
+    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "demo/nope", revision: "main", token: TOKEN }), "not-found", /^demo\/nope was not found on http:\/\/127\.0\.0\.1:\d+ \(or this token cannot read it\)\. Check the spelling at http:\/\/127\.0\.0\.1:\d+\/demo\/nope\.$/);
     assert.equal(hub.ctx.log[0]!.status, 404);
-    await rejectsWith(listRepoFiles({ endpoint: hub.url, repo: "demo/nope", revision: "main" }), "unauthorized", /demo\/nope is private or does not exist/);
+    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "demo/nope", revision: "main" }), "unauthorized", /demo\/nope is private or does not exist/);
   });
 
   it("unknown revision → revision-not-found naming the revision", async () => {
-    await rejectsWith(listRepoFiles({ endpoint: hub.url, repo: "demo/tiny-model", revision: "no-such-branch" }), "revision-not-found", /^Revision "no-such-branch" was not found in demo\/tiny-model\./);
-    await rejectsWith(listRepoFiles({ endpoint: hub.url, repo: "demo/tiny-model", revision: "b".repeat(40) }), "revision-not-found", /Revision "b{40}"/);
+    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "demo/tiny-model", revision: "no-such-branch" }), "revision-not-found", /^Revision "no-such-branch" was not found in demo\/tiny-model\./);
+    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "demo/tiny-model", revision: "b".repeat(40) }), "revision-not-found", /Revision "b{40}"/);
   });
 
   it("a token the Hub does not know → unauthorized 'rejected the access token'", async () => {
-    await rejectsWith(listRepoFiles({ endpoint: hub.url, repo: "demo/tiny-model", revision: "main", token: "hf_unknown_token" }), "unauthorized", /rejected the access token/);
+    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "demo/tiny-model", revision: "main", token: "hf_unknown_token" }), "unauthorized", /rejected the access token/);
   });
 
   it("a token without the hf_ prefix fails before any request, without echoing it", async () => {
-    const err = await rejectsWith(listRepoFiles({ endpoint: hub.url, repo: "demo/tiny-model", revision: "main", token: "ghp_secret_value" }), "unauthorized", /must start with "hf_"/);
+    const err = await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "demo/tiny-model", revision: "main", token: "ghp_secret_value" }), "unauthorized", /must start with "hf_"/);
     assert.ok(!err.message.includes("ghp_secret_value"));
     assert.equal(hub.ctx.log.length, 0);
   });
 
   it("invalid repo ids and revisions are refused before any request", async () => {
-    await rejectsWith(listRepoFiles({ endpoint: hub.url, repo: "--upload-pack=x", revision: "main" }), "invalid-repo", /must not start with "-"/);
-    await rejectsWith(listRepoFiles({ endpoint: hub.url, repo: "demo/tiny-model", revision: "../main" }), "invalid-revision", /"\.\."/);
+    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "--upload-pack=x", revision: "main" }), "invalid-repo", /must not start with "-"/);
+    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "demo/tiny-model", revision: "../main" }), "invalid-revision", /"\.\."/);
     assert.equal(hub.ctx.log.length, 0);
   });
 
   it("an aborted signal cancels", async () => {
     const controller = new AbortController();
     controller.abort();
-    await rejectsWith(listRepoFiles({ endpoint: hub.url, repo: "demo/tiny-model", revision: "main", signal: controller.signal }), "cancelled", /Cancelled/);
+    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "demo/tiny-model", revision: "main", signal: controller.signal }), "cancelled", /Cancelled/);
   });
 
   it("searchModels sends search and limit and returns public repo ids only", async () => {
@@ -194,12 +178,12 @@ describe("hub api.ts against misbehaving servers", () => {
   it("network error names the endpoint", async () => {
     const { url, server } = await fakeServer(() => undefined);
     await new Promise((r) => server.close(r));
-    await rejectsWith(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main" }), "network", new RegExp(`^Cannot reach the Hub at ${url.replace(/[.]/g, "\\.")} \\(ECONNREFUSED\\)`));
+    await rejectsWithCode(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main" }), "network", new RegExp(`^Cannot reach the Hub at ${url.replace(/[.]/g, "\\.")} \\(ECONNREFUSED\\)`));
   });
 
   it("a Hub that never answers times out as a network error", async () => {
     const url = await serve(() => undefined); // accepts the request, never responds
-    await rejectsWith(resolveCommit({ endpoint: url, repo: "o/n", revision: "main", timeoutMs: 1000 }), "network", /did not answer within 1 s/);
+    await rejectsWithCode(resolveCommit({ endpoint: url, repo: "o/n", revision: "main", timeoutMs: 1000 }), "network", /did not answer within 1 s/);
   });
 
   it("refuses an endless paginated listing after 100 000 files", async function () {
@@ -213,7 +197,7 @@ describe("hub api.ts against misbehaving servers", () => {
       res.writeHead(200, { "Content-Type": "application/json", Link: `<http://${req.headers.host}/api/models/o/n/tree/${SHA}?cursor=${pages}>; rel="next"` });
       res.end(body);
     });
-    await rejectsWith(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main" }), "server", /lists more than 100000 files/);
+    await rejectsWithCode(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main" }), "server", /lists more than 100000 files/);
     assert.equal(pages, 21, "stops reading right after the limit");
   });
 
@@ -227,23 +211,23 @@ describe("hub api.ts against misbehaving servers", () => {
   ] as const) {
     it(`refuses a listing with ${label}`, async () => {
       const url = await serve((req, res) => (req.url!.includes("/revision/") ? json(res, 200, model) : json(res, 200, [item])));
-      await rejectsWith(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main" }), "server", why);
+      await rejectsWithCode(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main" }), "server", why);
     });
   }
 
   it("a model info without a commit sha is a server error", async () => {
     const url = await serve((_req, res) => json(res, 200, { ...model, sha: undefined }));
-    await rejectsWith(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main" }), "server", /did not return a commit for o\/n@main/);
+    await rejectsWithCode(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main" }), "server", /did not return a commit for o\/n@main/);
   });
 
   it("5xx and 429 map to server errors with the status and what to do", async () => {
     let status = 503;
     const url = await serve((_req, res) => json(res, status, { error: "maintenance" }));
-    await rejectsWith(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main" }), "server", /answered 503: maintenance$/);
+    await rejectsWithCode(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main" }), "server", /answered 503: maintenance$/);
     status = 429;
-    await rejectsWith(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main" }), "server", /rate-limiting requests \(429\)\. Wait a minute/);
+    await rejectsWithCode(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main" }), "server", /rate-limiting requests \(429\)\. Wait a minute/);
     status = 500;
-    await rejectsWith(searchModels({ endpoint: url, query: "x" }), "server", /Model search failed at .* \(500: maintenance\)/);
+    await rejectsWithCode(searchModels({ endpoint: url, query: "x" }), "server", /Model search failed at .* \(500: maintenance\)/);
   });
 
   it("a non-JSON answer is a server error, not a crash", async () => {
@@ -251,13 +235,13 @@ describe("hub api.ts against misbehaving servers", () => {
       res.writeHead(200, { "Content-Type": "application/json" });
       res.end("<html>proxy login</html>");
     });
-    await rejectsWith(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main" }), "server", /malformed answer/);
+    await rejectsWithCode(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main" }), "server", /malformed answer/);
   });
 
   it("server error text that echoes the token is redacted", async () => {
     const token = "hf_echoed_secret_token";
     const url = await serve((req, res) => json(res, 500, { error: `bad header ${req.headers.authorization}` }));
-    const err = await rejectsWith(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main", token }), "server", /answered 500/);
+    const err = await rejectsWithCode(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main", token }), "server", /answered 500/);
     assert.ok(!err.message.includes(token), err.message);
   });
 });

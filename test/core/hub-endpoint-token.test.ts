@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { DownloadError } from "../../src/core/errors";
 import { DEFAULT_ENDPOINT, resolveEndpoint } from "../../src/core/hub/endpoint";
 import { hfHome, hfTokenPath, redact, resolveToken } from "../../src/core/hub/token";
+import { rejectsWithCode } from "../helpers/assertions";
 
 describe("resolveEndpoint", () => {
   it("prefers the explicit value, then HF_ENDPOINT, then huggingface.co", () => {
@@ -72,12 +73,7 @@ describe("resolveToken", () => {
   });
 
   it("fails clearly when --token-file is missing or empty, without echoing content", async () => {
-    await assert.rejects(resolveToken({ env: env(), tokenFile: join(home, "nope") }), (err: unknown) => {
-      assert.ok(err instanceof DownloadError);
-      assert.equal(err.code, "unauthorized");
-      assert.match(err.message, /Cannot read the token file .*nope \(ENOENT\)/);
-      return true;
-    });
+    await rejectsWithCode(resolveToken({ env: env(), tokenFile: join(home, "nope") }), "unauthorized", /Cannot read the token file .*nope \(ENOENT\)/);
     await writeFile(join(home, "empty"), "\n");
     await assert.rejects(resolveToken({ env: env(), tokenFile: join(home, "empty") }), /token file .*empty is empty/);
   });

@@ -1,17 +1,12 @@
 // Repo ids and revisions: the strict Hub rules, pasted URLs, and hostile inputs that must never reach
 // git, a URL or a folder name.
 import assert from "node:assert/strict";
-import { DownloadError } from "../../src/core/errors";
+import type { DownloadErrorCode } from "../../src/core/errors";
 import { parseRepoId, validateRevision } from "../../src/core/hub/repoId";
+import { throwsWithCode } from "../helpers/assertions";
 
-function rejects(fn: () => unknown, code: string, pattern?: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof DownloadError, `expected DownloadError, got ${String(err)}`);
-    assert.equal(err.code, code);
-    if (pattern) assert.match(err.message, pattern);
-    assert.ok(!err.message.includes("\n"), "one line");
-    return true;
-  });
+function rejects(fn: () => unknown, code: DownloadErrorCode, pattern?: RegExp): void {
+  assert.ok(!throwsWithCode(fn, code, pattern).message.includes("\n"), "one line");
 }
 
 describe("parseRepoId", () => {

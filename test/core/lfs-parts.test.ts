@@ -5,18 +5,15 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { appendFile, mkdir, readFile, rename, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DownloadError } from "../../src/core/errors";
 import { gitEnv, tokenConfigKey } from "../../src/core/lfs/env";
 import { mapGitError } from "../../src/core/lfs/errors";
 import { scrubLfsLogs } from "../../src/core/lfs/logs";
 import { watchObjectProgress } from "../../src/core/lfs/objectProgress";
 import { lfsObjectPath, lfsPartPath, salvagePartialObjects } from "../../src/core/lfs/objects";
 import { lfsIncludeList, lfsIncludePattern, sparseCheckoutFile, sparseLine } from "../../src/core/lfs/patterns";
+import { assertDownloadError } from "../helpers/assertions";
 import { tempDir } from "../helpers/hub";
 import { filesContaining, TOKEN } from "./download-helpers";
-
-const isCode = (code: string, pattern?: RegExp) => (err: unknown) =>
-  err instanceof DownloadError && err.code === code && (!pattern || pattern.test(err.message));
 
 describe("lfs: patterns", () => {
   it("anchors sparse-checkout lines and escapes glob characters and trailing spaces", () => {
@@ -187,16 +184,16 @@ describe("lfs: git error mapping", () => {
   const f = (text: string, token?: string) => mapGitError({ err: new Error(text), step: "git clone", repo: "org/m", endpoint: "https://hub", revision: "v2", token });
 
   it("recognises auth, missing repo and revision, server and network failures", () => {
-    assert.ok(isCode("unauthorized", /needs an access token/)(f("fatal: could not read Username for 'https://hub': terminal prompts disabled")));
-    assert.ok(isCode("unauthorized", /rejected the access token/)(f("The requested URL returned error: 401", TOKEN)));
-    assert.ok(isCode("gated", /accept its terms at https:\/\/hub\/org\/m/)(f("The requested URL returned error: 403")));
-    assert.ok(isCode("not-found", /org\/m was not found on https:\/\/hub/)(f("fatal: repository 'https://hub/org/m/' not found")));
-    assert.ok(isCode("revision-not-found", /Revision "v2" does not exist/)(f("fatal: couldn't find remote ref v2")));
-    assert.ok(isCode("server", /HTTP 503/)(f("fatal: unable to access 'https://hub/org/m/': The requested URL returned error: 503")));
-    assert.ok(isCode("network")(f("fatal: unable to access 'https://hub/': Could not resolve host: hub")));
-    assert.ok(isCode("disk-full")(f("error: unable to write file: No space left on device")));
-    assert.ok(isCode("integrity")(f("expected OID abc, got def after 10 bytes written")));
-    assert.ok(isCode("internal", /git clone failed: something odd/)(f("something odd")));
+    assertDownloadError(f("fatal: could not read Username for 'https://hub': terminal prompts disabled"), "unauthorized", /needs an access token/);
+    assertDownloadError(f("The requested URL returned error: 401", TOKEN), "unauthorized", /rejected the access token/);
+    assertDownloadError(f("The requested URL returned error: 403"), "gated", /accept its terms at https:\/\/hub\/org\/m/);
+    assertDownloadError(f("fatal: repository 'https://hub/org/m/' not found"), "not-found", /org\/m was not found on https:\/\/hub/);
+    assertDownloadError(f("fatal: couldn't find remote ref v2"), "revision-not-found", /Revision "v2" does not exist/);
+    assertDownloadError(f("fatal: unable to access 'https://hub/org/m/': The requested URL returned error: 503"), "server", /HTTP 503/);
+    assertDownloadError(f("fatal: unable to access 'https://hub/': Could not resolve host: hub"), "network");
+    assertDownloadError(f("error: unable to write file: No space left on device"), "disk-full");
+    assertDownloadError(f("expected OID abc, got def after 10 bytes written"), "integrity");
+    assertDownloadError(f("something odd"), "internal", /git clone failed: something odd/);
   });
 
   it("never repeats the token, in the message or the cause", () => {

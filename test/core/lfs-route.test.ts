@@ -8,13 +8,10 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, open, readFile, rm, stat, symlink, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { download } from "../../src/core/download/service";
-import { DownloadError } from "../../src/core/errors";
 import { lfsObjectPath } from "../../src/core/lfs/objects";
+import { rejectsWithCode } from "../helpers/assertions";
 import { tempDir } from "../helpers/hub";
 import { collect, filesContaining, gitHome, gitStatus, lfsObjectRequests, sameBytes, sourceFiles, TOKEN, workingFiles, useServiceTestbed } from "./download-helpers";
-
-const isCode = (code: string, pattern?: RegExp) => (err: unknown) =>
-  err instanceof DownloadError && err.code === code && (!pattern || pattern.test(err.message));
 
 describe("lfs route against the local Hub", function () {
   this.timeout(60_000);
@@ -43,12 +40,12 @@ describe("lfs route against the local Hub", function () {
     // A failing git-lfs writes its environment into .git/lfs/logs; the token must not survive there either.
     const again = await tempDir("hf-lfs-models-");
     try {
-      await assert.rejects(
+      await rejectsWithCode(
         download(
           { repo: "demo/private-model", modelsDir: again.path, endpoint: bed.hub.url, token: TOKEN },
           { env: bed.home.env, onProgress: (e) => e.type === "stage" && e.stage === "downloading" && bed.hub.setFault("git-unavailable", true) },
         ),
-        isCode("server", /git lfs fetch \(HTTP 503\)/),
+        "server", /git lfs fetch \(HTTP 503\)/,
       );
       const logs = join(again.path, "demo", "private-model", ".git", "lfs", "logs");
       assert.ok(existsSync(logs), "git-lfs wrote its error log");
@@ -60,14 +57,12 @@ describe("lfs route against the local Hub", function () {
 
   it("answers the git-unavailable fault with a clear `server` error and no record", async () => {
     bed.hub.setFault("git-unavailable", true);
-    await assert.rejects(
+    const err = await rejectsWithCode(
       download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url, token: TOKEN }, { env: bed.home.env }),
-      (err: unknown) => {
-        assert.ok(isCode("server", /The Hub's git service failed while running git clone \(HTTP 503\)\. Try again in a few minutes/)(err), String(err));
-        assert.ok(!(err as Error).message.includes(TOKEN) && !String(((err as Error).cause as Error)?.message).includes(TOKEN));
-        return true;
-      },
+      "server",
+      /The Hub's git service failed while running git clone \(HTTP 503\)\. Try again in a few minutes/,
     );
+    assert.ok(!err.message.includes(TOKEN) && !String((err.cause as Error)?.message).includes(TOKEN));
     assert.ok(bed.hub.ctx.log.some((e) => e.route === "git-info-refs" && e.status === 503));
     assert.ok(!existsSync(join(bed.models.path, "demo", "tiny-model", ".hf-models.json")));
   });
@@ -76,18 +71,18 @@ describe("lfs route against the local Hub", function () {
     const bin = join(bed.models.path, "bin-git-only");
     await mkdir(bin);
     await symlink(execFileSync("sh", ["-c", "command -v git"]).toString().trim(), join(bin, "git"));
-    await assert.rejects(
+    await rejectsWithCode(
       download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: { ...bed.home.env, PATH: bin } }),
-      isCode("git-lfs-missing", /Git LFS is not installed .*apt-get install git-lfs.*brew install git-lfs.*https:\/\/git-lfs\.com/),
+      "git-lfs-missing", /Git LFS is not installed .*apt-get install git-lfs.*brew install git-lfs.*https:\/\/git-lfs\.com/,
     );
     assert.ok(!existsSync(join(bed.models.path, "demo", "tiny-model")));
     assert.ok(!bed.hub.ctx.log.some((e) => e.route.startsWith("git-")));
   });
 
   it("says how to install git when it is not on PATH", async () => {
-    await assert.rejects(
+    await rejectsWithCode(
       download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: { ...bed.home.env, PATH: join(bed.models.path, "empty") } }),
-      isCode("git-missing", /Git was not found on PATH\. Install Git \(.*apt-get install git/),
+      "git-missing", /Git was not found on PATH\. Install Git \(.*apt-get install git/,
     );
   });
 
@@ -100,9 +95,9 @@ describe("lfs route against the local Hub", function () {
     const other = join(bed.models.path, "demo", "quantized-gguf");
     await mkdir(join(other, ".git", "lfs", "objects"), { recursive: true });
     await writeFile(join(other, ".git", "lfs", "objects", "keep"), "precious");
-    await assert.rejects(
+    await rejectsWithCode(
       download({ repo: "demo/quantized-gguf", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env }),
-      isCode("internal", /Git cannot use the existing clone in .*quantized-gguf: .*not a git repository/),
+      "internal", /Git cannot use the existing clone in .*quantized-gguf: .*not a git repository/,
     );
     assert.equal(await readFile(join(other, ".git", "lfs", "objects", "keep"), "utf8"), "precious");
   });
@@ -177,9 +172,9 @@ describe("lfs route against the local Hub", function () {
     const handle = await open(object, "r+");
     await handle.write(Buffer.from([0xff ^ (await readFile(object))[1000]!]), 0, 1, 1000);
     await handle.close();
-    await assert.rejects(
+    await rejectsWithCode(
       download({ repo, modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env }),
-      isCode("integrity", /Integrity check failed for tiny-Q5_K_M\.gguf: its stored Git LFS object has SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}\. Run the download again\./),
+      "integrity", /Integrity check failed for tiny-Q5_K_M\.gguf: its stored Git LFS object has SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}\. Run the download again\./,
     );
     assert.ok(!existsSync(object), "the bad object is gone, so the next run downloads it");
 

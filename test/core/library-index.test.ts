@@ -6,11 +6,12 @@ import { randomBytes } from "node:crypto";
 import { link, lstat, mkdir, mkdtemp, open, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DownloadError } from "../../src/core/errors";
 import { checkForUpdate, deleteModel, listLocalModels, modelDirFor } from "../../src/core/library/index";
 import { writeRecord, type ModelRecord } from "../../src/core/library/metadata";
 import type { LocalHub } from "../../hub/server";
 import { startDemoHub } from "../helpers/hub";
+import type { DownloadErrorCode } from "../../src/core/errors";
+import { rejectsWithCode, throwsWithCode } from "../helpers/assertions";
 
 function record(overrides: Partial<ModelRecord> = {}): ModelRecord {
   return { version: 1, repo: "demo/tiny-model", revision: "main", commit: "0".repeat(40), method: "lfs", endpoint: "https://huggingface.co", files: [], completedAt: new Date(0).toISOString(), ...overrides };
@@ -39,7 +40,7 @@ describe("library index", () => {
   it("modelDirFor puts a model at <modelsDir>/<org>/<name> and rejects bad ids", () => {
     assert.equal(modelDirFor("/m", "demo/tiny-model"), join("/m", "demo", "tiny-model"));
     assert.equal(modelDirFor("/m", "https://huggingface.co/demo/tiny-model"), join("/m", "demo", "tiny-model"));
-    assert.throws(() => modelDirFor("/m", "../etc"), (e: unknown) => e instanceof DownloadError && e.code === "invalid-repo");
+    throwsWithCode(() => modelDirFor("/m", "../etc"), "invalid-repo");
   });
 
   it("returns nothing for a models folder that does not exist", async () => {
@@ -135,7 +136,7 @@ describe("library index", () => {
       assert.deepEqual(await readdir(models), []);
     });
 
-    const refusals: Array<[string, (dir: string) => Promise<string>, RegExp, string]> = [
+    const refusals: Array<[string, (dir: string) => Promise<string>, RegExp, DownloadErrorCode]> = [
       ["a folder that is not a model", async (d) => (await put(join(d, "org", "notes", "a.txt"), "keep"), join(d, "org", "notes")), /holds no HF Models download of org\/notes/, "invalid-repo"],
       ["a git repository of something else (e.g. dotfiles)", async (d) => (await put(join(d, "me", "dotfiles", ".git", "config"), "[remote \"origin\"]\n\turl = git@github.com:me/other.git\n"), join(d, "me", "dotfiles")), /holds no HF Models download/, "invalid-repo"],
       ["a folder whose record is for another repo", async (d) => {
@@ -164,7 +165,8 @@ describe("library index", () => {
       it(`refuses ${label} and leaves it untouched`, async () => {
         const target = await make(root);
         const before = execFileSync("find", [root], { encoding: "utf8" });
-        await assert.rejects(deleteModel(target), (err: unknown) => err instanceof DownloadError && err.code === code && pattern.test(err.message) && err.message.startsWith(code === "not-found" ? "Cannot delete" : "Refusing to delete"));
+        const err = await rejectsWithCode(deleteModel(target), code, pattern);
+        assert.ok(err.message.startsWith(code === "not-found" ? "Cannot delete" : "Refusing to delete"), err.message);
         assert.equal(execFileSync("find", [root], { encoding: "utf8" }), before);
       });
     }
@@ -208,9 +210,9 @@ describe("checkForUpdate against the local Hub", function () {
   });
 
   it("a folder without a record, and a private repo without a token, fail clearly", async () => {
-    await assert.rejects(checkForUpdate({ modelDir: dir, endpoint: hub.url }), (e: unknown) => e instanceof DownloadError && e.code === "not-found" && /no download record/.test(e.message));
+    await rejectsWithCode(checkForUpdate({ modelDir: dir, endpoint: hub.url }), "not-found", /no download record/);
     await writeRecord(dir, record({ repo: "demo/private-model" }));
-    await assert.rejects(checkForUpdate({ modelDir: dir, endpoint: hub.url }), (e: unknown) => e instanceof DownloadError && e.code === "unauthorized");
+    await rejectsWithCode(checkForUpdate({ modelDir: dir, endpoint: hub.url }), "unauthorized");
     const ok = await checkForUpdate({ modelDir: dir, endpoint: hub.url, token: "hf_x_token" });
     assert.equal(ok.remoteCommit, hub.ctx.repos.get("demo/private-model")!.branches.get("main"));
   });

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DownloadError } from "../../src/core/errors";
 import { RECORD_FILE, readRecord, writeRecord, type ModelRecord } from "../../src/core/library/metadata";
+import { rejectsWithCode } from "../helpers/assertions";
 
 function sampleRecord(overrides: Partial<ModelRecord> = {}): ModelRecord {
   return {
@@ -74,7 +75,7 @@ describe("library metadata record", () => {
     await mkdir(join(dir, RECORD_FILE)); // a folder where the record should go: rename must fail
     await assert.rejects(writeRecord(dir, sampleRecord()), (err: unknown) => err instanceof DownloadError && /Cannot write .*\.hf-models\.json/.test(err.message));
     assert.deepEqual(await readdir(dir), [RECORD_FILE]);
-    await assert.rejects(writeRecord(join(dir, "missing-folder"), sampleRecord()), (err: unknown) => err instanceof DownloadError && err.code === "internal");
+    await rejectsWithCode(writeRecord(join(dir, "missing-folder"), sampleRecord()), "internal");
   });
 
   it("refuses to write an invalid record", async () => {
@@ -90,7 +91,7 @@ describe("library metadata record", () => {
   ] as const) {
     it(`reading a record with ${label} fails with a clear message`, async () => {
       await writeFile(join(dir, RECORD_FILE), text);
-      await assert.rejects(readRecord(dir), (err: unknown) => err instanceof DownloadError && err.code === "internal" && pattern.test(err.message));
+      await rejectsWithCode(readRecord(dir), "internal", pattern);
     });
   }
 });

@@ -6,9 +6,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, open, rm, truncate, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DownloadError } from "../../src/core/errors";
 import { verifyModel, type VerifyProgress } from "../../src/core/library/index";
 import { writeRecord, type ModelRecord } from "../../src/core/library/metadata";
+import { rejectsWithCode } from "../helpers/assertions";
 
 describe("verifyModel", () => {
   let dir: string;
@@ -108,7 +108,7 @@ describe("verifyModel", () => {
   it("an aborted signal cancels", async () => {
     const controller = new AbortController();
     controller.abort();
-    await assert.rejects(verifyModel({ modelDir: dir, signal: controller.signal }), (e: unknown) => e instanceof DownloadError && e.code === "cancelled");
+    await rejectsWithCode(verifyModel({ modelDir: dir, signal: controller.signal }), "cancelled");
   });
 
   it("aborting while a file is being checked cancels instead of reporting a problem", async () => {
@@ -116,6 +116,6 @@ describe("verifyModel", () => {
     const result = verifyModel({ modelDir: dir, signal: controller2.signal, onProgress: (p) => {
       if (p.path === "model.safetensors") controller2.abort();
     } });
-    await assert.rejects(result, (e: unknown) => e instanceof DownloadError && e.code === "cancelled");
+    await rejectsWithCode(result, "cancelled");
   });
 });

@@ -2,14 +2,16 @@
 // clients run with a throw-away HOME (after `git lfs install`) so the user's own git config is never touched.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { RepoSource } from "../../hub/model";
+import { sha256, tempDir as newTempDir } from "./files";
 
+export { gitBlobId, sha256, sha256File } from "./files";
+
+/** A fresh folder's path; the caller removes it. */
 export async function tempDir(prefix: string): Promise<string> {
-  return mkdtemp(join(tmpdir(), `hf-git-test-${prefix}-`));
+  return (await newTempDir(`hf-git-test-${prefix}-`)).path;
 }
 
 /** Reproducible pseudo-random bytes: SHA-256 in counter mode over `seed`. */
@@ -28,21 +30,6 @@ export async function writeTree(dir: string, files: Record<string, Buffer | stri
   }
 }
 
-export function sha256(data: Buffer | string): string {
-  return createHash("sha256").update(data).digest("hex");
-}
-
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
-
-/** Git blob id of `content`, computed independently of git. */
-export function gitBlobId(content: Buffer | string): string {
-  const buf = Buffer.isBuffer(content) ? content : Buffer.from(content);
-  return createHash("sha1").update(`blob ${buf.length}\0`).update(buf).digest("hex");
-}
 
 export interface RunResult {
   code: number | null;

@@ -1,9 +1,5 @@
 // Test helpers around the local Hub: start it with the demo repos (generated once per machine into
-// .hub-data/demo-test), make temporary folders, and hash files.
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+// .hub-data/demo-test). Temporary folders and hashes live in ./files (re-exported for older imports).
 import { join, resolve } from "node:path";
 import { demoRepos } from "../../hub/demo";
 import type { RepoSource } from "../../hub/model";
@@ -20,17 +16,4 @@ export async function demoSources(): Promise<RepoSource[]> {
   return demoRepos(DEMO_DIR);
 }
 
-export async function tempDir(prefix = "hf-test-"): Promise<{ path: string; cleanup(): Promise<void> }> {
-  const path = await mkdtemp(join(tmpdir(), prefix));
-  return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
-}
-
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
-
-export function sha256(data: Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
-}
+export { sha256, sha256File, tempDir } from "./files";

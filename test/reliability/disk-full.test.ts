@@ -9,13 +9,13 @@ import { join } from "node:path";
 import { lockPathFor } from "../../src/core/download/lock";
 import { download } from "../../src/core/download/service";
 import { writeRecord } from "../../src/core/library/metadata";
-import { DownloadError } from "../../src/core/errors";
 import { ROOT, tempDir } from "../helpers/hub";
 import { filesContaining, gitHome } from "../core/download-helpers";
 import { startHub, type LocalHub } from "../../hub/server";
 import { pseudoRandomBytes } from "../../hub/xet/sampleData";
 import { buildCli, cliEnv, startGroup } from "./cli";
 import { allFiles, folderViolations } from "./helpers";
+import { assertDownloadError, rejectsWithCode } from "../helpers/assertions";
 
 const REPO = "rel/too-big";
 const TOKEN = "hf_diskfull_token_0123456789";
@@ -78,9 +78,7 @@ describe(`reliability: disk full (${IS_ROOT ? "8 MiB tmpfs" : "8 MiB tmpfs in a 
           () => undefined,
           (e: unknown) => e,
         );
-        assert.ok(err instanceof DownloadError, `a DownloadError, got ${String(err)}`);
-        assert.equal(err.code, "disk-full", err.message);
-        assert.match(err.message, /disk is full|No space left/i);
+        assertDownloadError(err, "disk-full", /disk is full|No space left/i);
         assert.ok(!err.message.includes(TOKEN));
         assert.deepEqual(events, [], "a full disk is not a reason to fall back: Git LFS would fill it just the same");
         if (route === "xet") assert.ok(!hub.ctx.log.some((e) => e.route.startsWith("git-")), "git never started");
@@ -109,7 +107,7 @@ describe(`reliability: disk full (${IS_ROOT ? "8 MiB tmpfs" : "8 MiB tmpfs in a 
       await writeFile(join(dir, "filler"), Buffer.alloc(60 * 1024)).catch(() => undefined);
       const files = Array.from({ length: 400 }, (_, i) => ({ path: `weights/f${i}.bin`, size: i, hash: "a".repeat(64), hashKind: "sha256" as const }));
       const record = { version: 1 as const, repo: REPO, revision: "main", commit: "0".repeat(40), method: "lfs" as const, endpoint: hub.url, files, completedAt: new Date().toISOString() };
-      await assert.rejects(writeRecord(dir, record), (e: unknown) => e instanceof DownloadError && e.code === "disk-full");
+      await rejectsWithCode(writeRecord(dir, record), "disk-full");
       assert.deepEqual(await readdir(dir), ["filler"], "no half record, no temp file");
     });
   } else {

@@ -1,12 +1,11 @@
 // Shared pieces of the reliability suites: a small generated repo, request-log timestamps, a concurrency
 // pool, and the folder check every run ends with (verified files, or nothing claimed complete).
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { lstat, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { DownloadResult } from "../../src/core/download/types";
 import { readRecord } from "../../src/core/library/metadata";
-import { sha256File } from "../helpers/hub";
+import { gitBlobId, sha256, sha256File } from "../helpers/files";
 import { lfsPointer } from "../../hub/git/build";
 import type { RequestLogEntry } from "../../hub/context";
 import type { LocalHub } from "../../hub/server";
@@ -63,10 +62,6 @@ export async function allFiles(dir: string, prefix = ""): Promise<string[]> {
     else out.push(rel);
   }
   return out.sort();
-}
-
-function gitBlobSha1(data: Buffer): string {
-  return createHash("sha1").update(`blob ${data.length}\0`).update(data).digest("hex");
 }
 
 /**
@@ -126,9 +121,9 @@ export async function folderViolations(options: { hub: LocalHub; repo: string; m
       problems.push(`the record lists ${path}, which is missing`);
       continue;
     }
-    const actual = entry.hashKind === "sha256" ? createHash("sha256").update(data).digest("hex") : gitBlobSha1(data);
+    const actual = entry.hashKind === "sha256" ? sha256(data) : gitBlobId(data);
     if (entry.hash !== actual || entry.size !== data.length) problems.push(`the record's hash or size of ${path} does not match the file`);
-    const expected = source.lfsOid ?? gitBlobSha1(await readFile(source.source));
+    const expected = source.lfsOid ?? gitBlobId(await readFile(source.source));
     if (entry.hash !== expected) problems.push(`the record's hash of ${path} is not the Hub's`);
   }
   if (record.method !== result.method || record.commit !== result.commit) problems.push("the record's method or commit differs from the result");

@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { download, type ServiceOptions } from "../../src/core/download/service";
-import { DownloadError } from "../../src/core/errors";
+import { DownloadError, type DownloadErrorCode } from "../../src/core/errors";
 import { type DownloadRequest } from "../../src/core/download/types";
 import { tempDir } from "../helpers/hub";
 import { gitHome } from "../core/download-helpers";
@@ -15,6 +15,7 @@ import { ROOT } from "../helpers/hub";
 import { buildCli, cliEnv, startCli, startGroup } from "./cli";
 import { recordFigure } from "./figures";
 import { allFiles, folderViolations, writeSmallRepo } from "./helpers";
+import { assertDownloadError } from "../helpers/assertions";
 
 const REPO = "rel/small";
 const TOKEN = "hf_hostile_token_0123456789";
@@ -58,10 +59,8 @@ describe("reliability: hostile Hub answers and hostile input", function () {
     return { ...outcome, commands, models, modelDir: join(models, ...REPO.split("/")) };
   }
 
-  function assertError(error: unknown, code: string, pattern?: RegExp): asserts error is DownloadError {
-    assert.ok(error instanceof DownloadError, `a DownloadError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    if (pattern) assert.match(error.message, pattern);
+  function assertError(error: unknown, code: DownloadErrorCode, pattern?: RegExp): asserts error is DownloadError {
+    assertDownloadError(error, code, pattern);
     assert.ok(!error.message.includes(TOKEN), "no token in the message");
   }
 

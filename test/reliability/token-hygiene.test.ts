@@ -4,13 +4,13 @@ import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { download } from "../../src/core/download/service";
-import { DownloadError } from "../../src/core/errors";
 import { tempDir } from "../helpers/hub";
 import { filesContaining, gitHome } from "../core/download-helpers";
 import type { RequestLogEntry } from "../../hub/context";
 import { startHub, type LocalHub } from "../../hub/server";
 import { buildCli, cliEnv, startCli, type CliRun } from "./cli";
 import { allFiles, folderViolations, writeSmallRepo } from "./helpers";
+import { assertDownloadError } from "../helpers/assertions";
 
 const TOKEN = "hf_hygiene_SECRET_token_0123456789";
 const PUBLIC = "rel/small";
@@ -149,7 +149,7 @@ describe("reliability: token hygiene", function () {
         assert.ok(!run.stdout().includes(TOKEN) && !run.stderr().includes(TOKEN), `${fault ?? "bad token"}: ${run.stderr()}`);
       }
       const err = await download({ repo: PRIVATE, modelsDir: join(work.path, "errors2"), endpoint: strict.url, token: TOKEN }, { env: home.env }).catch((e: unknown) => e);
-      assert.ok(err instanceof DownloadError && err.code === "unauthorized", String(err));
+      assertDownloadError(err, "unauthorized");
       for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) assert.ok(!String((e as Error).message ?? e).includes(TOKEN), "nor in any cause");
     } finally {
       seen.push(...strict.ctx.log);
@@ -170,7 +170,7 @@ describe("reliability: token hygiene", function () {
     it("a private repo redirected to another origin: the other origin never sees the token, so it cannot read the repo", async () => {
       hub.setHostile("redirect-offsite", true);
       const err = await download({ repo: PRIVATE, modelsDir: join(work.path, "offsite-private"), endpoint: hub.url, token: TOKEN, method: "xet", fallbackToLfs: false }, { env: home.env }).catch((e: unknown) => e);
-      assert.ok(err instanceof DownloadError && err.code === "unauthorized", String(err));
+      assertDownloadError(err, "unauthorized");
       const offsite = hub.ctx.log.filter((e) => e.route.startsWith("offsite"));
       assert.ok(offsite.length >= 1);
       assert.deepEqual(offsite.filter((e) => e.auth !== "none"), []);
@@ -188,7 +188,7 @@ describe("reliability: token hygiene", function () {
     it("git info/refs redirected to another origin: with a token git follows no redirect (git would keep sending its extra header)", async () => {
       hub.setHostile("redirect-offsite", true);
       const err = await download({ repo: PUBLIC, modelsDir: join(work.path, "offsite-git"), endpoint: hub.url, token: TOKEN }, { env: home.env }).catch((e: unknown) => e);
-      assert.ok(err instanceof DownloadError && err.code === "server", String(err));
+      assertDownloadError(err, "server");
       assert.match(err.message, /does not follow git redirects while it sends your token/);
       assert.deepEqual(hub.ctx.log.filter((e) => e.route.startsWith("offsite-git")), [], "git never reached the other origin");
     });

@@ -1,7 +1,5 @@
 // Shared by the extension-host tests: the extension's test API, a local Hub with the demo repos started
 // inside the extension host, settings written to the test workspace, and a scripted Prompter.
-import { createHash } from "node:crypto";
-import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as vscode from "vscode";
@@ -10,6 +8,9 @@ import type { ConfirmStep, InputStep, PickStep, Prompter } from "../../src/vscod
 import { demoRepos } from "../../hub/demo";
 import { startHub, type LocalHub } from "../../hub/server";
 import { resolveRevision } from "../../hub/model";
+import { tempDir as newTempDir } from "../helpers/files";
+
+export { sha256File } from "../helpers/files";
 
 export const EXTENSION_ID = "hf-models-dev.hf-models";
 
@@ -31,8 +32,9 @@ export async function startDemoHub(options: Partial<Parameters<typeof startHub>[
   return startHub({ repos, ...options });
 }
 
+/** A fresh folder's path (left for the run's throw-away TMPDIR to collect). */
 export async function tempDir(prefix: string): Promise<string> {
-  return mkdtemp(join(tmpdir(), `hf-models-${prefix}-`));
+  return (await newTempDir(`hf-models-${prefix}-`)).path;
 }
 
 function target(): vscode.ConfigurationTarget {
@@ -60,10 +62,6 @@ export function hubFiles(hub: LocalHub, repo: string, revision = "main"): Map<st
   const commit = resolveRevision(r, revision);
   if (!commit) throw new Error(`hub has no revision ${revision} of ${repo}`);
   return new Map([...commit.files.values()].map((f) => [f.path, { sha256: f.sha256, size: f.size }]));
-}
-
-export async function sha256File(path: string): Promise<string> {
-  return createHash("sha256").update(await readFile(path)).digest("hex");
 }
 
 type PickAnswer = (step: PickStep<any>) => Promise<unknown[] | undefined> | unknown[] | undefined;

@@ -2,11 +2,10 @@
 // "HF Models: Download Model" from the palette, answer the QuickPicks by typing, watch the progress
 // notification and status bar, and find the model in the tree. Screenshots go to test-artifacts/.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
+import { sha256File } from "../helpers/files";
 
 export interface UiTestOptions {
   browser: Browser;
@@ -85,7 +84,7 @@ export async function runUiTest(o: UiTestOptions): Promise<{ ok: boolean; error?
     await shot("06-tree");
 
     for (const [path, sha256] of o.expectedFiles) {
-      const actual = createHash("sha256").update(await readFile(join(o.modelsDir, REPO, path))).digest("hex");
+      const actual = await sha256File(join(o.modelsDir, REPO, path));
       assert.equal(actual, sha256, `${path} on disk differs from the Hub`);
     }
     step(`${o.expectedFiles.size} files on disk are byte-identical to the Hub's`);
