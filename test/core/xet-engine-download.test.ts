@@ -10,6 +10,7 @@ import { landedNotePath } from "../../src/core/xet/engine/download";
 import { WorkerPool, type WorkerEvent } from "../../src/core/xet/engine/pool";
 import { downloadViaXet } from "../../src/core/xet/route";
 import { sha256, tempDir } from "../helpers/hub";
+import { SOURCE_WORKER } from "../helpers/xetWorker";
 import { startHub, type LocalHub } from "../../hub/server";
 import { COMBO, contentOf, downloadXetFile, engineParams, listingOf, MULTI_REPO, writeMultiRepo, xorbBytes, xorbSchemes } from "./xet-engine-fixture";
 
@@ -76,7 +77,7 @@ describe("Xet engine (downloadXetFile)", function () {
   it("writes ranges out of order in parallel and still computes the SHA-256 in file order", async () => {
     hub.setFault("slow", true); // 4 MB/s per connection: the four windows stream side by side
     const starts: number[] = [];
-    const pool = new WorkerPool(2);
+    const pool = new WorkerPool(2, SOURCE_WORKER);
     const spy = {
       hold: () => pool.hold(),
       post: (pin: number, message: Record<string, unknown>) => pool.post(pin, message),

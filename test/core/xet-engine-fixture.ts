@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { downloadXetFile, type EngineFileParams } from "../../src/core/xet/engine/download";
+import "../helpers/xetWorker";
 import { resolveRevision } from "../../hub/model";
 import { listingOf } from "./xet-fixture";
 import type { LocalHub } from "../../hub/server";

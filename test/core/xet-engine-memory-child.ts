@@ -1,6 +1,7 @@
 // Child process of the engine memory test: downloads one Xet file with the engine and reports its digest and
 // peak RSS (worker threads included), so the measurement sees the engine alone, not the Hub or mocha.
 import { downloadXetFile } from "../../src/core/xet/engine/download";
+import "../helpers/xetWorker";
 
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2]) as { endpoint: string; repo: string; commit: string; path: string; size: number; sha256: string; partialPath: string };

@@ -6,7 +6,6 @@ import { execFile } from "node:child_process";
 import { readdir, readFile, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { routeEngineOptions } from "../../src/core/xet/engine/attempt";
 import { downloadViaXet } from "../../src/core/xet/route";
 import { ROOT, tempDir } from "../helpers/hub";
 import { startHub, type LocalHub } from "../../hub/server";
@@ -21,7 +20,6 @@ describe("Xet engine: update from the previous revision, bounded memory", functi
   let hub: LocalHub;
   let work: { path: string; cleanup(): Promise<void> };
   let maps: string;
-  const saved = { ...routeEngineOptions };
 
   before(async () => {
     work = await tempDir("hf-xet-update-");
@@ -35,11 +33,8 @@ describe("Xet engine: update from the previous revision, bounded memory", functi
       ],
     });
     maps = join(work.path, "maps");
-    Object.assign(routeEngineOptions, { chunkMapDir: maps, minChunkMapBytes: 1024 * 1024 });
   });
   after(async () => {
-    for (const key of Object.keys(routeEngineOptions)) delete (routeEngineOptions as Record<string, unknown>)[key];
-    Object.assign(routeEngineOptions, saved);
     await hub?.close();
     await work?.cleanup();
   });
@@ -47,7 +42,7 @@ describe("Xet engine: update from the previous revision, bounded memory", functi
 
   function params(modelDir: string, revision: string, logs: string[]) {
     const { commit, files } = listingOf(hub, UPDATE_REPO, revision);
-    return { endpoint: hub.url, token: "hf_engine_update_test", repo: UPDATE_REPO, commit, files, modelDir, concurrency: 2, stallTimeoutMs: 10_000, onFileProgress: () => {}, log: (level: string, message: string) => logs.push(`${level}: ${message}`) };
+    return { endpoint: hub.url, token: "hf_engine_update_test", repo: UPDATE_REPO, commit, files, modelDir, concurrency: 2, stallTimeoutMs: 10_000, engine: { chunkMapDir: maps, minChunkMapBytes: 1024 * 1024 }, onFileProgress: () => {}, log: (level: string, message: string) => logs.push(`${level}: ${message}`) };
   }
 
   /** Decoded bytes of the revision-2 terms whose xorb revision 1 does not use: what an update must fetch. */

@@ -4,6 +4,8 @@ import { join, resolve } from "node:path";
 import { demoRepos } from "../../hub/demo";
 import type { RepoSource } from "../../hub/model";
 import { startHub, type LocalHub, type StartHubOptions } from "../../hub/server";
+// Every suite that starts a Hub may run the Xet engine: its workers start from the TypeScript source.
+import "./xetWorker";
 
 export const ROOT = resolve(__dirname, "..", "..");
 export const DEMO_DIR = join(ROOT, ".hub-data", "demo-test");

@@ -20,7 +20,7 @@ const SLOW = { latencyMs: 20, perConnectionBytesPerSecond: 5_000_000, totalBytes
 
 export interface CrashSuiteOptions {
   route: "xet" | "lfs";
-  /** Extra environment for the CLI, e.g. `HF_MODELS_XET_ENGINE=stock` to measure the stock Xet client. */
+  /** Extra environment for the CLI (e.g. `HF_MODELS_XET_MAPS`). */
   env?: Record<string, string>;
   /** Name of the suite and key of its figures. Default: the route. */
   label?: string;

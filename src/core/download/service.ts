@@ -10,6 +10,7 @@ import { recordPath, writeRecord } from "../library/metadata";
 import { downloadViaLfs } from "../lfs/route";
 import { assertNoLinksInside, assertSafeRepoPaths } from "../util/safePaths";
 import { hasSelection, selectFiles } from "../util/select";
+import type { EngineOptions } from "../xet/engine/download";
 import { downloadViaXet } from "../xet/route";
 import { fallbackReason, shouldFallBack } from "./fallback";
 import { acquireModelLock } from "./lock";
@@ -23,6 +24,8 @@ export interface ServiceOptions extends DownloadOptions {
   env?: NodeJS.ProcessEnv;
   /** Sees the argument list of every git command the LFS route spawns. */
   onGitCommand?: (args: string[]) => void;
+  /** Settings of the Xet engine (per-file concurrency, window size, chunk-map folder, worker pool). */
+  xetEngine?: EngineOptions;
 }
 
 type Stage = Extract<ProgressEvent, { type: "stage" }>["stage"];
@@ -92,6 +95,8 @@ export async function download(request: DownloadRequest, options: ServiceOptions
               concurrency: request.concurrency ?? 4,
               stallTimeoutMs: request.stallTimeoutMs ?? 30_000,
               signal: routeSignal,
+              engine: options.xetEngine,
+              env,
               onFileProgress: (p) => tracker.fileProgress(p),
               log,
             })

@@ -46,14 +46,17 @@ export function classifyFailure(err: unknown, ctx: ClassifyContext): Classified 
   if (err instanceof DownloadError) return { error: err, retry: "no" };
   if (ctx.stalled) {
     const seconds = +(ctx.stallTimeoutMs / 1000).toFixed(1);
-    return { error: new DownloadError("stalled", `no bytes for ${seconds} s from ${ctx.host ?? "the server"} while downloading ${ctx.path}`, { cause: err }), retry: "backoff" };
+    const reason = `no bytes for ${seconds} s from ${ctx.host ?? "the server"} while downloading ${ctx.path}`;
+    return { error: new DownloadError("stalled", reason, { cause: err, detail: { reason, host: ctx.host } }), retry: "backoff" };
   }
   const code = errnoCode(err);
   if (code === "ENOSPC" || code === "EDQUOT") {
-    return { error: new DownloadError("disk-full", `No space left on the disk while writing ${ctx.path}; free some space and retry.`, { cause: err }), retry: "no" };
+    const reason = `no space left on the disk while writing ${ctx.path}`;
+    return { error: new DownloadError("disk-full", `No space left on the disk while writing ${ctx.path}; free some space and retry.`, { cause: err, detail: { reason } }), retry: "no" };
   }
   if (code && FS_CODES.has(code)) {
-    return { error: new DownloadError("not-writable", `Cannot write ${ctx.path} into the model folder: ${messageOf(err)}`, { cause: err }), retry: "no" };
+    const reason = `cannot write ${ctx.path} into the model folder (${code})`;
+    return { error: new DownloadError("not-writable", `Cannot write ${ctx.path} into the model folder: ${messageOf(err)}`, { cause: err, detail: { reason } }), retry: "no" };
   }
 
   const text = scrub(messageOf(err), ctx.token);
@@ -70,9 +73,12 @@ export function classifyFailure(err: unknown, ctx: ClassifyContext): Classified 
 
   if (isNetworkError(err, text)) {
     const detail = code ?? (text.length > 120 ? `${text.slice(0, 117)}...` : text);
-    return { error: new DownloadError("network", `the connection to ${ctx.host ?? "the server"} failed (${detail})`, { cause: err }), retry: "backoff" };
+    const reason = `the connection to ${ctx.host ?? "the server"} failed (${detail})`;
+    return { error: new DownloadError("network", reason, { cause: err, detail: { reason, host: ctx.host } }), retry: "backoff" };
   }
-  return { error: new DownloadError("server", `the Xet data for ${ctx.path} could not be read: ${text}`, { cause: err }), retry: "backoff" };
+  const message = `the Xet data for ${ctx.path} could not be read: ${text}`;
+  const reason = message.length > 200 ? `${message.slice(0, 197)}...` : message;
+  return { error: new DownloadError("server", message, { cause: err, detail: { reason, host: ctx.host } }), retry: "backoff" };
 }
 
 function fromStatus(failure: HttpFailure, path: string, cause: unknown): Classified {
@@ -83,14 +89,16 @@ function fromStatus(failure: HttpFailure, path: string, cause: unknown): Classif
     kind === "data" ? "the CAS answered" : "the Hub answered";
   const what = kind === "reconstruction" ? " for reconstructions" : kind === "data" ? " for xorb data" : kind === "resolve" ? ` for ${path}` : "";
   const reason = `${where} ${status}${what}`;
+  const detail = { reason, status, host: failure.host || undefined, retryAfterMs: failure.retryAfterMs };
   if (status === 429) {
-    return { error: new DownloadError("server", `${reason} (rate limited)`, { cause }), retry: "rate-limit", retryAfterMs: failure.retryAfterMs };
+    const limited = `${reason} (rate limited)`;
+    return { error: new DownloadError("server", limited, { cause, detail: { ...detail, reason: limited } }), retry: "rate-limit", retryAfterMs: failure.retryAfterMs };
   }
-  if (status >= 500 || status === 408) return { error: new DownloadError("server", reason, { cause }), retry: "backoff" };
-  // A 403 on xorb data means an expired signed URL the library could not renew; a fresh attempt gets new ones.
-  if (kind === "data" && status === 403) return { error: new DownloadError("xet-unavailable", reason, { cause }), retry: "backoff" };
-  if (kind === "resolve" && (status === 401 || status === 403)) return { error: new DownloadError("unauthorized", reason, { cause }), retry: "no" };
-  return { error: new DownloadError("xet-unavailable", reason, { cause }), retry: "no" };
+  if (status >= 500 || status === 408) return { error: new DownloadError("server", reason, { cause, detail }), retry: "backoff" };
+  // A 403 on xorb data means an expired signed URL the engine could not renew; a fresh attempt gets new ones.
+  if (kind === "data" && status === 403) return { error: new DownloadError("xet-unavailable", reason, { cause, detail }), retry: "backoff" };
+  if (kind === "resolve" && (status === 401 || status === 403)) return { error: new DownloadError("unauthorized", reason, { cause, detail }), retry: "no" };
+  return { error: new DownloadError("xet-unavailable", reason, { cause, detail }), retry: "no" };
 }
 
 function directFailure(err: unknown): HttpFailure | undefined {

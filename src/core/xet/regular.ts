@@ -1,8 +1,12 @@
-// Opens the byte stream of one repo file from a given offset: Xet-backed files through the stock
-// @huggingface/hub XetBlob (a slice becomes a range reconstruction), small files by a plain resolve GET.
-import { __internal_XetBlob as XetBlob, downloadFile } from "@huggingface/hub";
+// Small files the listing does not store in Xet: a plain resolve GET from where the partial ends, streamed to disk
+// while hashing, as one attempt of the route's file job.
+import { mkdir, open, rm, stat, truncate, type FileHandle } from "node:fs/promises";
+import { dirname } from "node:path";
 import type { RepoFileEntry } from "../hub/api";
 import { DownloadError } from "../errors";
+import { inAttemptFrame, verify, type Attempt } from "./attempt";
+import { IntegrityMismatch } from "./errors";
+import { createContentHash, feedFile } from "./hashing";
 import { HttpStatusError, parseRetryAfter, requestKind } from "./transport";
 
 export interface SourceParams {
@@ -22,28 +26,60 @@ export interface OpenedSource {
   offset: number;
 }
 
-export async function openXetSource(params: SourceParams): Promise<OpenedSource> {
-  const { file } = params;
-  const blob = await downloadFile({
-    repo: { type: "model", name: params.repo },
-    path: file.path,
-    revision: params.commit,
-    hubUrl: params.endpoint,
-    accessToken: params.token,
-    fetch: params.fetch,
-    // Serial mode yields each chunk as it is decoded, so progress moves and the partial grows while a xorb
-    // streams in; the parallel mode holds a whole term (up to a 64 MB xorb) before the first byte reaches
-    // us, which freezes progress and loses that much on every interruption. Files run in parallel instead.
-    parallelDownloads: false,
-  });
-  if (!blob) throw new DownloadError("server", `The Hub answered 404 for ${file.path} at ${params.commit.slice(0, 12)}, although the listing has it.`);
-  if (!(blob instanceof XetBlob)) throw new DownloadError("xet-unavailable", `${file.path} is not stored in Xet`);
-  const size = file.lfs?.size ?? file.size;
-  if (blob.size !== size) {
-    throw new DownloadError("integrity", `The Hub reports ${blob.size} bytes for ${file.path}, the listing said ${size}.`);
+export const regularAttempt: Attempt = async (params, expected, tally) => {
+  const { file, target } = params;
+  await mkdir(dirname(target.partial), { recursive: true });
+  let offset = await sizeOf(target.partial);
+  if (offset > expected.size) {
+    await rm(target.partial, { force: true });
+    offset = 0;
   }
-  return { stream: blob.slice(params.offset).stream(), offset: params.offset };
-}
+  let hash = createContentHash(expected);
+  if (offset > 0) {
+    await feedFile({ hash, path: target.partial, length: offset, signal: params.signal });
+    params.log("info", `resuming ${file.path} at ${offset} of ${expected.size} bytes`);
+  }
+  params.onProgress(offset, 0);
+  if (offset === expected.size) {
+    await (await open(target.partial, "a")).close();
+    return verify(hash.digest("hex"), expected, offset);
+  }
+
+  await inAttemptFrame(params, async ({ signal, fetch, touch }) => {
+    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    let handle: FileHandle | undefined;
+    let written = offset;
+    try {
+      const source = { endpoint: params.endpoint, token: params.token, repo: params.repo, commit: params.commit, file, offset, fetch };
+      const opened = await raceAbort(openRegularSource(source), signal);
+      if (opened.offset !== offset) {
+        await truncate(target.partial, 0);
+        hash = createContentHash(expected);
+        written = 0;
+        params.onProgress(0, 0);
+      }
+      reader = opened.stream.getReader();
+      handle = await open(target.partial, "a");
+      for (;;) {
+        const { done, value } = await raceAbort(reader.read(), signal);
+        if (done) break;
+        if (!value?.byteLength) continue;
+        touch();
+        if (written + value.byteLength > expected.size) throw new IntegrityMismatch(`received more than the ${expected.size} listed bytes`);
+        hash.update(value);
+        await writeAll(handle, value);
+        written += value.byteLength;
+        tally.received += value.byteLength;
+        params.onProgress(written, value.byteLength);
+      }
+    } finally {
+      // Not awaited: a stalled body may never settle its cancel; the frame's abort ends the request anyway.
+      reader?.cancel().catch(() => {});
+      await handle?.close();
+    }
+    verify(hash.digest("hex"), expected, written);
+  });
+};
 
 const MAX_REDIRECTS = 5;
 
@@ -83,4 +119,35 @@ export async function openRegularSource(params: SourceParams): Promise<OpenedSou
     return { stream: response.body ?? new ReadableStream({ start: (c) => c.close() }), offset: start };
   }
   throw new DownloadError("server", `Too many redirects for ${params.file.path}.`);
+}
+
+async function sizeOf(path: string): Promise<number> {
+  const info = await stat(path).catch(() => undefined);
+  return info?.isFile() ? info.size : 0;
+}
+
+async function writeAll(handle: FileHandle, data: Uint8Array): Promise<void> {
+  for (let off = 0; off < data.byteLength; ) {
+    const { bytesWritten } = await handle.write(data, off, data.byteLength - off);
+    off += bytesWritten;
+  }
+}
+
+/** Resolves or rejects with `promise`, or rejects as soon as `signal` aborts (without waiting for it). */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      promise.catch(() => {});
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (v) => (signal.removeEventListener("abort", onAbort), resolve(v)),
+      (e) => (signal.removeEventListener("abort", onAbort), reject(e)),
+    );
+  });
 }

@@ -1,11 +1,12 @@
 // The Xet route: downloads the selected files of one commit into the model folder, several at once,
-// through the stock @huggingface/hub Xet client, with resume, verification, stall handling and cancel.
+// through our Xet engine (small files by a plain GET), with resume, verification, stall handling and cancel.
 import { copyFile, mkdir, rename, rm, rmdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { RepoFileEntry } from "../hub/api";
 import { DownloadError, isCancel } from "../errors";
 import { type DownloadedFile } from "../download/types";
 import { errnoCode } from "./errors";
+import type { EngineOptions } from "./engine/download";
 import { downloadFileJob, type LogLevel } from "./fileJob";
 import { PARTIAL_DIR, targetPaths, type TargetPaths } from "./paths";
 
@@ -25,6 +26,10 @@ export interface XetRouteParams {
   /** No bytes for this long aborts an attempt (retried, then `stalled`). */
   stallTimeoutMs: number;
   signal?: AbortSignal;
+  /** Settings of the Xet engine (concurrency per file, window size, chunk maps, worker pool). */
+  engine?: EngineOptions;
+  /** Environment for defaults such as the chunk-map folder (`HF_MODELS_XET_MAPS`, `XDG_CACHE_HOME`). Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
   /** `doneBytes` counts the whole file on disk (resumed bytes included); `newBytes` what just arrived. */
   onFileProgress(p: { path: string; doneBytes: number; newBytes: number }): void;
   log?(level: LogLevel, message: string): void;
@@ -63,6 +68,7 @@ export async function downloadViaXet(params: XetRouteParams): Promise<XetRouteRe
   const onUserAbort = () => stopAll.abort(params.signal?.reason);
   params.signal?.addEventListener("abort", onUserAbort, { once: true });
   const log = params.log ?? (() => {});
+  const env = params.env ?? process.env;
   let failure: unknown;
 
   let next = 0;
@@ -81,6 +87,8 @@ export async function downloadViaXet(params: XetRouteParams): Promise<XetRouteRe
           stallTimeoutMs: params.stallTimeoutMs,
           signal: stopAll.signal,
           userSignal: params.signal,
+          engine: params.engine,
+          env,
           onProgress: (doneBytes, newBytes) => {
             bytesTransferred += newBytes;
             params.onFileProgress({ path: file.path, doneBytes, newBytes });

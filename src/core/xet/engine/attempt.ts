@@ -1,24 +1,14 @@
-// One attempt of the Xet route's file job through the engine: find the verified prefix of the partial, let the
-// engine fill the rest, verify size + SHA-256, and classify failures exactly as the stock-client path does.
+// One attempt of the route's file job through the engine: find the verified prefix of the partial, let the
+// engine fill the rest, and verify size + SHA-256 (the frame in ../attempt.ts watches stalls and classifies).
 import { closeSync, openSync } from "node:fs";
 import { mkdir, readFile, rm, stat, truncate } from "node:fs/promises";
 import { dirname } from "node:path";
-import { ClassifiedFailure, classifyFailure, IntegrityMismatch } from "../errors";
-import type { FileJobParams } from "../fileJob";
-import type { ExpectedContent } from "../hashing";
-import { createTransport } from "../transport";
-import { DataFailure, downloadXetFile, landedNotePath, StallError, type EngineOptions } from "./download";
-import { sharedPool } from "./pool";
+import { inAttemptFrame, verify, type Attempt } from "../attempt";
+import { defaultChunkMapDir } from "./reuse";
+import { downloadXetFile, landedNotePath, type EngineOptions } from "./download";
+import { sharedPool, type WorkerPool } from "./pool";
 
-/** `HF_MODELS_XET_ENGINE=stock` keeps the stock @huggingface/hub XetBlob path (for comparisons). */
-export function engineEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.HF_MODELS_XET_ENGINE !== "stock";
-}
-
-/** Engine settings for the route; tests and the benchmark may adjust them. */
-export const routeEngineOptions: EngineOptions = {};
-
-export async function engineAttempt(params: FileJobParams, expected: ExpectedContent, tally: { received: number }): Promise<void> {
+export const engineAttempt: Attempt = async (params, expected, tally) => {
   const { file, target } = params;
   await mkdir(dirname(target.partial), { recursive: true });
   let { offset, landed } = await resumeState(target.partial);
@@ -32,17 +22,10 @@ export async function engineAttempt(params: FileJobParams, expected: ExpectedCon
   else if (offset > 0) params.log("info", `resuming ${file.path} at ${offset} of ${expected.size} bytes`);
   params.onProgress(onDisk, 0);
 
-  const controller = new AbortController();
-  const signal = AbortSignal.any([params.signal, controller.signal]);
-  let stalled = false;
-  const watchdog = setTimeout(() => {
-    stalled = true;
-    controller.abort(new Error("stalled"));
-  }, params.stallTimeoutMs);
-  const transport = createTransport({ hubOrigin: new URL(params.endpoint).origin, signal, onActivity: () => watchdog.refresh() });
-  try {
+  const options: EngineOptions = { ...params.engine, chunkMapDir: params.engine?.chunkMapDir ?? defaultChunkMapDir(params.env) };
+  await inAttemptFrame(params, async ({ signal, fetch, touch }) => {
     if (offset === expected.size) {
-      const digest = await hashPrefix(target.partial, expected.size);
+      const digest = await hashPrefix(options.pool ?? sharedPool(), target.partial, expected.size);
       return verify(digest, expected, offset);
     }
     const result = await downloadXetFile({
@@ -58,45 +41,25 @@ export async function engineAttempt(params: FileJobParams, expected: ExpectedCon
       resumeLanded: landed,
       finalPath: target.final,
       signal,
-      fetch: transport.fetch,
+      fetch,
       stallTimeoutMs: params.stallTimeoutMs,
       onProgress: (doneBytes, newBytes) => {
-        watchdog.refresh();
+        touch();
         tally.received += newBytes;
         params.onProgress(doneBytes, newBytes);
       },
-      onActivity: () => watchdog.refresh(),
+      onActivity: touch,
       log: params.log,
-      options: routeEngineOptions,
+      options,
     });
     verify(result.digest, expected, result.landed);
-  } catch (err) {
-    if (err instanceof IntegrityMismatch || params.signal.aborted) throw err;
-    const fromData = err instanceof StallError || err instanceof DataFailure;
-    const classified = classifyFailure(err, {
-      path: file.path,
-      stalled: stalled || err instanceof StallError,
-      stallTimeoutMs: params.stallTimeoutMs,
-      failure: fromData ? undefined : transport.openFailure(),
-      host: fromData ? err.host : transport.lastHost(),
-      token: params.token,
-    });
-    throw new ClassifiedFailure(classified, err);
-  } finally {
-    clearTimeout(watchdog);
-    if (!signal.aborted) controller.abort();
-  }
-}
-
-function verify(digest: string, expected: ExpectedContent, written: number): void {
-  if (written !== expected.size) throw new IntegrityMismatch(`got ${written} bytes, expected ${expected.size}`);
-  if (digest !== expected.hash) throw new IntegrityMismatch(`expected ${expected.kind} ${expected.hash}, got ${digest}`);
-}
+  });
+};
 
 /**
  * What of the partial is known to be right. The engine writes out of order and keeps `<partial>.landed` naming the
  * ranges written so far (noted every 200 ms while running, exactly when it stops), so a run killed with SIGKILL
- * re-fetches only what landed after the last note. Without a note the partial was written in order (stock path).
+ * re-fetches only what landed after the last note. Without a note the partial was written in order (by an older version that fetched in order).
  * Returns the contiguous prefix from 0 and the other landed ranges beyond it.
  */
 export async function resumeState(partial: string): Promise<{ offset: number; landed: Array<[number, number]> }> {
@@ -120,10 +83,10 @@ export async function resumeState(partial: string): Promise<{ offset: number; la
   return { offset, landed: ranges };
 }
 
-async function hashPrefix(path: string, length: number): Promise<string> {
+async function hashPrefix(pool: WorkerPool, path: string, length: number): Promise<string> {
   const fd = openSync(path, "r");
   try {
-    const event = await sharedPool().call({ op: "sha256-fd", fd, length });
+    const event = await pool.call({ op: "sha256-fd", fd, length });
     if (event.type !== "digest") throw new Error(`could not hash ${path}`);
     return event.hex;
   } finally {

@@ -28,12 +28,14 @@ interface Slot {
 const IDLE_EXIT_MS = 15_000;
 const YOUNG_GENERATION_MB = 4;
 
-/**
- * The worker's script: `xet-worker.js` beside the bundle that loaded this module (esbuild.js builds it), or, when
- * this module runs from TypeScript source (tests under tsx), `worker.ts` compiled on the fly by tsx in the worker.
- */
-function workerScript(): { file: string; execArgv?: string[] } {
-  if (__filename.endsWith(".ts")) return { file: join(__dirname, "worker.ts"), execArgv: ["--require", require.resolve("tsx/cjs")] };
+/** How a worker thread is started: its script and the Node flags it needs. */
+export interface WorkerScript {
+  file: string;
+  execArgv?: string[];
+}
+
+/** `xet-worker.js` beside the bundle that loaded this module (esbuild.js builds it). */
+function bundledWorker(): WorkerScript {
   const bundled = join(__dirname, "xet-worker.js");
   if (!existsSync(bundled)) throw new Error(`the Xet engine's worker is missing (${bundled}); rebuild with \`node esbuild.js\``);
   return { file: bundled };
@@ -46,7 +48,8 @@ export class WorkerPool {
   private idleTimer?: NodeJS.Timeout;
   private holds = 0;
 
-  constructor(readonly size: number) {}
+  /** `script`: how to start a worker; default the bundled `xet-worker.js` (code running from source passes its own). */
+  constructor(readonly size: number, private readonly script?: WorkerScript) {}
 
   /** Starts a job on the least busy worker (or on `pin`); `on` sees every event until `done`, `digest` or `error`. */
   run(message: Record<string, unknown>, on: (event: WorkerEvent) => void, pin?: number): { id: number; cancel(): void } {
@@ -93,7 +96,7 @@ export class WorkerPool {
     while (this.slots.length < this.size) {
       // A small young generation: socket reads allocate a fresh 64 KiB buffer each, and the sooner their
       // wrappers are scavenged the sooner that memory is returned (peak RSS, not speed, is what this buys).
-      const script = workerScript();
+      const script = this.script ?? bundledWorker();
       const options: WorkerOptions = { execArgv: script.execArgv, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } };
       const worker = new Worker(script.file, options);
       worker.unref();
@@ -140,9 +143,19 @@ export class WorkerPool {
 }
 
 let shared: WorkerPool | undefined;
+let sharedScript: WorkerScript | undefined;
 
 /** The process-wide pool: one worker per core, at least 2 (decoding overlaps with network waits), at most 4. */
 export function sharedPool(): WorkerPool {
-  shared ??= new WorkerPool(Math.max(2, Math.min(4, availableParallelism())));
+  shared ??= new WorkerPool(Math.max(2, Math.min(4, availableParallelism())), sharedScript);
   return shared;
+}
+
+/**
+ * Starts the shared pool's workers from `script` instead of the bundled `xet-worker.js`, for code that runs from
+ * the TypeScript source (the test suites). Call it before the first download; the pool is created once.
+ */
+export function configureSharedPool(options: { script: WorkerScript }): void {
+  if (shared && sharedScript?.file !== options.script.file) throw new Error("the shared Xet worker pool is already running");
+  sharedScript = options.script;
 }
