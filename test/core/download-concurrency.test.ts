@@ -13,7 +13,7 @@ import { rejectsWithCode } from "../helpers/assertions";
 
 describe("download concurrency and locks", function () {
   this.timeout(60_000);
-  const bed = useServiceTestbed("hf-conc-");
+  const bed = useServiceTestbed({ prefix: "hf-conc-" });
 
   it("two concurrent downloads of the same repo both end verified; the second waits and fetches nothing twice", async () => {
     const a = collect();

@@ -8,9 +8,8 @@ import { download } from "../../src/core/download/service";
 import { DownloadError } from "../../src/core/errors";
 import { type ProgressEvent } from "../../src/core/download/types";
 import { readRecord } from "../../src/core/library/metadata";
-import { startDemoHub, tempDir } from "../helpers/hub";
-import type { LocalHub } from "../../hub/server";
-import { collect, gitHome, gitStatus, sameBytes, sourceFiles, TOKEN } from "./download-helpers";
+import { startDemoHub } from "../helpers/hub";
+import { collect, gitStatus, sameBytes, sourceFiles, TOKEN, useServiceTestbed } from "./download-helpers";
 import { rejectsWithCode } from "../helpers/assertions";
 
 describe("download fallback: rules", () => {
@@ -33,34 +32,16 @@ describe("download fallback: rules", () => {
 
 describe("download fallback from Xet to LFS", function () {
   this.timeout(60_000);
-  let hub: LocalHub;
-  let home: Awaited<ReturnType<typeof gitHome>>;
-  let models: Awaited<ReturnType<typeof tempDir>>;
-  before(async () => {
-    hub = await startDemoHub({ slow: { latencyMs: 20, perConnectionBytesPerSecond: 500_000, totalBytesPerSecond: 1_000_000 } });
-    home = await gitHome();
-  });
-  after(async () => {
-    await hub.close();
-    await home.cleanup();
-  });
-  beforeEach(async () => {
-    models = await tempDir("hf-fallback-");
-    hub.resetLog();
-  });
-  afterEach(async () => {
-    for (const f of ["cas-unavailable", "slow", "token-error"] as const) hub.setFault(f, false);
-    await models.cleanup();
-  });
+  const bed = useServiceTestbed({ prefix: "hf-fallback-", slow: { latencyMs: 20, perConnectionBytesPerSecond: 500_000, totalBytesPerSecond: 1_000_000 } });
 
-  const gitRequests = () => hub.ctx.log.filter((e) => e.route.startsWith("git-") || e.route.startsWith("lfs-"));
+  const gitRequests = () => bed.hub.ctx.log.filter((e) => e.route.startsWith("git-") || e.route.startsWith("lfs-"));
 
   async function assertComplete(dir: string) {
-    for (const [path, s] of sourceFiles(hub, "demo/tiny-model")) assert.ok(await sameBytes(join(dir, path), s.source), `${path} is byte-exact`);
+    for (const [path, s] of sourceFiles(bed.hub, "demo/tiny-model")) assert.ok(await sameBytes(join(dir, path), s.source), `${path} is byte-exact`);
   }
 
   it("downloads with Xet when nothing fails (no git involved)", async () => {
-    const result = await download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url, method: "xet", token: TOKEN }, { env: home.env });
+    const result = await download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url, method: "xet", token: TOKEN }, { env: bed.home.env });
     assert.equal(result.method, "xet");
     assert.equal(result.fallbackReason, undefined);
     await assertComplete(result.path);
@@ -69,9 +50,9 @@ describe("download fallback from Xet to LFS", function () {
   });
 
   it("with the CAS answering 503, finishes through Git LFS and reports why", async () => {
-    hub.setFault("cas-unavailable", true);
+    bed.hub.setFault("cas-unavailable", true);
     const { events, onProgress } = collect();
-    const result = await download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url, method: "xet", token: TOKEN }, { env: home.env, onProgress });
+    const result = await download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url, method: "xet", token: TOKEN }, { env: bed.home.env, onProgress });
     assert.equal(result.method, "lfs");
     assert.equal(result.fallbackReason, "the CAS answered 503 for reconstructions");
     const fallback = events.filter((e): e is Extract<ProgressEvent, { type: "fallback" }> => e.type === "fallback");
@@ -79,13 +60,13 @@ describe("download fallback from Xet to LFS", function () {
     const iFallback = events.indexOf(fallback[0]!);
     const iClone = events.findIndex((e) => e.type === "stage" && e.stage === "cloning");
     assert.ok(iFallback < iClone, "fallback is announced before the LFS route starts");
-    assert.ok(hub.ctx.log.some((e) => e.route === "reconstruction-v2" && e.status === 503));
-    assert.ok(hub.ctx.log.some((e) => e.route === "lfs-object" && e.status === 200));
+    assert.ok(bed.hub.ctx.log.some((e) => e.route === "reconstruction-v2" && e.status === 503));
+    assert.ok(bed.hub.ctx.log.some((e) => e.route === "lfs-object" && e.status === 200));
     await assertComplete(result.path);
     const record = await readRecord(result.path);
     assert.equal(record?.method, "lfs");
     assert.ok(!existsSync(join(result.path, ".hf-models-partial")));
-    assert.equal(gitStatus(result.path, home.env), "");
+    assert.equal(gitStatus(result.path, bed.home.env), "");
     // Monotonic totals across the switch of routes.
     const done = events.filter((e) => e.type === "bytes").map((e) => (e as { doneBytes: number }).doneBytes);
     for (let i = 1; i < done.length; i++) assert.ok(done[i]! >= done[i - 1]!);
@@ -95,7 +76,7 @@ describe("download fallback from Xet to LFS", function () {
     // A Hub of its own: the Xet client caches read tokens per Hub URL for the whole process.
     const fresh = await startDemoHub({ faults: ["token-error"] });
     try {
-      const result = await download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: fresh.url, method: "xet", token: TOKEN }, { env: home.env });
+      const result = await download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: fresh.url, method: "xet", token: TOKEN }, { env: bed.home.env });
       assert.equal(result.method, "lfs");
       assert.match(result.fallbackReason ?? "", /the Xet token endpoint answered 401/);
       assert.ok(fresh.ctx.log.some((e) => e.route === "xet-read-token" && e.status === 401));
@@ -105,25 +86,25 @@ describe("download fallback from Xet to LFS", function () {
   });
 
   it("does not fall back when fallbackToLfs is false", async () => {
-    hub.setFault("cas-unavailable", true);
+    bed.hub.setFault("cas-unavailable", true);
     const { events, onProgress } = collect();
     await rejectsWithCode(
-      download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url, method: "xet", token: TOKEN, fallbackToLfs: false }, { env: home.env, onProgress }),
+      download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url, method: "xet", token: TOKEN, fallbackToLfs: false }, { env: bed.home.env, onProgress }),
       "server",
       /503/,
     );
     assert.ok(!events.some((e) => e.type === "fallback"));
     assert.deepEqual(gitRequests(), []);
-    assert.ok(!existsSync(join(models.path, "demo", "tiny-model", ".hf-models.json")));
+    assert.ok(!existsSync(join(bed.models.path, "demo", "tiny-model", ".hf-models.json")));
   });
 
   it("a cancel during Xet ends in `cancelled` and never falls back", async () => {
-    hub.setFault("slow", true);
+    bed.hub.setFault("slow", true);
     const ac = new AbortController();
     const { events, onProgress } = collect();
     await rejectsWithCode(
-      download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url, method: "xet", token: TOKEN }, {
-        env: home.env,
+      download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url, method: "xet", token: TOKEN }, {
+        env: bed.home.env,
         signal: ac.signal,
         onProgress: (e) => {
           onProgress(e);
@@ -135,6 +116,6 @@ describe("download fallback from Xet to LFS", function () {
     assert.ok(ac.signal.aborted, "the cancel happened during the Xet transfer");
     assert.ok(!events.some((e) => e.type === "fallback"));
     assert.deepEqual(gitRequests(), [], "git was never started");
-    assert.ok(!existsSync(join(models.path, "demo", "tiny-model", ".hf-models.json")));
+    assert.ok(!existsSync(join(bed.models.path, "demo", "tiny-model", ".hf-models.json")));
   });
 });

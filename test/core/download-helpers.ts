@@ -1,11 +1,13 @@
-// Shared fixtures for the download/LFS suites: an isolated git HOME (with `git lfs install`), a models
-// folder, event collection, and readers for what landed on disk and what the local Hub was asked.
+// Shared fixtures for the download suites: the service testbed (a local Hub with any options, an isolated git
+// HOME with `git lfs install`, a models folder), event collection, and readers for what landed and was asked.
 import { execFileSync } from "node:child_process";
 import { lstat, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { ProgressEvent } from "../../src/core/download/types";
-import type { LocalHub } from "../../hub/server";
-import { startDemoHub, tempDir } from "../helpers/hub";
+import type { RepoSource } from "../../hub/model";
+import { startHub, type LocalHub, type StartHubOptions } from "../../hub/server";
+import { tempDir, type TempDir } from "../helpers/files";
+import { startDemoHub } from "../helpers/hub";
 
 export const TOKEN = "hf_testtoken_0123456789abcdef";
 
@@ -86,27 +88,47 @@ export async function sizeOr0(path: string): Promise<number> {
 export interface ServiceTestbed {
   hub: LocalHub;
   home: Awaited<ReturnType<typeof gitHome>>;
-  models: Awaited<ReturnType<typeof tempDir>>;
+  /** A fresh models folder per test. */
+  models: TempDir;
+  /** A scratch folder for the whole suite: repo sources, extra models folders, mount points. */
+  work: TempDir;
+}
+
+export interface ServiceTestbedOptions extends Partial<StartHubOptions> {
+  /** Prefix of each test's models folder. */
+  prefix?: string;
+  /** Writes the Hub's repos into the suite's scratch folder; default: the demo repos. */
+  sources?: (work: string) => Promise<RepoSource[]>;
 }
 
 /**
- * Registers mocha hooks for a suite that downloads from the demo Hub: one hub and git HOME per suite,
- * a fresh models folder and request log per test. Read the fields inside tests, not at suite definition.
+ * Registers mocha hooks for a suite that downloads from a local Hub: one Hub, git HOME and scratch folder per
+ * suite; per test a fresh models folder and request log, with faults and hostile modes back to the suite's own.
+ * Read the fields inside tests, not at suite definition.
  */
-export function useServiceTestbed(prefix: string): ServiceTestbed {
+export function useServiceTestbed(options: ServiceTestbedOptions = {}): ServiceTestbed {
+  const { prefix = "hf-service-", sources, ...hubOptions } = options;
   const bed = {} as ServiceTestbed;
   before(async () => {
-    bed.hub = await startDemoHub();
+    bed.work = await tempDir(`${prefix}work-`);
+    const repos = sources ? await sources(bed.work.path) : undefined;
+    bed.hub = repos ? await startHub({ ...hubOptions, repos }) : await startDemoHub(hubOptions);
     bed.home = await gitHome();
   });
   after(async () => {
-    await bed.hub.close();
-    await bed.home.cleanup();
+    await bed.hub?.close();
+    await bed.home?.cleanup();
+    await bed.work?.cleanup();
   });
   beforeEach(async () => {
     bed.models = await tempDir(prefix);
     bed.hub.resetLog();
   });
-  afterEach(() => bed.models.cleanup());
+  afterEach(async () => {
+    for (const set of [bed.hub.ctx.faults, bed.hub.ctx.hostile] as Array<Set<string>>) set.clear();
+    for (const f of hubOptions.faults ?? []) bed.hub.ctx.faults.add(f);
+    for (const m of hubOptions.hostile ?? []) bed.hub.ctx.hostile.add(m);
+    await bed.models.cleanup();
+  });
   return bed;
 }

@@ -7,45 +7,25 @@ import { join } from "node:path";
 import { download } from "../../src/core/download/service";
 import { readRecord } from "../../src/core/library/metadata";
 import { lfsPartPath } from "../../src/core/lfs/objects";
-import { startDemoHub, tempDir } from "../helpers/hub";
-import type { LocalHub } from "../../hub/server";
-import { bytesEvents, collect, gitHome, gitStatus, lfsObjectRequests, sameBytes, sizeOr0, sourceFiles } from "./download-helpers";
+import { bytesEvents, collect, gitStatus, lfsObjectRequests, sameBytes, sizeOr0, sourceFiles, useServiceTestbed } from "./download-helpers";
 import { rejectsWithCode } from "../helpers/assertions";
 
 describe("download cancel and resume (LFS)", function () {
   this.timeout(60_000);
-  let hub: LocalHub;
-  let home: Awaited<ReturnType<typeof gitHome>>;
-  let models: Awaited<ReturnType<typeof tempDir>>;
-  before(async () => {
-    // Slow enough that a cancel lands mid-transfer: ~6.5 MB of LFS objects at 1.5 MB/s in total.
-    hub = await startDemoHub({ slow: { latencyMs: 20, perConnectionBytesPerSecond: 750_000, totalBytesPerSecond: 1_500_000 } });
-    home = await gitHome();
-  });
-  after(async () => {
-    await hub.close();
-    await home.cleanup();
-  });
-  beforeEach(async () => {
-    models = await tempDir("hf-resume-");
-    hub.resetLog();
-  });
-  afterEach(async () => {
-    hub.setFault("slow", false);
-    await models.cleanup();
-  });
+  // Slow enough that a cancel lands mid-transfer: ~6.5 MB of LFS objects at 1.5 MB/s in total.
+  const bed = useServiceTestbed({ prefix: "hf-resume-", slow: { latencyMs: 20, perConnectionBytesPerSecond: 750_000, totalBytesPerSecond: 1_500_000 } });
 
   it("cancel mid-download → `cancelled`, no record, partial objects kept; the rerun fetches only the rest", async () => {
     const repo = "demo/quantized-gguf";
-    const sources = sourceFiles(hub, repo);
+    const sources = sourceFiles(bed.hub, repo);
     const lfs = [...sources.entries()].filter(([, s]) => s.lfsOid);
-    hub.setFault("slow", true);
+    bed.hub.setFault("slow", true);
     const ac = new AbortController();
     let finished: string | undefined;
     const first = collect();
     await rejectsWithCode(
-      download({ repo, modelsDir: models.path, endpoint: hub.url }, {
-        env: home.env,
+      download({ repo, modelsDir: bed.models.path, endpoint: bed.hub.url }, {
+        env: bed.home.env,
         signal: ac.signal,
         onProgress: (e) => {
           first.onProgress(e);
@@ -59,7 +39,7 @@ describe("download cancel and resume (LFS)", function () {
       "cancelled",
     );
     assert.ok(finished, "one LFS file finished before the cancel");
-    const dir = join(models.path, "demo", "quantized-gguf");
+    const dir = join(bed.models.path, "demo", "quantized-gguf");
     assert.equal(await readRecord(dir), undefined, "no record claims completion");
     assert.ok(!existsSync(join(dir, ".hf-models.json")));
 
@@ -74,15 +54,15 @@ describe("download cancel and resume (LFS)", function () {
     assert.equal(JSON.stringify(after), before);
     assert.ok(after.every((n) => n.endsWith(".part")), JSON.stringify(after));
     for (const [oid, size] of partial) assert.equal(await sizeOr0(lfsPartPath(gitDir, oid)), size);
-    const requestsBefore = lfsObjectRequests(hub).length;
+    const requestsBefore = lfsObjectRequests(bed.hub).length;
     assert.equal(requestsBefore, lfs.length, "the first run had started every object");
 
-    hub.setFault("slow", false);
-    hub.resetLog();
+    bed.hub.setFault("slow", false);
+    bed.hub.resetLog();
     const second = collect();
-    const result = await download({ repo, modelsDir: models.path, endpoint: hub.url }, { env: home.env, onProgress: second.onProgress });
+    const result = await download({ repo, modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env, onProgress: second.onProgress });
     for (const [path, s] of sources) assert.ok(await sameBytes(join(dir, path), s.source), `${path} is byte-exact`);
-    const requests = lfsObjectRequests(hub);
+    const requests = lfsObjectRequests(bed.hub);
     const finishedOid = sources.get(finished)!.lfsOid!;
     assert.ok(!requests.some((r) => r.oid === finishedOid), "the finished object was not fetched again");
     let expectedTransfer = 0;
@@ -102,22 +82,22 @@ describe("download cancel and resume (LFS)", function () {
     assert.ok(bytes.some((b) => b.doneBytes >= total - expectedTransfer - small), "resumed bytes count as done before new bytes arrive");
     assert.equal(bytes.at(-1)!.doneBytes, total);
     assert.equal((await readRecord(dir))?.files.length, sources.size);
-    assert.equal(gitStatus(dir, home.env), "");
+    assert.equal(gitStatus(dir, bed.home.env), "");
   });
 
   it("a cancel during the clone leaves no half-made clone that blocks the next run", async () => {
-    hub.setFault("slow", true);
+    bed.hub.setFault("slow", true);
     const ac = new AbortController();
     await rejectsWithCode(
-      download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url }, {
-        env: home.env,
+      download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url }, {
+        env: bed.home.env,
         signal: ac.signal,
         onProgress: (e) => e.type === "stage" && e.stage === "cloning" && ac.abort(),
       }),
       "cancelled",
     );
-    hub.setFault("slow", false);
-    const result = await download({ repo: "demo/tiny-model", modelsDir: models.path, endpoint: hub.url }, { env: home.env });
-    for (const [path, s] of sourceFiles(hub, "demo/tiny-model")) assert.ok(await sameBytes(join(result.path, path), s.source), path);
+    bed.hub.setFault("slow", false);
+    const result = await download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env });
+    for (const [path, s] of sourceFiles(bed.hub, "demo/tiny-model")) assert.ok(await sameBytes(join(result.path, path), s.source), path);
   });
 });

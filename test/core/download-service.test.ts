@@ -16,7 +16,7 @@ import { bytesEvents, collect, gitStatus, lfsObjectRequests, sameBytes, sourceFi
 
 describe("download service (LFS) against the local Hub", function () {
   this.timeout(60_000);
-  const bed = useServiceTestbed("hf-service-");
+  const bed = useServiceTestbed({ prefix: "hf-service-" });
 
   async function assertMatchesHub(dir: string, repo: string, revision = "main", only?: string[]) {
     const sources = sourceFiles(bed.hub, repo, revision);

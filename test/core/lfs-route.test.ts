@@ -15,7 +15,7 @@ import { collect, filesContaining, gitHome, gitStatus, lfsObjectRequests, sameBy
 
 describe("lfs route against the local Hub", function () {
   this.timeout(60_000);
-  const bed = useServiceTestbed("hf-lfs-models-");
+  const bed = useServiceTestbed({ prefix: "hf-lfs-models-" });
   afterEach(() => bed.hub.setFault("git-unavailable", false));
 
   it("keeps the token out of argv, .git/config, every file on disk and every CDN request", async () => {

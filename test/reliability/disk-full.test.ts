@@ -9,9 +9,8 @@ import { join } from "node:path";
 import { lockPathFor } from "../../src/core/download/lock";
 import { download } from "../../src/core/download/service";
 import { writeRecord } from "../../src/core/library/metadata";
-import { ROOT, tempDir } from "../helpers/hub";
-import { filesContaining, gitHome } from "../core/download-helpers";
-import { startHub, type LocalHub } from "../../hub/server";
+import { ROOT } from "../helpers/hub";
+import { filesContaining, useServiceTestbed } from "../core/download-helpers";
 import { pseudoRandomBytes } from "../../hub/xet/sampleData";
 import { buildCli, cliEnv, startGroup } from "./cli";
 import { allFiles, folderViolations } from "./helpers";
@@ -32,27 +31,22 @@ function unmount(dir: string): void {
 
 describe(`reliability: disk full (${IS_ROOT ? "8 MiB tmpfs" : "8 MiB tmpfs in a user namespace"})`, function () {
   this.timeout(120_000);
-  let hub: LocalHub;
-  let work: Awaited<ReturnType<typeof tempDir>>;
-  let home: Awaited<ReturnType<typeof gitHome>>;
   const mounted: string[] = [];
-
-  before(async () => {
-    work = await tempDir("hf-diskfull-");
-    const source = join(work.path, "repo");
-    await mkdir(source);
-    // 12 MiB of incompressible weights: more than the whole filesystem.
-    await writeFile(join(source, "model.safetensors"), pseudoRandomBytes(12 * 1024 * 1024, 5));
-    await writeFile(join(source, "small.bin"), pseudoRandomBytes(512 * 1024, 6));
-    await writeFile(join(source, "config.json"), '{"model_type": "too-big"}\n');
-    hub = await startHub({ repos: [{ id: REPO, revisions: [{ dir: source, message: "Add a model that does not fit" }] }] });
-    home = await gitHome();
-  });
-  after(async () => {
+  // Registered before the testbed's own `after`, which removes the scratch folder the mounts live in.
+  after(() => {
     for (const dir of mounted) unmount(dir);
-    await hub?.close();
-    await home?.cleanup();
-    await work?.cleanup();
+  });
+  const bed = useServiceTestbed({
+    prefix: "hf-diskfull-",
+    sources: async (work) => {
+      const source = join(work, "repo");
+      await mkdir(source);
+      // 12 MiB of incompressible weights: more than the whole filesystem.
+      await writeFile(join(source, "model.safetensors"), pseudoRandomBytes(12 * 1024 * 1024, 5));
+      await writeFile(join(source, "small.bin"), pseudoRandomBytes(512 * 1024, 6));
+      await writeFile(join(source, "config.json"), '{"model_type": "too-big"}\n');
+      return [{ id: REPO, revisions: [{ dir: source, message: "Add a model that does not fit" }] }];
+    },
   });
 
   /** Everything in the model folder that takes space but is not a finished model file or git's own data. */
@@ -66,47 +60,47 @@ describe(`reliability: disk full (${IS_ROOT ? "8 MiB tmpfs" : "8 MiB tmpfs in a 
     for (const [route, fallbackToLfs] of [["lfs", false], ["xet", false], ["xet", true]] as const) {
       const name = `${route}${fallbackToLfs ? "+fallback" : ""}`;
       it(`${name}: ends in disk-full, leaves no partial or temp file, and completes once there is room`, async () => {
-        const models = join(work.path, `fs-${name}`);
+        const models = join(bed.work.path, `fs-${name}`);
         await mkdir(models);
         mountTmpfs(models, "8m");
         mounted.push(models);
         const modelDir = join(models, ...REPO.split("/"));
-        const request = { repo: REPO, modelsDir: models, endpoint: hub.url, token: TOKEN, method: route, fallbackToLfs };
-        hub.resetLog();
+        const request = { repo: REPO, modelsDir: models, endpoint: bed.hub.url, token: TOKEN, method: route, fallbackToLfs };
+        bed.hub.resetLog();
         const events: string[] = [];
-        const err = await download(request, { env: home.env, onProgress: (e) => e.type === "fallback" && events.push(e.reason) }).then(
+        const err = await download(request, { env: bed.home.env, onProgress: (e) => e.type === "fallback" && events.push(e.reason) }).then(
           () => undefined,
           (e: unknown) => e,
         );
         assertDownloadError(err, "disk-full", /disk is full|No space left/i);
         assert.ok(!err.message.includes(TOKEN));
         assert.deepEqual(events, [], "a full disk is not a reason to fall back: Git LFS would fill it just the same");
-        if (route === "xet") assert.ok(!hub.ctx.log.some((e) => e.route.startsWith("git-")), "git never started");
+        if (route === "xet") assert.ok(!bed.hub.ctx.log.some((e) => e.route.startsWith("git-")), "git never started");
         assert.deepEqual(await leftovers(modelDir), [], "no partial, temp or record file left");
         assert.equal(existsSync(lockPathFor(modelDir)), false, "the lock is released");
-        assert.deepEqual(await folderViolations({ hub, repo: REPO, modelDir }), []);
+        assert.deepEqual(await folderViolations({ hub: bed.hub, repo: REPO, modelDir }), []);
         assert.deepEqual(await filesContaining(modelDir, TOKEN), [], "no token on disk, .git/lfs/logs included");
         const { bsize, blocks, bfree } = statfsSync(models);
         assert.ok((blocks - bfree) * bsize < 2 * 1024 * 1024, `space given back: ${((blocks - bfree) * bsize) / 1024} KiB still used`);
 
         // Room again (the same filesystem, grown): the rerun finishes, verified.
         execFileSync("mount", ["-o", "remount,size=64m", models]);
-        const result = await download(request, { env: home.env });
+        const result = await download(request, { env: bed.home.env });
         assert.equal(result.method, route);
-        assert.deepEqual(await folderViolations({ hub, repo: REPO, modelDir, result }), []);
+        assert.deepEqual(await folderViolations({ hub: bed.hub, repo: REPO, modelDir, result }), []);
         unmount(models);
         mounted.splice(mounted.indexOf(models), 1);
       });
     }
 
     it("the record write hitting a full disk leaves no half record and no temp file", async () => {
-      const dir = join(work.path, "record-fs");
+      const dir = join(bed.work.path, "record-fs");
       await mkdir(dir);
       mountTmpfs(dir, "64k");
       mounted.push(dir);
       await writeFile(join(dir, "filler"), Buffer.alloc(60 * 1024)).catch(() => undefined);
       const files = Array.from({ length: 400 }, (_, i) => ({ path: `weights/f${i}.bin`, size: i, hash: "a".repeat(64), hashKind: "sha256" as const }));
-      const record = { version: 1 as const, repo: REPO, revision: "main", commit: "0".repeat(40), method: "lfs" as const, endpoint: hub.url, files, completedAt: new Date().toISOString() };
+      const record = { version: 1 as const, repo: REPO, revision: "main", commit: "0".repeat(40), method: "lfs" as const, endpoint: bed.hub.url, files, completedAt: new Date().toISOString() };
       await rejectsWithCode(writeRecord(dir, record), "disk-full");
       assert.deepEqual(await readdir(dir), ["filler"], "no half record, no temp file");
     });
@@ -114,12 +108,12 @@ describe(`reliability: disk full (${IS_ROOT ? "8 MiB tmpfs" : "8 MiB tmpfs in a 
     it("hf-models download --use-xet and the LFS route both end in disk-full with nothing left behind (unshare -Urm)", async () => {
       await buildCli();
       for (const route of ["xet", "lfs"]) {
-        const models = join(work.path, `ns-${route}`);
+        const models = join(bed.work.path, `ns-${route}`);
         await mkdir(models);
         const script = `mount -t tmpfs -o size=8m tmpfs "$1" && shift && "$@"; code=$?; find "$MODELS" -path '*/.git/objects' -prune -o -type f -print; exit $code`;
-        const args = [join(ROOT, "bin", "hf-models.js"), "download", REPO, "--endpoint", hub.url, "--dir", models, "--json", ...(route === "xet" ? ["--use-xet", "--no-fallback"] : [])];
+        const args = [join(ROOT, "bin", "hf-models.js"), "download", REPO, "--endpoint", bed.hub.url, "--dir", models, "--json", ...(route === "xet" ? ["--use-xet", "--no-fallback"] : [])];
         // `unshare -Urm` maps us to root in new user + mount namespaces, where mounting a tmpfs needs no privilege.
-        const run = startGroup("unshare", ["-Urm", "sh", "-c", script, "sh", models, process.execPath, ...args], cliEnv(home.path, { HF_TOKEN: TOKEN, MODELS: models }));
+        const run = startGroup("unshare", ["-Urm", "sh", "-c", script, "sh", models, process.execPath, ...args], cliEnv(bed.home.path, { HF_TOKEN: TOKEN, MODELS: models }));
         const { code } = await run.done;
         assert.equal(code, 1, run.stderr());
         assert.equal(JSON.parse(run.stdout().split("\n")[0]!).error.code, "disk-full");

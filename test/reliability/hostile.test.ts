@@ -7,10 +7,8 @@ import { join } from "node:path";
 import { download, type ServiceOptions } from "../../src/core/download/service";
 import { DownloadError, type DownloadErrorCode } from "../../src/core/errors";
 import { type DownloadRequest } from "../../src/core/download/types";
-import { tempDir } from "../helpers/hub";
-import { gitHome } from "../core/download-helpers";
+import { useServiceTestbed } from "../core/download-helpers";
 import type { HostileMode } from "../../hub/hostile";
-import { startHub, type LocalHub } from "../../hub/server";
 import { ROOT } from "../helpers/hub";
 import { buildCli, cliEnv, startCli, startGroup } from "./cli";
 import { recordFigure } from "./figures";
@@ -22,37 +20,30 @@ const TOKEN = "hf_hostile_token_0123456789";
 
 describe("reliability: hostile Hub answers and hostile input", function () {
   this.timeout(120_000);
-  let hub: LocalHub;
-  let work: Awaited<ReturnType<typeof tempDir>>;
-  let home: Awaited<ReturnType<typeof gitHome>>;
+  const bed = useServiceTestbed({
+    prefix: "hf-hostile-",
+    sources: async (work) => {
+      await writeSmallRepo(join(work, "repo"));
+      return [{ id: REPO, revisions: [{ dir: join(work, "repo"), message: "Add small model" }] }];
+    },
+  });
   let n = 0;
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
-  before(async () => {
+  before(() => {
     process.on("unhandledRejection", onUnhandled);
-    work = await tempDir("hf-hostile-");
-    await writeSmallRepo(join(work.path, "repo"));
-    hub = await startHub({ repos: [{ id: REPO, revisions: [{ dir: join(work.path, "repo"), message: "Add small model" }] }] });
-    home = await gitHome();
   });
-  after(async () => {
+  after(() => {
     process.off("unhandledRejection", onUnhandled);
-    await hub?.close();
-    await home?.cleanup();
-    await work?.cleanup();
-  });
-  afterEach(() => {
-    hub.ctx.hostile.clear();
-    hub.resetLog();
   });
 
   /** One download in a fresh models folder; returns the error (or result) and every git command it spawned. */
   async function attempt(request: Partial<DownloadRequest>, options: ServiceOptions = {}) {
-    const models = join(work.path, `m${++n}`);
+    const models = join(bed.work.path, `m${++n}`);
     const commands: string[][] = [];
-    const full: DownloadRequest = { repo: REPO, modelsDir: models, endpoint: hub.url, token: TOKEN, fallbackToLfs: false, ...request };
-    const outcome = await download(full, { env: home.env, onGitCommand: (a) => commands.push(a), ...options }).then(
+    const full: DownloadRequest = { repo: REPO, modelsDir: models, endpoint: bed.hub.url, token: TOKEN, fallbackToLfs: false, ...request };
+    const outcome = await download(full, { env: bed.home.env, onGitCommand: (a) => commands.push(a), ...options }).then(
       (result) => ({ result, error: undefined }),
       (error: unknown) => ({ result: undefined, error }),
     );
@@ -76,11 +67,11 @@ describe("reliability: hostile Hub answers and hostile input", function () {
     for (const [mode, pattern] of cases) {
       for (const method of ["lfs", "xet"] as const) {
         it(`${mode} (${method})`, async () => {
-          hub.setHostile(mode, true);
+          bed.hub.setHostile(mode, true);
           const { error, commands, models } = await attempt({ method });
           assertError(error, "server", pattern);
           assert.deepEqual(commands, [], "no git process started");
-          assert.deepEqual(hub.ctx.log.map((e) => e.route).filter((r) => !r.startsWith("api-")), [], "nothing but the listing was asked");
+          assert.deepEqual(bed.hub.ctx.log.map((e) => e.route).filter((r) => !r.startsWith("api-")), [], "nothing but the listing was asked");
           assert.deepEqual(await allFiles(models), [], "nothing written");
           assert.equal(existsSync("/tmp/hf-hostile-absolute.txt"), false);
           assert.equal(existsSync(join(models, "..", "escape.txt")), false);
@@ -89,26 +80,26 @@ describe("reliability: hostile Hub answers and hostile input", function () {
     }
 
     it("a symlink entry in the listing is not a file: it is never created, the rest downloads verified", async () => {
-      hub.setHostile("tree-symlink", true);
+      bed.hub.setHostile("tree-symlink", true);
       for (const method of ["lfs", "xet"] as const) {
         const { result, error, modelDir } = await attempt({ method });
         assert.ok(result, String(error));
         assert.equal(existsSync(join(modelDir, "evil-link")), false);
-        assert.deepEqual(await folderViolations({ hub, repo: REPO, modelDir, result }), []);
+        assert.deepEqual(await folderViolations({ hub: bed.hub, repo: REPO, modelDir, result }), []);
       }
     });
   });
 
   it("a symbolic link already inside the model folder is never written through (both routes)", async () => {
     for (const method of ["lfs", "xet"] as const) {
-      const outside = join(work.path, `outside-${method}`);
+      const outside = join(bed.work.path, `outside-${method}`);
       await mkdir(outside);
-      const models = join(work.path, `planted-${method}`);
+      const models = join(bed.work.path, `planted-${method}`);
       const modelDir = join(models, ...REPO.split("/"));
       await mkdir(modelDir, { recursive: true });
       await symlink(outside, join(modelDir, "weights"));
       const commands: string[][] = [];
-      const error = await download({ repo: REPO, modelsDir: models, endpoint: hub.url, token: TOKEN, method, fallbackToLfs: false }, { env: home.env, onGitCommand: (a) => commands.push(a) }).catch((e: unknown) => e);
+      const error = await download({ repo: REPO, modelsDir: models, endpoint: bed.hub.url, token: TOKEN, method, fallbackToLfs: false }, { env: bed.home.env, onGitCommand: (a) => commands.push(a) }).catch((e: unknown) => e);
       assertError(error, "not-writable", /weights is a symbolic link; HF Models never writes through links/);
       assert.deepEqual(await readdir(outside), [], `${method}: nothing written through the link`);
       assert.deepEqual(commands, []);
@@ -123,7 +114,7 @@ describe("reliability: hostile Hub answers and hostile input", function () {
         const { error, commands } = await attempt({ repo, method: "lfs" });
         assertError(error, "invalid-repo");
         assert.deepEqual(commands, []);
-        assert.deepEqual(hub.ctx.log, []);
+        assert.deepEqual(bed.hub.ctx.log, []);
       });
     }
     for (const revision of revisions) {
@@ -131,36 +122,36 @@ describe("reliability: hostile Hub answers and hostile input", function () {
         const { error, commands } = await attempt({ revision, method: "lfs" });
         assertError(error, "invalid-revision");
         assert.deepEqual(commands, []);
-        assert.deepEqual(hub.ctx.log, []);
+        assert.deepEqual(bed.hub.ctx.log, []);
       });
     }
 
     it("the CLI rejects them with exit 2 and never runs git (a git on PATH that records its calls)", async () => {
       await buildCli();
-      const bin = join(work.path, "fake-bin");
-      const calls = join(work.path, "git-calls.txt");
+      const bin = join(bed.work.path, "fake-bin");
+      const calls = join(bed.work.path, "git-calls.txt");
       await mkdir(bin, { recursive: true });
       await writeFile(join(bin, "git"), `#!/bin/sh\necho "$@" >> "${calls}"\nexit 1\n`, { mode: 0o755 });
       const cases: Array<[string[], string]> = [
         [["--", repos[0]!], "invalid-repo"],
         [[REPO, "--revision", revisions[0]!], "usage"], // parseArgs sees an unknown option
         [[REPO, "--revision=--upload-pack=x"], "invalid-revision"],
-        [[`${hub.url}/${REPO}/tree/--upload-pack=x`], "invalid-revision"],
+        [[`${bed.hub.url}/${REPO}/tree/--upload-pack=x`], "invalid-revision"],
       ];
       for (const [args, code] of cases) {
-        const run = startCli(["download", "--endpoint", hub.url, "--dir", join(work.path, "cli-models"), "--json", ...args], cliEnv(home.path, { PATH: `${bin}:${process.env.PATH}`, HF_TOKEN: TOKEN }));
+        const run = startCli(["download", "--endpoint", bed.hub.url, "--dir", join(bed.work.path, "cli-models"), "--json", ...args], cliEnv(bed.home.path, { PATH: `${bin}:${process.env.PATH}`, HF_TOKEN: TOKEN }));
         const end = await run.done;
         assert.equal(end.code, 2, run.stderr());
         assert.equal(JSON.parse(run.stdout()).error.code, code, args.join(" "));
       }
       assert.equal(existsSync(calls), false, "git was never started");
-      assert.deepEqual(hub.ctx.log, []);
+      assert.deepEqual(bed.hub.ctx.log, []);
     });
   });
 
   describe("enormous, malformed or lying answers end in a clear error with bounded memory", () => {
     it("an endless JSON tree listing: `server` error after at most 32 MB, memory stays bounded", async () => {
-      hub.setHostile("huge-json", true);
+      bed.hub.setHostile("huge-json", true);
       const before = process.memoryUsage();
       let peak = before.rss;
       const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
@@ -169,7 +160,7 @@ describe("reliability: hostile Hub answers and hostile input", function () {
       assertError(error, "server", /answer for \/api\/models\/rel\/small\/tree\/[0-9a-f]{40} is larger than 32 MB/);
       assert.deepEqual(commands, []);
       await new Promise((r) => setTimeout(r, 100));
-      const sent = hub.ctx.log.filter((e) => e.route === "hostile-huge-json").reduce((s, e) => s + e.bytes, 0);
+      const sent = bed.hub.ctx.log.filter((e) => e.route === "hostile-huge-json").reduce((s, e) => s + e.bytes, 0);
       const growthMb = Math.round((peak - before.rss) / 1e6);
       await recordFigure("hostile", "huge-json", { hubSentBytes: sent, rssGrowthMb: growthMb });
       assert.ok(sent < 128 * 1024 * 1024, `the client hung up early: the hub sent ${sent} bytes`);
@@ -177,20 +168,20 @@ describe("reliability: hostile Hub answers and hostile input", function () {
     });
 
     it("a truncated JSON listing: `server`, malformed answer", async () => {
-      hub.setHostile("malformed-json", true);
+      bed.hub.setHostile("malformed-json", true);
       const { error } = await attempt({ method: "lfs" });
       assertError(error, "server", /sent a malformed answer/);
     });
 
     it("a listing of the wrong shape: `server`, malformed answer (not a network error)", async () => {
-      hub.setHostile("wrong-json", true);
+      bed.hub.setHostile("wrong-json", true);
       const { error } = await attempt({ method: "lfs" });
       assertError(error, "server", /sent a malformed answer \(.*not iterable\)/);
     });
 
     for (const mode of ["recon-short", "recon-huge"] as const) {
       it(`${mode}: Xet reports it (nothing claimed complete, memory bounded); with fallback Git LFS finishes verified`, async () => {
-        hub.setHostile(mode, true);
+        bed.hub.setHostile(mode, true);
         const before = process.memoryUsage().rss;
         let peak = before;
         const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
@@ -198,52 +189,52 @@ describe("reliability: hostile Hub answers and hostile input", function () {
         clearInterval(sampler);
         assert.ok(error instanceof DownloadError && ["server", "integrity"].includes(error.code), String(error));
         assert.ok(!error.message.includes(TOKEN));
-        assert.deepEqual(await folderViolations({ hub, repo: REPO, modelDir }), []);
+        assert.deepEqual(await folderViolations({ hub: bed.hub, repo: REPO, modelDir }), []);
         assert.ok(peak - before < 400e6, `memory grew by ${Math.round((peak - before) / 1e6)} MB`);
         const fallback = await attempt({ method: "xet", fallbackToLfs: true });
         assert.equal(fallback.result?.method, "lfs", String(fallback.error));
-        assert.deepEqual(await folderViolations({ hub, repo: REPO, modelDir: fallback.modelDir, result: fallback.result }), []);
+        assert.deepEqual(await folderViolations({ hub: bed.hub, repo: REPO, modelDir: fallback.modelDir, result: fallback.result }), []);
       });
     }
   });
 
   it("an LFS href that has already expired: git-lfs asks the batch API again and the file completes verified", async () => {
-    hub.setHostile("lfs-url-expired", true);
+    bed.hub.setHostile("lfs-url-expired", true);
     const { result, error, modelDir } = await attempt({ method: "lfs" });
     assert.ok(result, String(error));
-    const log = hub.ctx.log;
+    const log = bed.hub.ctx.log;
     const expired = log.findIndex((e) => e.route === "lfs-object" && e.status === 403);
     assert.ok(expired >= 0, "an expired href was used");
     assert.ok(log.slice(expired).some((e) => e.route === "lfs-batch" && e.status === 200), "the batch API was asked again");
     assert.ok(log.slice(expired).some((e) => e.route === "lfs-object" && e.status === 200), "the fresh href was used");
-    assert.deepEqual(await folderViolations({ hub, repo: REPO, modelDir, result }), []);
+    assert.deepEqual(await folderViolations({ hub: bed.hub, repo: REPO, modelDir, result }), []);
   });
 
   describe("endless redirects end in a clear error", () => {
     it("Hub API: `server`, redirected in a loop", async () => {
-      hub.setHostile("redirect-loop-api", true);
+      bed.hub.setHostile("redirect-loop-api", true);
       const { error } = await attempt({ method: "lfs" });
       assertError(error, "server", /redirected in a loop/);
     });
 
     it("resolve of a small file on the Xet route: `server`, too many redirects", async () => {
-      hub.setHostile("redirect-loop-resolve", true);
+      bed.hub.setHostile("redirect-loop-resolve", true);
       const { error, modelDir } = await attempt({ method: "xet" });
       assertError(error, "server", /Too many redirects/);
-      assert.deepEqual(await folderViolations({ hub, repo: REPO, modelDir }), []);
+      assert.deepEqual(await folderViolations({ hub: bed.hub, repo: REPO, modelDir }), []);
     });
 
     it("git without a token follows redirects and stops at curl's limit: `server`, redirected git in a loop", async () => {
-      hub.setHostile("redirect-loop-git", true);
+      bed.hub.setHostile("redirect-loop-git", true);
       const { error } = await attempt({ method: "lfs", token: undefined });
       assertError(error, "server", /redirected git in a loop/);
     });
 
     it("git with a token follows no redirect at all: `server`, naming why", async () => {
-      hub.setHostile("redirect-loop-git", true);
+      bed.hub.setHostile("redirect-loop-git", true);
       const { error } = await attempt({ method: "lfs" });
       assertError(error, "server", /does not follow git redirects while it sends your token/);
-      assert.equal(hub.ctx.log.filter((e) => e.route === "hostile-redirect-loop").length, 1, "one request, no redirect followed");
+      assert.equal(bed.hub.ctx.log.filter((e) => e.route === "hostile-redirect-loop").length, 1, "one request, no redirect followed");
     });
   });
 
@@ -251,10 +242,10 @@ describe("reliability: hostile Hub answers and hostile input", function () {
     it("`--hostile NAME` serves the hostile answers; an unknown name is exit 2 naming the known ones", async () => {
       await buildCli();
       const hubJs = join(ROOT, "dist", "hub.js");
-      const bad = startGroup(process.execPath, [hubJs, "--hostile", "nonsense"], cliEnv(home.path));
+      const bad = startGroup(process.execPath, [hubJs, "--hostile", "nonsense"], cliEnv(bed.home.path));
       assert.equal((await bad.done).code, 2);
       assert.match(bad.stderr(), /unknown hostile mode "nonsense"; known: tree-dotdot, tree-absolute/);
-      const served = startGroup(process.execPath, [hubJs, "--repo", `${REPO}=${join(work.path, "repo")}`, "--hostile", "tree-dotdot", "--data-dir", join(work.path, "cli-hub")], cliEnv(home.path));
+      const served = startGroup(process.execPath, [hubJs, "--repo", `${REPO}=${join(bed.work.path, "repo")}`, "--hostile", "tree-dotdot", "--data-dir", join(bed.work.path, "cli-hub")], cliEnv(bed.home.path));
       try {
         const deadline = Date.now() + 30_000;
         while (!/listening on/.test(served.stdout()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

@@ -4,10 +4,9 @@ import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { download } from "../../src/core/download/service";
-import { tempDir } from "../helpers/hub";
-import { filesContaining, gitHome } from "../core/download-helpers";
+import { filesContaining, useServiceTestbed } from "../core/download-helpers";
 import type { RequestLogEntry } from "../../hub/context";
-import { startHub, type LocalHub } from "../../hub/server";
+import { startHub } from "../../hub/server";
 import { buildCli, cliEnv, startCli, type CliRun } from "./cli";
 import { allFiles, folderViolations, writeSmallRepo } from "./helpers";
 import { assertDownloadError } from "../helpers/assertions";
@@ -39,42 +38,31 @@ async function descendantCommandLines(root: number): Promise<string[]> {
 
 describe("reliability: token hygiene", function () {
   this.timeout(180_000);
-  let hub: LocalHub;
-  let work: Awaited<ReturnType<typeof tempDir>>;
-  let home: Awaited<ReturnType<typeof gitHome>>;
+  const bed = useServiceTestbed({
+    prefix: "hf-hygiene-",
+    // With the slow fault on, a few seconds of LFS transfer: the /proc sampler sees git-lfs at work even on a busy machine.
+    slow: { latencyMs: 10, perConnectionBytesPerSecond: 700_000, totalBytesPerSecond: 1_400_000 },
+    sources: async (work) => {
+      const source = join(work, "repo");
+      await writeSmallRepo(source, { model: 2 * 1024 * 1024, extra: 512 * 1024 });
+      return [
+        { id: PUBLIC, revisions: [{ dir: source, message: "Add model" }] },
+        { id: PRIVATE, private: true, revisions: [{ dir: source, message: "Add model" }] },
+      ];
+    },
+  });
   /** Every request any test of this suite made, for the suite-wide CDN check. */
   const seen: RequestLogEntry[] = [];
 
-  before(async () => {
-    work = await tempDir("hf-hygiene-");
-    const source = join(work.path, "repo");
-    await writeSmallRepo(source, { model: 2 * 1024 * 1024, extra: 512 * 1024 });
-    hub = await startHub({
-      repos: [
-        { id: PUBLIC, revisions: [{ dir: source, message: "Add model" }] },
-        { id: PRIVATE, private: true, revisions: [{ dir: source, message: "Add model" }] },
-      ],
-      // With the slow fault on, a few seconds of LFS transfer: the /proc sampler sees git-lfs at work even on a busy machine.
-      slow: { latencyMs: 10, perConnectionBytesPerSecond: 700_000, totalBytesPerSecond: 1_400_000 },
-    });
-    home = await gitHome();
-    await buildCli();
-  });
+  before(() => buildCli());
+  // Before the testbed's next beforeEach forgets the log.
   afterEach(() => {
-    seen.push(...hub.ctx.log);
-    hub.resetLog();
-    hub.ctx.hostile.clear();
-    hub.ctx.faults.clear();
-  });
-  after(async () => {
-    await hub?.close();
-    await home?.cleanup();
-    await work?.cleanup();
+    seen.push(...bed.hub.ctx.log);
   });
 
   /** Runs the CLI to the end while sampling the command lines of everything it starts. */
   async function runWatched(args: string[], extraEnv: Record<string, string> = {}): Promise<{ run: CliRun; code: number | null; commandLines: Set<string> }> {
-    const run = startCli(args, cliEnv(home.path, { HF_TOKEN: TOKEN, HF_MODELS_DEBUG: "1", ...extraEnv }));
+    const run = startCli(args, cliEnv(bed.home.path, { HF_TOKEN: TOKEN, HF_MODELS_DEBUG: "1", ...extraEnv }));
     const commandLines = new Set<string>();
     let finished = false;
     const watching = (async () => {
@@ -92,10 +80,10 @@ describe("reliability: token hygiene", function () {
 
   for (const [label, extra] of [["Git LFS", []], ["Xet falling back to Git LFS", ["--use-xet"]]] as const) {
     it(`${label} (CLI, private repo, debug output on): not in stdout/stderr, any spawned command line, any file, or any CDN request`, async () => {
-      hub.setFault("slow", true);
-      if (extra.length > 0) hub.setFault("cas-unavailable", true);
-      const models = join(work.path, `cli-${extra.length}`);
-      const { run, code, commandLines } = await runWatched(["download", PRIVATE, "--endpoint", hub.url, "--dir", models, "--json", ...extra]);
+      bed.hub.setFault("slow", true);
+      if (extra.length > 0) bed.hub.setFault("cas-unavailable", true);
+      const models = join(bed.work.path, `cli-${extra.length}`);
+      const { run, code, commandLines } = await runWatched(["download", PRIVATE, "--endpoint", bed.hub.url, "--dir", models, "--json", ...extra]);
       assert.equal(code, 0, run.stderr());
       const out = JSON.parse(run.stdout());
       assert.equal(out.method, "lfs");
@@ -111,10 +99,10 @@ describe("reliability: token hygiene", function () {
       assert.ok(onDisk.includes(".git/config"));
       assert.deepEqual(await filesContaining(modelDir, TOKEN), [], "not in any file, .git/config and .git/lfs included");
       assert.ok(!(await readFile(join(modelDir, ".git", "config"), "utf8")).toLowerCase().includes("extraheader"), "no header config persisted");
-      const cdn = hub.ctx.log.filter((e) => e.origin === "cdn");
+      const cdn = bed.hub.ctx.log.filter((e) => e.origin === "cdn");
       assert.ok(cdn.length > 0);
       assert.deepEqual(cdn.filter((e) => e.auth === "hub-token"), [], "not sent to the CDN/CAS origin");
-      assert.ok(hub.ctx.log.some((e) => e.origin === "hub" && e.auth === "hub-token"), "it did reach the Hub");
+      assert.ok(bed.hub.ctx.log.some((e) => e.origin === "hub" && e.auth === "hub-token"), "it did reach the Hub");
     });
   }
 
@@ -122,33 +110,33 @@ describe("reliability: token hygiene", function () {
     const commands: string[][] = [];
     const events: string[] = [];
     const result = await download(
-      { repo: PRIVATE, modelsDir: join(work.path, "inproc"), endpoint: hub.url, token: TOKEN },
-      { env: home.env, onGitCommand: (a) => commands.push(a), onProgress: (e) => events.push(JSON.stringify(e)) },
+      { repo: PRIVATE, modelsDir: join(bed.work.path, "inproc"), endpoint: bed.hub.url, token: TOKEN },
+      { env: bed.home.env, onGitCommand: (a) => commands.push(a), onProgress: (e) => events.push(JSON.stringify(e)) },
     );
     assert.ok(commands.length >= 5);
     assert.deepEqual(commands.filter((a) => a.join(" ").includes(TOKEN) || /bearer|authorization/i.test(a.join(" "))), []);
     assert.deepEqual(events.filter((e) => e.includes(TOKEN)), []);
-    assert.deepEqual(await folderViolations({ hub, repo: PRIVATE, modelDir: result.path, result }), []);
+    assert.deepEqual(await folderViolations({ hub: bed.hub, repo: PRIVATE, modelDir: result.path, result }), []);
   });
 
   it("not in error messages: a rejected token, a failing git service, a failing CAS (CLI --json and in-process)", async () => {
-    const strict = await startHub({ repos: [{ id: PRIVATE, private: true, revisions: [{ dir: join(work.path, "repo"), message: "m" }] }], tokens: ["hf_the_only_valid_token"] });
+    const strict = await startHub({ repos: [{ id: PRIVATE, private: true, revisions: [{ dir: join(bed.work.path, "repo"), message: "m" }] }], tokens: ["hf_the_only_valid_token"] });
     try {
       for (const [endpoint, args, fault] of [
         [strict.url, [], undefined],
-        [hub.url, [], "git-unavailable"],
-        [hub.url, ["--use-xet", "--no-fallback"], "cas-unavailable"],
+        [bed.hub.url, [], "git-unavailable"],
+        [bed.hub.url, ["--use-xet", "--no-fallback"], "cas-unavailable"],
       ] as const) {
-        if (fault) hub.setFault(fault, true);
-        const run = startCli(["download", PRIVATE, "--endpoint", endpoint, "--dir", join(work.path, "errors"), "--json", ...args], cliEnv(home.path, { HF_TOKEN: TOKEN, HF_MODELS_DEBUG: "1" }));
+        if (fault) bed.hub.setFault(fault, true);
+        const run = startCli(["download", PRIVATE, "--endpoint", endpoint, "--dir", join(bed.work.path, "errors"), "--json", ...args], cliEnv(bed.home.path, { HF_TOKEN: TOKEN, HF_MODELS_DEBUG: "1" }));
         const { code } = await run.done;
-        if (fault) hub.setFault(fault, false);
+        if (fault) bed.hub.setFault(fault, false);
         assert.equal(code, 1, run.stderr());
         const { error } = JSON.parse(run.stdout());
         assert.ok(error.message.length > 10);
         assert.ok(!run.stdout().includes(TOKEN) && !run.stderr().includes(TOKEN), `${fault ?? "bad token"}: ${run.stderr()}`);
       }
-      const err = await download({ repo: PRIVATE, modelsDir: join(work.path, "errors2"), endpoint: strict.url, token: TOKEN }, { env: home.env }).catch((e: unknown) => e);
+      const err = await download({ repo: PRIVATE, modelsDir: join(bed.work.path, "errors2"), endpoint: strict.url, token: TOKEN }, { env: bed.home.env }).catch((e: unknown) => e);
       assertDownloadError(err, "unauthorized");
       for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) assert.ok(!String((e as Error).message ?? e).includes(TOKEN), "nor in any cause");
     } finally {
@@ -159,45 +147,45 @@ describe("reliability: token hygiene", function () {
 
   describe("redirects to another origin drop it", () => {
     it("Hub API and resolve redirected to the CDN origin (Xet route): followed without the token", async () => {
-      hub.setHostile("redirect-offsite", true);
-      const result = await download({ repo: PUBLIC, modelsDir: join(work.path, "offsite-xet"), endpoint: hub.url, token: TOKEN, method: "xet", fallbackToLfs: false }, { env: home.env });
-      const offsite = hub.ctx.log.filter((e) => e.route.startsWith("offsite"));
+      bed.hub.setHostile("redirect-offsite", true);
+      const result = await download({ repo: PUBLIC, modelsDir: join(bed.work.path, "offsite-xet"), endpoint: bed.hub.url, token: TOKEN, method: "xet", fallbackToLfs: false }, { env: bed.home.env });
+      const offsite = bed.hub.ctx.log.filter((e) => e.route.startsWith("offsite"));
       assert.ok(offsite.length >= 2, "the listing and small files came from the other origin");
       assert.deepEqual(offsite.filter((e) => e.auth !== "none"), []);
-      assert.deepEqual(await folderViolations({ hub, repo: PUBLIC, modelDir: result.path, result }), []);
+      assert.deepEqual(await folderViolations({ hub: bed.hub, repo: PUBLIC, modelDir: result.path, result }), []);
     });
 
     it("a private repo redirected to another origin: the other origin never sees the token, so it cannot read the repo", async () => {
-      hub.setHostile("redirect-offsite", true);
-      const err = await download({ repo: PRIVATE, modelsDir: join(work.path, "offsite-private"), endpoint: hub.url, token: TOKEN, method: "xet", fallbackToLfs: false }, { env: home.env }).catch((e: unknown) => e);
+      bed.hub.setHostile("redirect-offsite", true);
+      const err = await download({ repo: PRIVATE, modelsDir: join(bed.work.path, "offsite-private"), endpoint: bed.hub.url, token: TOKEN, method: "xet", fallbackToLfs: false }, { env: bed.home.env }).catch((e: unknown) => e);
       assertDownloadError(err, "unauthorized");
-      const offsite = hub.ctx.log.filter((e) => e.route.startsWith("offsite"));
+      const offsite = bed.hub.ctx.log.filter((e) => e.route.startsWith("offsite"));
       assert.ok(offsite.length >= 1);
       assert.deepEqual(offsite.filter((e) => e.auth !== "none"), []);
     });
 
     it("the LFS batch API redirected (307) to another origin: git-lfs follows without the token", async () => {
-      hub.setHostile("redirect-offsite-batch", true);
-      const result = await download({ repo: PUBLIC, modelsDir: join(work.path, "offsite-batch"), endpoint: hub.url, token: TOKEN }, { env: home.env });
-      const batch = hub.ctx.log.filter((e) => e.route === "offsite-lfs-batch");
+      bed.hub.setHostile("redirect-offsite-batch", true);
+      const result = await download({ repo: PUBLIC, modelsDir: join(bed.work.path, "offsite-batch"), endpoint: bed.hub.url, token: TOKEN }, { env: bed.home.env });
+      const batch = bed.hub.ctx.log.filter((e) => e.route === "offsite-lfs-batch");
       assert.equal(batch.length, 1);
       assert.equal(batch[0]!.auth, "none");
-      assert.deepEqual(await folderViolations({ hub, repo: PUBLIC, modelDir: result.path, result }), []);
+      assert.deepEqual(await folderViolations({ hub: bed.hub, repo: PUBLIC, modelDir: result.path, result }), []);
     });
 
     it("git info/refs redirected to another origin: with a token git follows no redirect (git would keep sending its extra header)", async () => {
-      hub.setHostile("redirect-offsite", true);
-      const err = await download({ repo: PUBLIC, modelsDir: join(work.path, "offsite-git"), endpoint: hub.url, token: TOKEN }, { env: home.env }).catch((e: unknown) => e);
+      bed.hub.setHostile("redirect-offsite", true);
+      const err = await download({ repo: PUBLIC, modelsDir: join(bed.work.path, "offsite-git"), endpoint: bed.hub.url, token: TOKEN }, { env: bed.home.env }).catch((e: unknown) => e);
       assertDownloadError(err, "server");
       assert.match(err.message, /does not follow git redirects while it sends your token/);
-      assert.deepEqual(hub.ctx.log.filter((e) => e.route.startsWith("offsite-git")), [], "git never reached the other origin");
+      assert.deepEqual(bed.hub.ctx.log.filter((e) => e.route.startsWith("offsite-git")), [], "git never reached the other origin");
     });
 
     it("without a token, git follows the redirect as usual and the download completes", async () => {
-      hub.setHostile("redirect-offsite", true);
-      const result = await download({ repo: PUBLIC, modelsDir: join(work.path, "offsite-anon"), endpoint: hub.url }, { env: home.env });
-      assert.ok(hub.ctx.log.some((e) => e.route === "offsite-git-upload-pack"));
-      assert.deepEqual(await folderViolations({ hub, repo: PUBLIC, modelDir: result.path, result }), []);
+      bed.hub.setHostile("redirect-offsite", true);
+      const result = await download({ repo: PUBLIC, modelsDir: join(bed.work.path, "offsite-anon"), endpoint: bed.hub.url }, { env: bed.home.env });
+      assert.ok(bed.hub.ctx.log.some((e) => e.route === "offsite-git-upload-pack"));
+      assert.deepEqual(await folderViolations({ hub: bed.hub, repo: PUBLIC, modelDir: result.path, result }), []);
     });
   });
 

@@ -2,35 +2,26 @@
 // (the engine keeps its stall watchdog fed while it waits because the server asked it to).
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { tempDir } from "../helpers/hub";
-import { gitHome } from "../core/download-helpers";
-import { startHub, type LocalHub } from "../../hub/server";
+import { useServiceTestbed } from "../core/download-helpers";
 import { stampLog, writeSmallRepo } from "./helpers";
 import { runCase } from "./matrix-run";
 
 describe("reliability: Xet honours Retry-After longer than the stall timeout", function () {
   this.timeout(60_000);
-  let hub: LocalHub;
-  let work: Awaited<ReturnType<typeof tempDir>>;
-  let home: Awaited<ReturnType<typeof gitHome>>;
-
-  before(async () => {
-    work = await tempDir("hf-retry-after-");
-    await writeSmallRepo(join(work.path, "repo"));
-    hub = await startHub({ repos: [{ id: "rel/small", revisions: [{ dir: join(work.path, "repo"), message: "m" }] }], retryAfterSeconds: 2 });
-    home = await gitHome();
-  });
-  after(async () => {
-    await hub?.close();
-    await home?.cleanup();
-    await work?.cleanup();
+  const bed = useServiceTestbed({
+    prefix: "hf-retry-after-",
+    retryAfterSeconds: 2,
+    sources: async (work) => {
+      await writeSmallRepo(join(work, "repo"));
+      return [{ id: "rel/small", revisions: [{ dir: join(work, "repo"), message: "m" }] }];
+    },
   });
 
   it("429 with Retry-After: 2 and stallTimeoutMs 500: no stall is reported and nothing is asked again before 2 s", async () => {
-    const timeOf = stampLog(hub);
+    const timeOf = stampLog(bed.hub);
     const r = await runCase(
       { id: "xet | rate-limit", faults: ["rate-limit"], route: "xet" },
-      { hub, repo: "rel/small", modelsDir: join(work.path, "m"), env: home.env, token: "hf_retry_after_token_1", stallTimeoutMs: 500, timeOf },
+      { hub: bed.hub, repo: "rel/small", modelsDir: join(bed.work.path, "m"), env: bed.home.env, token: "hf_retry_after_token_1", stallTimeoutMs: 500, timeOf },
     );
     assert.deepEqual(r.violations, []);
     assert.deepEqual(r.retries.filter((x) => /no bytes/.test(x.reason)), [], "a Retry-After wait is not a stall");
