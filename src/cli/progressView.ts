@@ -4,6 +4,7 @@ import { MultiBar, type SingleBar } from "cli-progress";
 import type { ProgressEvent } from "../core/download/types";
 import { redact } from "../core/hub/token";
 import { formatBytes, formatDuration, formatRate } from "../core/util/format";
+import { xetFailedText } from "./errorText";
 
 export interface ProgressViewOptions {
   stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -50,7 +51,7 @@ export class ProgressView {
       case "fallback":
         this.stopBar();
         this.lastDecile = -1;
-        this.line(`Xet failed (${event.reason}); continuing with Git LFS`);
+        this.line(`${xetFailedText(event.reason)}; continuing with Git LFS`);
         break;
       case "log":
         if (event.level === "warn") this.line(`warning: ${event.message}`);

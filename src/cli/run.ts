@@ -1,14 +1,14 @@
 // `hf-models download`: resolves arguments, token and endpoint, runs the core download service and
 // reports the outcome (exit 0 / 1 / 2 / 130), with one JSON line on stdout when --json is given.
-import { homedir } from "node:os";
-import { isAbsolute, join, resolve } from "node:path";
 import { download } from "../core/download/service";
 import { DownloadError, isCancel } from "../core/errors";
 import { type DownloadRequest, type DownloadResult, type ProgressEvent } from "../core/download/types";
 import { resolveEndpoint } from "../core/hub/endpoint";
-import { parseRepoId, validateRevision } from "../core/hub/repoId";
+import { mergeRevision, parseRepoId } from "../core/hub/repoId";
 import { redact, resolveToken } from "../core/hub/token";
+import { resolveModelsDir } from "../core/layout";
 import { USAGE, UsageError, parseCliArgs, wantsJson, type DownloadArgs } from "./args";
+import { cliErrorText, xetFailedText } from "./errorText";
 import { formatBytes, formatDuration } from "../core/util/format";
 import { ProgressView } from "./progressView";
 
@@ -33,7 +33,7 @@ export async function runCli(io: CliIo): Promise<number> {
   const json = wantsJson(io.argv);
   let token: string | undefined;
   const fail = (code: string, message: string, exitCode: number): number => {
-    const safe = redact(message, token);
+    const safe = redact(cliErrorText(code, message), token);
     io.stderr.write(`hf-models: ${safe}\n`);
     if (exitCode === EXIT_USAGE && code === "usage") io.stderr.write("Run 'hf-models --help' for usage.\n");
     if (json) io.stdout.write(`${JSON.stringify({ error: { code, message: safe } })}\n`);
@@ -79,13 +79,7 @@ export async function runCli(io: CliIo): Promise<number> {
 
 async function buildRequest(args: DownloadArgs, env: NodeJS.ProcessEnv): Promise<{ request: DownloadRequest; token?: string }> {
   const repo = parseRepoId(args.repo);
-  let revision = args.revision === undefined ? undefined : validateRevision(args.revision);
-  if (repo.revision !== undefined) {
-    if (revision !== undefined && revision !== repo.revision) {
-      throw new DownloadError("invalid-revision", `the URL names revision "${repo.revision}" but --revision says "${revision}"; give only one.`);
-    }
-    revision = repo.revision;
-  }
+  const revision = mergeRevision({ repo, explicit: args.revision });
   const endpoint = resolveEndpoint(args.endpoint, env);
   const { token } = await resolveToken({ tokenFile: args.tokenFile, env });
   const request: DownloadRequest = {
@@ -102,11 +96,9 @@ async function buildRequest(args: DownloadArgs, env: NodeJS.ProcessEnv): Promise
   return { request, token };
 }
 
-/** `--dir`, else `$HF_MODELS_DIR`, else `~/hf-models`; a leading `~/` is expanded because `--dir=~/x` reaches us unexpanded. */
+/** `--dir`, else the default models folder (core/layout); a relative `--dir` is taken from the working folder. */
 export function modelsDir(dir: string | undefined, env: NodeJS.ProcessEnv): string {
-  const raw = dir ?? (env.HF_MODELS_DIR?.trim() || join(homedir(), "hf-models"));
-  const expanded = raw === "~" ? homedir() : raw.startsWith("~/") ? join(homedir(), raw.slice(2)) : raw;
-  return isAbsolute(expanded) ? expanded : resolve(expanded);
+  return resolveModelsDir({ configured: dir, env, base: process.cwd() });
 }
 
 export function toJson(r: DownloadResult): Record<string, unknown> {
@@ -126,7 +118,7 @@ export function toJson(r: DownloadResult): Record<string, unknown> {
 
 function summary(r: DownloadResult): string {
   const via = r.method === "xet" ? "Xet" : "Git LFS";
-  const fallback = r.fallbackReason ? ` after Xet failed (${r.fallbackReason})` : "";
+  const fallback = r.fallbackReason ? ` after ${xetFailedText(r.fallbackReason)}` : "";
   return (
     `Downloaded ${r.repo}@${r.revision} (${r.commit.slice(0, 12)}) via ${via}${fallback}: ` +
     `${r.files.length} file${r.files.length === 1 ? "" : "s"}, ${formatBytes(r.totalBytes)} ` +

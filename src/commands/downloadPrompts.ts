@@ -49,7 +49,7 @@ export async function askDownload(o: AskDownloadOptions): Promise<DownloadAnswer
 
   const listing = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Window, title: `Listing files of ${repo.id}@${revision}` },
-    () => listRepoFiles({ endpoint: o.endpoint, token: o.token, repo: repo.id, revision: revision.trim() }),
+    () => listRepoFiles({ endpoint: o.endpoint, token: o.token, repo, revision: revision.trim() }),
   );
   const files = await askFiles(o, repo.id, listing.files);
   if (!files) return undefined;

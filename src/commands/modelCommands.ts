@@ -1,6 +1,7 @@
 // Check for Updates / Update, Verify Integrity and Delete for a local model node.
 import * as vscode from "vscode";
 import { listRepoFiles } from "../core/hub/api";
+import { parseRepoId } from "../core/hub/repoId";
 import { checkForUpdate, deleteModel, verifyModel, type LocalModel } from "../core/library/index";
 import type { ModelRecord } from "../core/library/metadata";
 import { isCancel } from "../core/errors";
@@ -66,7 +67,7 @@ async function recordedSelection(s: Services, r: ModelRecord): Promise<string[] 
   const recorded = r.files.map((f) => f.path);
   try {
     const { token } = await s.tokens.get();
-    const then = await listRepoFiles({ endpoint: r.endpoint, token, repo: r.repo, revision: r.commit });
+    const then = await listRepoFiles({ endpoint: r.endpoint, token, repo: parseRepoId(r.repo), revision: r.commit });
     return includePatterns(recorded, then.files);
   } catch (err) {
     s.logger.warn(`Cannot list ${r.repo} at ${r.commit} (${(err as Error).message}); updating the recorded files only`);

@@ -15,6 +15,7 @@ export type DownloadErrorCode =
   | "disk-full"
   | "integrity"
   | "network"
+  | "invalid-endpoint"
   | "server"
   | "stalled"
   | "cancelled"

@@ -1,9 +1,9 @@
 // The extension's settings (`hfModels.*`) read in one place and turned into download options.
 // Setting names are constants here; nothing else calls getConfiguration for our section.
 import { homedir } from "node:os";
-import { isAbsolute, join, resolve } from "node:path";
 import * as vscode from "vscode";
 import { resolveEndpoint } from "../core/hub/endpoint";
+import { resolveModelsDir } from "../core/layout";
 
 export const SECTION = "hfModels";
 
@@ -19,7 +19,7 @@ export type SettingName = (typeof Setting)[keyof typeof Setting];
 export interface ExtensionSettings {
   useXet: boolean;
   fallbackToLfs: boolean;
-  /** Absolute folder; `~/hf-models` when the setting is empty. */
+  /** Absolute folder; the default models folder (`$HF_MODELS_DIR`, else `~/hf-models`) when the setting is empty. */
   modelsDir: string;
   /** The raw setting; empty means `HF_ENDPOINT` or the public Hub (resolved by `endpointFrom`). */
   endpointSetting: string;
@@ -39,11 +39,9 @@ export function readSettings(scope?: vscode.ConfigurationScope): ExtensionSettin
   };
 }
 
+/** The setting, else the default models folder (core/layout); a relative setting is taken from the home folder. */
 export function modelsDirFrom(setting: string | undefined): string {
-  const raw = (setting ?? "").trim();
-  if (raw === "") return join(homedir(), "hf-models");
-  const expanded = raw === "~" ? homedir() : raw.startsWith("~/") ? join(homedir(), raw.slice(2)) : raw;
-  return isAbsolute(expanded) ? expanded : resolve(homedir(), expanded);
+  return resolveModelsDir({ configured: setting, env: process.env, base: homedir() });
 }
 
 /** The Hub URL to use; throws a DownloadError naming the setting when it is not a usable URL. */

@@ -131,7 +131,7 @@ describe("hf-models CLI (spawned)", function () {
       [["download", "--", "--upload-pack=touch /tmp/pwned"], /^hf-models: Invalid repository id "--upload-pack=touch \/tmp\/pwned": it must not start with "-"/],
       [["download", "demo/tiny-model", "--revision", "a..b"], /^hf-models: Invalid revision "a\.\.b"/],
       [["download", "demo/tiny-model", "--endpoint", "ftp://x"], /^hf-models: Invalid Hub endpoint "ftp:\/\/x": only http:\/\/ and https:\/\//],
-      [["download", "https://huggingface.co/demo/tiny-model/tree/v1", "--revision", "main"], /the URL names revision "v1" but --revision says "main"/],
+      [["download", "https://huggingface.co/demo/tiny-model/tree/v1", "--revision", "main"], /The URL names revision "v1" but the revision given is "main"; give only one of them/],
     ] as const) {
       it(`malformed: ${args.slice(1).join(" ")} → exit 2 with one line`, async () => {
         const r = await run([...args]);
@@ -163,7 +163,7 @@ describe("hf-models CLI (spawned)", function () {
     it("private repo without a token: exit 1, one line saying how to set a token (HF_ENDPOINT honoured)", async () => {
       const r = await run(["download", "demo/private-model", "--dir", join(home, "m1"), "--json"], { HF_ENDPOINT: hub.url });
       assert.equal(r.code, 1);
-      assert.equal(oneLine(r.stderr.split("\n").filter((l) => l.startsWith("hf-models:")).join("\n")), "hf-models: demo/private-model is private or does not exist. Set a token with `HF_TOKEN`, `--token-file` or the command 'HF Models: Set Access Token'.");
+      assert.equal(oneLine(r.stderr.split("\n").filter((l) => l.startsWith("hf-models:")).join("\n")), "hf-models: demo/private-model is private or does not exist. Pass --token-file or set HF_TOKEN.");
       const out = JSON.parse(oneLine(r.stdout));
       assert.equal(out.error.code, "unauthorized");
       assert.ok(hub.ctx.log.some((e) => e.status === 401 && e.path.startsWith("/api/models/demo/private-model/")));

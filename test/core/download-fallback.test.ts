@@ -23,9 +23,12 @@ describe("download fallback: rules", () => {
     assert.equal(shouldFallBack(new DownloadError("server", "503"), false), false);
   });
 
-  it("reports the error's first sentence as the reason", () => {
+  it("reports the error's detail.reason, and its message only when no reason is set", () => {
+    const classified = new DownloadError("server", "The CAS failed. Try again later.", { detail: { reason: "the CAS answered 503 for reconstructions" } });
+    assert.equal(fallbackReason(classified), "the CAS answered 503 for reconstructions");
     assert.equal(fallbackReason(new DownloadError("stalled", "no bytes for 30 s from cas.example while downloading a.bin")), "no bytes for 30 s from cas.example while downloading a.bin");
-    assert.equal(fallbackReason(new Error("The Xet token endpoint answered 401. Set a token and retry.")), "The Xet token endpoint answered 401");
+    assert.equal(fallbackReason(new Error("The Xet token endpoint answered 401. Set a token and retry.")), "The Xet token endpoint answered 401. Set a token and retry.");
+    assert.equal(fallbackReason(new Error("x".repeat(300))), `${"x".repeat(197)}...`);
     assert.equal(fallbackReason(new Error("")), "the Xet download failed");
   });
 });

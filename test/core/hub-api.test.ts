@@ -6,8 +6,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { listRepoFiles, resolveCommit, searchModels } from "../../src/core/hub/api";
+import { parseRepoId } from "../../src/core/hub/repoId";
 import type { LocalHub } from "../../hub/server";
-import { rejectsWithCode } from "../helpers/assertions";
+import { rejectsWithCode, throwsWithCode } from "../helpers/assertions";
 import { gitBlobId, sha256File } from "../helpers/files";
 import { demoSources, startDemoHub } from "../helpers/hub";
 
@@ -39,7 +40,7 @@ describe("hub api.ts against the local Hub", function () {
   beforeEach(() => hub.resetLog());
 
   it("lists every file at the resolved commit, across pages, with blob ids, LFS sha256 and Xet hashes", async () => {
-    const { commit, files } = await listRepoFiles({ endpoint: hub.url, repo: "demo/tiny-model", revision: "main" });
+    const { commit, files } = await listRepoFiles({ endpoint: hub.url, repo: parseRepoId("demo/tiny-model"), revision: "main" });
     assert.match(commit, /^[0-9a-f]{40}$/);
     assert.equal(commit, hub.ctx.repos.get("demo/tiny-model")!.branches.get("main"));
     assert.deepEqual(files.map((f) => f.path), [".gitattributes", "README.md", "config.json", "generation_config.json", "model.safetensors", "tokenizer.json"]);
@@ -66,82 +67,82 @@ describe("hub api.ts against the local Hub", function () {
   });
 
   it("resolves branches and pinned commits of a repo with two revisions", async () => {
-    const main = await listRepoFiles({ endpoint: hub.url, repo: "demo/two-revisions", revision: "main" });
-    const v1 = await listRepoFiles({ endpoint: hub.url, repo: "demo/two-revisions", revision: "v1" });
+    const main = await listRepoFiles({ endpoint: hub.url, repo: parseRepoId("demo/two-revisions"), revision: "main" });
+    const v1 = await listRepoFiles({ endpoint: hub.url, repo: parseRepoId("demo/two-revisions"), revision: "v1" });
     assert.notEqual(main.commit, v1.commit);
     const cfg = (r: typeof v1) => r.files.find((f) => f.path === "config.json")!;
     assert.equal(cfg(v1).blobOid, gitBlobId(await readFile(join(twoDir, "v1", "config.json"))));
     assert.equal(cfg(main).blobOid, gitBlobId(await readFile(join(twoDir, "v2", "config.json"))));
     const st = (r: typeof v1) => r.files.find((f) => f.path === "model.safetensors")!;
     assert.notEqual(st(v1).lfs!.oid, st(main).lfs!.oid);
-    const pinned = await listRepoFiles({ endpoint: hub.url, repo: "demo/two-revisions", revision: v1.commit });
+    const pinned = await listRepoFiles({ endpoint: hub.url, repo: parseRepoId("demo/two-revisions"), revision: v1.commit });
     assert.equal(pinned.commit, v1.commit);
-    assert.equal(await resolveCommit({ endpoint: hub.url, repo: "demo/two-revisions", revision: "v1" }), v1.commit);
+    assert.equal(await resolveCommit({ endpoint: hub.url, repo: parseRepoId("demo/two-revisions"), revision: "v1" }), v1.commit);
   });
 
   it("accepts a pasted URL as the repo and still reads the right repo", async () => {
-    const { commit } = await listRepoFiles({ endpoint: hub.url, repo: `${hub.url}/demo/tiny-model`, revision: "main" });
+    const { commit } = await listRepoFiles({ endpoint: hub.url, repo: parseRepoId(`${hub.url}/demo/tiny-model`), revision: "main" });
     assert.equal(commit, hub.ctx.repos.get("demo/tiny-model")!.branches.get("main"));
   });
 
   it("private repo: 401 without a token → unauthorized with the three ways to set one; with a token it lists", async () => {
-    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "demo/private-model", revision: "main" }), "unauthorized", /^demo\/private-model is private or does not exist\. Set a token with `HF_TOKEN`, `--token-file` or the command 'HF Models: Set Access Token'\.$/);
+    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: parseRepoId("demo/private-model"), revision: "main" }), "unauthorized", /^demo\/private-model is private or does not exist\.$/);
     assert.equal(hub.ctx.log[0]!.status, 401);
     assert.equal(hub.ctx.log[0]!.auth, "none");
-    const { files } = await listRepoFiles({ endpoint: hub.url, repo: "demo/private-model", revision: "main", token: TOKEN });
+    const { files } = await listRepoFiles({ endpoint: hub.url, repo: parseRepoId("demo/private-model"), revision: "main", token: TOKEN });
     assert.ok(files.some((f) => f.path === "model.safetensors"));
     assert.ok(hub.ctx.log.every((e) => !e.path.includes(TOKEN)), "the token never appears in a URL");
     assert.ok(hub.ctx.log.filter((e) => e.status === 200).every((e) => e.auth === "hub-token"));
   });
 
   it("gated repo: 403 for a token without access → gated, naming the page where the terms are accepted", async () => {
-    const err = await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "demo/gated-model", revision: "main", token: NOT_GRANTED }), "gated", /accept the terms at /);
+    const err = await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: parseRepoId("demo/gated-model"), revision: "main", token: NOT_GRANTED }), "gated", /accept the terms at /);
     assert.ok(err.message.includes(`${hub.url}/demo/gated-model`), err.message);
     assert.ok(!err.message.includes(NOT_GRANTED));
     assert.equal(hub.ctx.log[0]!.status, 403);
   });
 
   it("gated repo without a token → unauthorized that mentions the terms and the token", async () => {
-    const err = await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "demo/gated-model", revision: "main" }), "unauthorized", /gated model: accept its terms at .*, then set a token with `HF_TOKEN`/);
+    const err = await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: parseRepoId("demo/gated-model"), revision: "main" }), "unauthorized", /gated model: accept its terms at .*, then use an access token\.$/);
     assert.ok(err.message.includes(`${hub.url}/demo/gated-model`));
   });
 
   it("gated repo with a granted token lists its files", async () => {
-    const { files } = await listRepoFiles({ endpoint: hub.url, repo: "demo/gated-model", revision: "main", token: GRANTED });
+    const { files } = await listRepoFiles({ endpoint: hub.url, repo: parseRepoId("demo/gated-model"), revision: "main", token: GRANTED });
     assert.deepEqual(files.map((f) => f.path), [".gitattributes", "README.md", "config.json", "model.safetensors"]);
   });
 
   it("unknown repo: 404 with a token → not-found; 401 without one → unauthorized (the Hub hides which)", async () => {
-    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "demo/nope", revision: "main", token: TOKEN }), "not-found", /^demo\/nope was not found on http:\/\/127\.0\.0\.1:\d+ \(or this token cannot read it\)\. Check the spelling at http:\/\/127\.0\.0\.1:\d+\/demo\/nope\.$/);
+    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: parseRepoId("demo/nope"), revision: "main", token: TOKEN }), "not-found", /^demo\/nope was not found on http:\/\/127\.0\.0\.1:\d+ \(or this token cannot read it\)\. Check the spelling at http:\/\/127\.0\.0\.1:\d+\/demo\/nope\.$/);
     assert.equal(hub.ctx.log[0]!.status, 404);
-    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "demo/nope", revision: "main" }), "unauthorized", /demo\/nope is private or does not exist/);
+    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: parseRepoId("demo/nope"), revision: "main" }), "unauthorized", /demo\/nope is private or does not exist/);
   });
 
   it("unknown revision → revision-not-found naming the revision", async () => {
-    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "demo/tiny-model", revision: "no-such-branch" }), "revision-not-found", /^Revision "no-such-branch" was not found in demo\/tiny-model\./);
-    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "demo/tiny-model", revision: "b".repeat(40) }), "revision-not-found", /Revision "b{40}"/);
+    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: parseRepoId("demo/tiny-model"), revision: "no-such-branch" }), "revision-not-found", /^Revision "no-such-branch" was not found in demo\/tiny-model\./);
+    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: parseRepoId("demo/tiny-model"), revision: "b".repeat(40) }), "revision-not-found", /Revision "b{40}"/);
   });
 
   it("a token the Hub does not know → unauthorized 'rejected the access token'", async () => {
-    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "demo/tiny-model", revision: "main", token: "hf_unknown_token" }), "unauthorized", /rejected the access token/);
+    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: parseRepoId("demo/tiny-model"), revision: "main", token: "hf_unknown_token" }), "unauthorized", /rejected the access token/);
   });
 
   it("a token without the hf_ prefix fails before any request, without echoing it", async () => {
-    const err = await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "demo/tiny-model", revision: "main", token: "ghp_secret_value" }), "unauthorized", /must start with "hf_"/);
+    const err = await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: parseRepoId("demo/tiny-model"), revision: "main", token: "ghp_secret_value" }), "unauthorized", /must start with "hf_"/);
     assert.ok(!err.message.includes("ghp_secret_value"));
     assert.equal(hub.ctx.log.length, 0);
   });
 
   it("invalid repo ids and revisions are refused before any request", async () => {
-    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "--upload-pack=x", revision: "main" }), "invalid-repo", /must not start with "-"/);
-    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "demo/tiny-model", revision: "../main" }), "invalid-revision", /"\.\."/);
+    throwsWithCode(() => parseRepoId("--upload-pack=x"), "invalid-repo", /must not start with "-"/);
+    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: parseRepoId("demo/tiny-model"), revision: "../main" }), "invalid-revision", /"\.\."/);
     assert.equal(hub.ctx.log.length, 0);
   });
 
   it("an aborted signal cancels", async () => {
     const controller = new AbortController();
     controller.abort();
-    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: "demo/tiny-model", revision: "main", signal: controller.signal }), "cancelled", /Cancelled/);
+    await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: parseRepoId("demo/tiny-model"), revision: "main", signal: controller.signal }), "cancelled", /Cancelled/);
   });
 
   it("searchModels sends search and limit and returns public repo ids only", async () => {
@@ -178,12 +179,12 @@ describe("hub api.ts against misbehaving servers", () => {
   it("network error names the endpoint", async () => {
     const { url, server } = await fakeServer(() => undefined);
     await new Promise((r) => server.close(r));
-    await rejectsWithCode(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main" }), "network", new RegExp(`^Cannot reach the Hub at ${url.replace(/[.]/g, "\\.")} \\(ECONNREFUSED\\)`));
+    await rejectsWithCode(listRepoFiles({ endpoint: url, repo: parseRepoId("o/n"), revision: "main" }), "network", new RegExp(`^Cannot reach the Hub at ${url.replace(/[.]/g, "\\.")} \\(ECONNREFUSED\\)`));
   });
 
   it("a Hub that never answers times out as a network error", async () => {
     const url = await serve(() => undefined); // accepts the request, never responds
-    await rejectsWithCode(resolveCommit({ endpoint: url, repo: "o/n", revision: "main", timeoutMs: 1000 }), "network", /did not answer within 1 s/);
+    await rejectsWithCode(resolveCommit({ endpoint: url, repo: parseRepoId("o/n"), revision: "main", timeoutMs: 1000 }), "network", /did not answer within 1 s/);
   });
 
   it("refuses an endless paginated listing after 100 000 files", async function () {
@@ -197,7 +198,7 @@ describe("hub api.ts against misbehaving servers", () => {
       res.writeHead(200, { "Content-Type": "application/json", Link: `<http://${req.headers.host}/api/models/o/n/tree/${SHA}?cursor=${pages}>; rel="next"` });
       res.end(body);
     });
-    await rejectsWithCode(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main" }), "server", /lists more than 100000 files/);
+    await rejectsWithCode(listRepoFiles({ endpoint: url, repo: parseRepoId("o/n"), revision: "main" }), "server", /lists more than 100000 files/);
     assert.equal(pages, 21, "stops reading right after the limit");
   });
 
@@ -211,21 +212,21 @@ describe("hub api.ts against misbehaving servers", () => {
   ] as const) {
     it(`refuses a listing with ${label}`, async () => {
       const url = await serve((req, res) => (req.url!.includes("/revision/") ? json(res, 200, model) : json(res, 200, [item])));
-      await rejectsWithCode(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main" }), "server", why);
+      await rejectsWithCode(listRepoFiles({ endpoint: url, repo: parseRepoId("o/n"), revision: "main" }), "server", why);
     });
   }
 
   it("a model info without a commit sha is a server error", async () => {
     const url = await serve((_req, res) => json(res, 200, { ...model, sha: undefined }));
-    await rejectsWithCode(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main" }), "server", /did not return a commit for o\/n@main/);
+    await rejectsWithCode(listRepoFiles({ endpoint: url, repo: parseRepoId("o/n"), revision: "main" }), "server", /did not return a commit for o\/n@main/);
   });
 
   it("5xx and 429 map to server errors with the status and what to do", async () => {
     let status = 503;
     const url = await serve((_req, res) => json(res, status, { error: "maintenance" }));
-    await rejectsWithCode(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main" }), "server", /answered 503: maintenance$/);
+    await rejectsWithCode(listRepoFiles({ endpoint: url, repo: parseRepoId("o/n"), revision: "main" }), "server", /answered 503: maintenance$/);
     status = 429;
-    await rejectsWithCode(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main" }), "server", /rate-limiting requests \(429\)\. Wait a minute/);
+    await rejectsWithCode(listRepoFiles({ endpoint: url, repo: parseRepoId("o/n"), revision: "main" }), "server", /rate-limiting requests \(429\)\. Wait a minute/);
     status = 500;
     await rejectsWithCode(searchModels({ endpoint: url, query: "x" }), "server", /Model search failed at .* \(500: maintenance\)/);
   });
@@ -235,13 +236,13 @@ describe("hub api.ts against misbehaving servers", () => {
       res.writeHead(200, { "Content-Type": "application/json" });
       res.end("<html>proxy login</html>");
     });
-    await rejectsWithCode(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main" }), "server", /malformed answer/);
+    await rejectsWithCode(listRepoFiles({ endpoint: url, repo: parseRepoId("o/n"), revision: "main" }), "server", /malformed answer/);
   });
 
   it("server error text that echoes the token is redacted", async () => {
     const token = "hf_echoed_secret_token";
     const url = await serve((req, res) => json(res, 500, { error: `bad header ${req.headers.authorization}` }));
-    const err = await rejectsWithCode(listRepoFiles({ endpoint: url, repo: "o/n", revision: "main", token }), "server", /answered 500/);
+    const err = await rejectsWithCode(listRepoFiles({ endpoint: url, repo: parseRepoId("o/n"), revision: "main", token }), "server", /answered 500/);
     assert.ok(!err.message.includes(token), err.message);
   });
 });

@@ -5,8 +5,8 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DownloadError } from "../../src/core/errors";
 import { DEFAULT_ENDPOINT, resolveEndpoint } from "../../src/core/hub/endpoint";
-import { hfHome, hfTokenPath, redact, resolveToken } from "../../src/core/hub/token";
-import { rejectsWithCode } from "../helpers/assertions";
+import { assertHubToken, hfHome, hfTokenPath, redact, resolveToken, tokenShapeProblem } from "../../src/core/hub/token";
+import { rejectsWithCode, throwsWithCode } from "../helpers/assertions";
 
 describe("resolveEndpoint", () => {
   it("prefers the explicit value, then HF_ENDPOINT, then huggingface.co", () => {
@@ -28,7 +28,7 @@ describe("resolveEndpoint", () => {
     ["https://example.com/?x=1", /must not contain "\?" or "#"/],
   ] as const) {
     it(`rejects ${value}`, () => {
-      assert.throws(() => resolveEndpoint(value, {}), (err: unknown) => err instanceof DownloadError && pattern.test(err.message) && !err.message.includes("hf_secret"));
+      assert.throws(() => resolveEndpoint(value, {}), (err: unknown) => err instanceof DownloadError && err.code === "invalid-endpoint" && pattern.test(err.message) && !err.message.includes("hf_secret"));
     });
   }
 
@@ -102,5 +102,31 @@ describe("redact", () => {
 
   it("leaves ordinary text alone", () => {
     assert.equal(redact("hf_models is a folder; demo/tiny-model", undefined), "hf_models is a folder; demo/tiny-model");
+  });
+});
+
+describe("redact: signed URLs and tokens together", () => {
+  it("drops a signed URL's query string and the token in one pass", () => {
+    const token = "hf_SignedUrlRedactionTestToken01";
+    const text = `GET https://cas.example/xorbs/default/abc?X-Amz-Signature=deadbeef&X-Amz-Credential=AKIA failed for ${token} (Authorization: Basic dXNlcjpwdw==)`;
+    assert.equal(redact(text, token), "GET https://cas.example/xorbs/default/abc failed for *** (Authorization: Basic ***)");
+  });
+});
+
+describe("the hf_ token rule", () => {
+  it("names what is wrong with a token's shape, as a code", () => {
+    assert.equal(tokenShapeProblem("hf_abc123"), undefined);
+    assert.equal(tokenShapeProblem("hf_from_env"), undefined);
+    assert.equal(tokenShapeProblem(""), "empty");
+    assert.equal(tokenShapeProblem("hf_a b"), "whitespace");
+    assert.equal(tokenShapeProblem("ghp_secret"), "not-hf");
+    assert.equal(tokenShapeProblem("hf_"), "not-hf");
+  });
+
+  it("assertHubToken passes a Hub token or none, and refuses anything else as unauthorized without echoing it", () => {
+    assert.equal(assertHubToken(undefined), undefined);
+    assert.equal(assertHubToken("hf_abc123"), "hf_abc123");
+    const err = throwsWithCode(() => assertHubToken("ghp_secret_value"), "unauthorized", /must start with "hf_"/);
+    assert.ok(!err.message.includes("ghp_secret_value"));
   });
 });

@@ -2,7 +2,7 @@
 // git, a URL or a folder name.
 import assert from "node:assert/strict";
 import type { DownloadErrorCode } from "../../src/core/errors";
-import { parseRepoId, validateRevision } from "../../src/core/hub/repoId";
+import { mergeRevision, parseRepoId, validateRevision } from "../../src/core/hub/repoId";
 import { throwsWithCode } from "../helpers/assertions";
 
 function rejects(fn: () => unknown, code: DownloadErrorCode, pattern?: RegExp): void {
@@ -127,5 +127,25 @@ describe("validateRevision", () => {
 
   it("keeps an uppercase 40-hex string only if it is a valid ref name", () => {
     assert.equal(validateRevision("0123456789ABCDEF0123456789ABCDEF01234567"), "0123456789ABCDEF0123456789ABCDEF01234567");
+  });
+});
+
+describe("mergeRevision", () => {
+  const url = parseRepoId("https://huggingface.co/demo/tiny-model/tree/v1");
+  const plain = parseRepoId("demo/tiny-model");
+
+  it("takes the one given, or either when both are equal; none given is undefined", () => {
+    assert.equal(mergeRevision({ repo: url }), "v1");
+    assert.equal(mergeRevision({ repo: plain, explicit: "v2" }), "v2");
+    assert.equal(mergeRevision({ repo: url, explicit: "v1" }), "v1");
+    assert.equal(mergeRevision({ repo: plain }), undefined);
+  });
+
+  it("refuses a URL revision and an explicit one that differ, naming both", () => {
+    throwsWithCode(() => mergeRevision({ repo: url, explicit: "main" }), "invalid-revision", /revision "v1" but the revision given is "main"/);
+  });
+
+  it("validates the explicit revision", () => {
+    throwsWithCode(() => mergeRevision({ repo: plain, explicit: "../main" }), "invalid-revision", /"\.\."/);
   });
 });

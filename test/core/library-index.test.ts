@@ -7,6 +7,7 @@ import { link, lstat, mkdir, mkdtemp, open, readdir, rm, symlink, writeFile } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkForUpdate, deleteModel, listLocalModels, modelDirFor } from "../../src/core/library/index";
+import { parseRepoId } from "../../src/core/hub/repoId";
 import { writeRecord, type ModelRecord } from "../../src/core/library/metadata";
 import type { LocalHub } from "../../hub/server";
 import { startDemoHub } from "../helpers/hub";
@@ -38,9 +39,9 @@ describe("library index", () => {
   afterEach(() => rm(root, { recursive: true, force: true }));
 
   it("modelDirFor puts a model at <modelsDir>/<org>/<name> and rejects bad ids", () => {
-    assert.equal(modelDirFor("/m", "demo/tiny-model"), join("/m", "demo", "tiny-model"));
-    assert.equal(modelDirFor("/m", "https://huggingface.co/demo/tiny-model"), join("/m", "demo", "tiny-model"));
-    throwsWithCode(() => modelDirFor("/m", "../etc"), "invalid-repo");
+    assert.equal(modelDirFor("/m", parseRepoId("demo/tiny-model")), join("/m", "demo", "tiny-model"));
+    assert.equal(modelDirFor("/m", parseRepoId("https://huggingface.co/demo/tiny-model")), join("/m", "demo", "tiny-model"));
+    throwsWithCode(() => modelDirFor("/m", parseRepoId("../etc")), "invalid-repo");
   });
 
   it("returns nothing for a models folder that does not exist", async () => {

@@ -5,7 +5,8 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DownloadError } from "../../src/core/errors";
-import { RECORD_FILE, readRecord, writeRecord, type ModelRecord } from "../../src/core/library/metadata";
+import { RECORD_FILE } from "../../src/core/layout";
+import { readRecord, writeRecord, type ModelRecord } from "../../src/core/library/metadata";
 import { rejectsWithCode } from "../helpers/assertions";
 
 function sampleRecord(overrides: Partial<ModelRecord> = {}): ModelRecord {

@@ -8,10 +8,9 @@ export function shouldFallBack(err: unknown, fallbackToLfs: boolean | undefined)
   return true;
 }
 
-/** A short reason such as "the CAS answered 503 for reconstructions": the error's first sentence. */
+/** A short reason such as "the CAS answered 503 for reconstructions": the error's `detail.reason`, else its message. */
 export function fallbackReason(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  const first = text.split(/(?<=[.!?])\s+(?=[A-Z])/)[0]!.trim().replace(/\.$/, "");
-  const reason = first.length > 200 ? `${first.slice(0, 197)}...` : first;
-  return reason || "the Xet download failed";
+  const text = (err instanceof DownloadError ? err.detail.reason : undefined) ?? (err instanceof Error ? err.message : String(err));
+  const reason = text.trim();
+  return (reason.length > 200 ? `${reason.slice(0, 197)}...` : reason) || "the Xet download failed";
 }

@@ -4,8 +4,9 @@ import { rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { resolveEndpoint } from "../hub/endpoint";
 import { listRepoFiles } from "../hub/api";
-import { parseRepoId, validateRevision } from "../hub/repoId";
-import { modelDirFor, PARTIAL_DIR } from "../library/index";
+import { mergeRevision, parseRepoId } from "../hub/repoId";
+import { PARTIAL_DIR } from "../layout";
+import { modelDirFor } from "../library/index";
 import { recordPath, writeRecord } from "../library/metadata";
 import { downloadViaLfs } from "../lfs/route";
 import { assertNoLinksInside, assertSafeRepoPaths } from "../util/safePaths";
@@ -50,18 +51,19 @@ export async function download(request: DownloadRequest, options: ServiceOptions
   if (signal?.aborted) throw cancelled();
 
   // Everything that reaches a URL, a folder name or git is validated before any request or process.
-  const parsed = parseRepoId(request.repo);
-  const repo = parsed.id;
-  const revision = validateRevision(request.revision ?? parsed.revision ?? "main");
+  // Parsed once here; every layer below takes the validated RepoId value.
+  const repoId = parseRepoId(request.repo);
+  const repo = repoId.id;
+  const revision = mergeRevision({ repo: repoId, explicit: request.revision }) ?? "main";
   const endpoint = resolveEndpoint(request.endpoint, env);
   const method: DownloadMethod = request.method ?? "lfs";
-  const modelDir = modelDirFor(request.modelsDir, repo);
+  const modelDir = modelDirFor(request.modelsDir, repoId);
   const { token } = request;
 
   try {
     stage("resolving", `${repo}@${revision} on ${endpoint}`);
     stage("listing");
-    const listing = await listRepoFiles({ endpoint, token, repo, revision, signal });
+    const listing = await listRepoFiles({ endpoint, token, repo: repoId, revision, signal });
     assertSafeRepoPaths(listing.files.map((f) => f.path));
     const files = selectFiles({ files: listing.files, include: request.include, exclude: request.exclude });
     if (files.length === 0) {
@@ -105,13 +107,13 @@ export async function download(request: DownloadRequest, options: ServiceOptions
           if (signal?.aborted || lock.compromised.aborted || !shouldFallBack(err, request.fallbackToLfs)) throw err;
           reason = fallbackReason(err);
           used = "lfs";
+          // Each face words the fallback itself, from this event.
           emit({ type: "fallback", from: "xet", to: "lfs", reason });
-          log("warn", `Xet failed (${reason}); continuing with Git LFS.`);
         }
       }
       if (!delivered) {
         const result = await downloadViaLfs({
-          endpoint, token, repo, revision, commit: listing.commit, files,
+          endpoint, token, repo: repoId, revision, commit: listing.commit, files,
           sparse: hasSelection(request), modelDir, env,
           signal: routeSignal,
           onStage: (s, message) => stage(s, message),

@@ -1,7 +1,9 @@
 // The download service's public contract: what a caller asks for, what it hears while the work runs,
 // and what it gets back. The CLI and the VS Code extension both speak only these types.
 
-export type DownloadMethod = "lfs" | "xet";
+import type { DownloadedFile, DownloadMethod } from "../content";
+
+export type { DownloadedFile, DownloadMethod } from "../content";
 
 export interface DownloadRequest {
   /** `org/name` (validated by core/hub/repoId). */
@@ -25,14 +27,6 @@ export interface DownloadRequest {
   concurrency?: number;
   /** No bytes for this long counts as a stall. Default 30 000 ms. */
   stallTimeoutMs?: number;
-}
-
-export interface DownloadedFile {
-  path: string;
-  size: number;
-  /** Hex SHA-256 for LFS/Xet files, hex git blob id for small files (see `hashKind`). */
-  hash: string;
-  hashKind: "sha256" | "git-sha1";
 }
 
 export interface DownloadResult {

@@ -1,10 +1,10 @@
 // Hub metadata over @huggingface/hub: resolve a revision to its commit, list the files at that commit,
 // search models. Every failure becomes a DownloadError whose message tells the user what to do next.
 import { HubApiError, listFiles, listModels, modelInfo } from "@huggingface/hub";
-import { DownloadError } from "../errors";
+import { DownloadError, type DownloadErrorCode, type ErrorDetail } from "../errors";
 import { unsafePathReason } from "../util/safePaths";
-import { parseRepoId, validateRevision } from "./repoId";
-import { redact } from "./token";
+import { validateRevision, type RepoId } from "./repoId";
+import { assertHubToken, redact } from "./token";
 
 export interface RepoFileEntry {
   path: string;
@@ -33,7 +33,6 @@ export const MAX_LISTED_FILES = 100_000;
  * Real answers are far smaller (a tree page is under 1 MB; model info of a 100 000-file repo about 10 MB).
  */
 export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
-const TOKEN_HINT = "Set a token with `HF_TOKEN`, `--token-file` or the command 'HF Models: Set Access Token'";
 
 interface CallState {
   /** `X-Error-Code` of the last failed response (RepoNotFound, RevisionNotFound, GatedRepo, EntryNotFound …). */
@@ -79,14 +78,6 @@ export function limitBody(res: Response, maxBytes: number): Response {
   return wrapped;
 }
 
-function checkToken(token: string | undefined): string | undefined {
-  // The library throws a bare TypeError for this before sending anything; say it in our words instead.
-  if (token !== undefined && !token.startsWith("hf_")) {
-    throw new DownloadError("unauthorized", `The access token is not a Hugging Face token (it must start with "hf_"). ${TOKEN_HINT}.`);
-  }
-  return token;
-}
-
 interface MapContext {
   endpoint: string;
   repo: string;
@@ -117,34 +108,28 @@ export function mapHubError(err: unknown, c: MapContext): DownloadError {
   if (err instanceof HubApiError) {
     const code = c.state.errorCode;
     const status = err.statusCode;
-    const detail = serverMessage(err, c.token);
-    if (code === "GatedRepo" || (status === 403 && /gated|restricted/i.test(detail))) {
-      if (!c.token) {
-        return new DownloadError("unauthorized", `${c.repo} is a gated model: accept its terms at ${page}, then ${lowerFirst(TOKEN_HINT)}.`, { cause: err });
-      }
-      return new DownloadError("gated", `${c.repo} is a gated model and this token has no access yet: accept the terms at ${page} (and make sure the token can read gated repos).`, { cause: err });
+    const text = serverMessage(err, c.token);
+    const info: ErrorDetail = { status, host: hostOf(c.endpoint), ...(code ? { hubErrorCode: code } : {}) };
+    const fail = (errorCode: DownloadErrorCode, message: string) => new DownloadError(errorCode, message, { cause: err, detail: info });
+    if (code === "GatedRepo" || (status === 403 && /gated|restricted/i.test(text))) {
+      if (!c.token) return fail("unauthorized", `${c.repo} is a gated model: accept its terms at ${page}, then use an access token.`);
+      return fail("gated", `${c.repo} is a gated model and this token has no access yet: accept the terms at ${page} (and make sure the token can read gated repos).`);
     }
     if (status === 401) {
-      if (c.token && /invalid credentials|invalid token|bad credentials/i.test(detail)) {
-        return new DownloadError("unauthorized", `The Hub at ${c.endpoint} rejected the access token (invalid or expired). ${TOKEN_HINT}.`, { cause: err });
-      }
+      if (tokenRejected(c.token, text)) return fail("unauthorized", `The Hub at ${c.endpoint} rejected the access token (invalid or expired).`);
       const tokenNote = c.token ? " (or this token cannot read it)" : "";
-      return new DownloadError("unauthorized", `${c.repo} is private or does not exist${tokenNote}. ${TOKEN_HINT}.`, { cause: err });
+      return fail("unauthorized", `${c.repo} is private or does not exist${tokenNote}.`);
     }
-    if (status === 403) {
-      return new DownloadError("unauthorized", `The Hub refused access to ${c.repo} (403: ${detail}). Check that the token has read access.`, { cause: err });
-    }
+    if (status === 403) return fail("unauthorized", `The Hub refused access to ${c.repo} (403: ${text}). Check that the token has read access.`);
     if (status === 404) {
-      if (code === "RevisionNotFound" || (code !== "RepoNotFound" && /revision/i.test(detail))) {
-        return new DownloadError("revision-not-found", `Revision "${c.revision}" was not found in ${c.repo}. Check the branch, tag or commit at ${page}.`, { cause: err });
+      if (code === "RevisionNotFound" || (code !== "RepoNotFound" && /revision/i.test(text))) {
+        return fail("revision-not-found", `Revision "${c.revision}" was not found in ${c.repo}. Check the branch, tag or commit at ${page}.`);
       }
       const tokenNote = c.token ? " (or this token cannot read it)" : "";
-      return new DownloadError("not-found", `${c.repo} was not found on ${c.endpoint}${tokenNote}. Check the spelling at ${page}.`, { cause: err });
+      return fail("not-found", `${c.repo} was not found on ${c.endpoint}${tokenNote}. Check the spelling at ${page}.`);
     }
-    if (status === 429) {
-      return new DownloadError("server", `The Hub at ${c.endpoint} is rate-limiting requests (429). Wait a minute and try again.`, { cause: err });
-    }
-    return new DownloadError("server", `The Hub at ${c.endpoint} answered ${status}: ${detail}`, { cause: err });
+    if (status === 429) return fail("server", `The Hub at ${c.endpoint} is rate-limiting requests (429). Wait a minute and try again.`);
+    return fail("server", `The Hub at ${c.endpoint} answered ${status}: ${text}`);
   }
   if (err instanceof SyntaxError || isShapeError(err)) {
     return new DownloadError("server", `The Hub at ${c.endpoint} sent a malformed answer (${redact((err as Error).message, c.token)}).`, { cause: err });
@@ -161,8 +146,17 @@ function isShapeError(err: unknown): boolean {
   return err instanceof TypeError && err.message !== "fetch failed" && !(err as { cause?: unknown }).cause;
 }
 
-function lowerFirst(s: string): string {
-  return s.charAt(0).toLowerCase() + s.slice(1);
+/** A 401 whose server text says the token itself is bad (not that the repo needs one). */
+function tokenRejected(token: string | undefined, serverText: string): boolean {
+  return token !== undefined && /invalid credentials|invalid token|bad credentials/i.test(serverText);
+}
+
+function hostOf(endpoint: string): string {
+  try {
+    return new URL(endpoint).host;
+  } catch {
+    return endpoint;
+  }
 }
 
 function networkReason(err: unknown): string {
@@ -171,14 +165,14 @@ function networkReason(err: unknown): string {
 }
 
 /** Resolves a branch, tag or commit to the 40-char commit the Hub serves for it. */
-export async function resolveCommit(options: HubCallOptions & { repo: string; revision: string }): Promise<string> {
+export async function resolveCommit(options: HubCallOptions & { repo: RepoId; revision: string }): Promise<string> {
   const { endpoint, signal } = options;
-  const repo = parseRepoId(options.repo).id;
+  const repo = options.repo.id;
   const revision = validateRevision(options.revision);
   const state: CallState = {};
   const ctx: MapContext = { endpoint, repo, revision, token: options.token, state, signal, timeoutMs: options.timeoutMs };
   try {
-    const accessToken = checkToken(options.token);
+    const accessToken = assertHubToken(options.token);
     const info = await modelInfo({ name: repo, revision, hubUrl: endpoint, accessToken, additionalFields: ["sha"], fetch: hubFetch(signal, state, options.timeoutMs) });
     const sha = (info as { sha?: unknown }).sha;
     if (typeof sha !== "string" || !/^[0-9a-f]{40}$/.test(sha)) {
@@ -191,16 +185,16 @@ export async function resolveCommit(options: HubCallOptions & { repo: string; re
 }
 
 /** The commit `revision` points at, and every file in the repo at that commit. */
-export async function listRepoFiles(options: HubCallOptions & { repo: string; revision: string }): Promise<{ commit: string; files: RepoFileEntry[] }> {
+export async function listRepoFiles(options: HubCallOptions & { repo: RepoId; revision: string }): Promise<{ commit: string; files: RepoFileEntry[] }> {
   const { endpoint, signal } = options;
-  const repo = parseRepoId(options.repo).id;
+  const repo = options.repo.id;
   const revision = validateRevision(options.revision);
-  const commit = await resolveCommit({ ...options, repo, revision });
+  const commit = await resolveCommit({ ...options, revision });
   const state: CallState = {};
   const ctx: MapContext = { endpoint, repo, revision, token: options.token, state, signal, timeoutMs: options.timeoutMs };
   const files: RepoFileEntry[] = [];
   try {
-    const accessToken = checkToken(options.token);
+    const accessToken = assertHubToken(options.token);
     for await (const item of listFiles({ repo, revision: commit, recursive: true, hubUrl: endpoint, accessToken, fetch: hubFetch(signal, state, options.timeoutMs) })) {
       if (item.type !== "file") continue;
       if (files.length >= MAX_LISTED_FILES) {
@@ -233,11 +227,6 @@ function toEntry(item: { path: string; size: number; oid?: string; lfs?: { oid: 
   return entry;
 }
 
-/** A repo-relative path that cannot escape the model folder or touch `.git` (rules in util/safePaths). */
-export function isSafeRepoPath(path: unknown): path is string {
-  return typeof path === "string" && unsafePathReason(path) === undefined;
-}
-
 export interface ModelSearchHit {
   id: string;
   downloads?: number;
@@ -252,7 +241,7 @@ export async function searchModels(options: HubCallOptions & { query: string; li
   const ctx: MapContext = { endpoint, repo: "models", token: options.token, state, signal, timeoutMs: options.timeoutMs };
   const hits: ModelSearchHit[] = [];
   try {
-    const accessToken = checkToken(options.token);
+    const accessToken = assertHubToken(options.token);
     for await (const m of listModels({ search: { query: options.query }, limit, hubUrl: endpoint, accessToken, fetch: hubFetch(signal, state, options.timeoutMs) })) {
       // The library puts the Mongo `_id` in `id` and the repo id in `name`.
       if (typeof m.name !== "string") continue;
@@ -260,14 +249,15 @@ export async function searchModels(options: HubCallOptions & { query: string; li
       if (hits.length >= limit) break;
     }
   } catch (err) {
-    const mapped = mapHubError(err, ctx);
-    if (err instanceof HubApiError && err.statusCode !== 401) {
-      throw new DownloadError("server", `Model search failed at ${endpoint} (${err.statusCode}: ${serverMessage(err, options.token)}).`, { cause: err });
+    if (err instanceof HubApiError) {
+      const text = serverMessage(err, options.token);
+      const detail: ErrorDetail = { status: err.statusCode, host: hostOf(endpoint), ...(state.errorCode ? { hubErrorCode: state.errorCode } : {}) };
+      if (err.statusCode !== 401) {
+        throw new DownloadError("server", `Model search failed at ${endpoint} (${err.statusCode}: ${text}).`, { cause: err, detail });
+      }
+      if (!tokenRejected(options.token, text)) throw new DownloadError("unauthorized", `Model search at ${endpoint} needs a valid token.`, { cause: err, detail });
     }
-    if (mapped.code === "unauthorized" && !/rejected the access token/.test(mapped.message)) {
-      throw new DownloadError("unauthorized", `Model search at ${endpoint} needs a valid token. ${TOKEN_HINT}.`, { cause: err });
-    }
-    throw mapped;
+    throw mapHubError(err, ctx);
   }
   return hits;
 }

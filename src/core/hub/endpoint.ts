@@ -15,17 +15,17 @@ export function resolveEndpoint(explicit?: string, env: NodeJS.ProcessEnv = proc
   try {
     url = new URL(raw);
   } catch (cause) {
-    throw new DownloadError("network", `Invalid Hub endpoint ${quoteInput(raw)}${origin}: expected a URL such as https://huggingface.co.`, { cause });
+    throw new DownloadError("invalid-endpoint", `Invalid Hub endpoint ${quoteInput(raw)}${origin}: expected a URL such as https://huggingface.co.`, { cause });
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new DownloadError("network", `Invalid Hub endpoint ${quoteInput(raw)}${origin}: only http:// and https:// are supported.`);
+    throw new DownloadError("invalid-endpoint", `Invalid Hub endpoint ${quoteInput(raw)}${origin}: only http:// and https:// are supported.`);
   }
   // Credentials in the endpoint would end up in logs and git remotes; tokens go through HF_TOKEN instead.
   if (url.username || url.password) {
-    throw new DownloadError("network", `Invalid Hub endpoint${origin}: it must not contain credentials; pass the token with HF_TOKEN or --token-file.`);
+    throw new DownloadError("invalid-endpoint", `Invalid Hub endpoint${origin}: it must not contain credentials; give the access token separately.`);
   }
   if (url.search || url.hash) {
-    throw new DownloadError("network", `Invalid Hub endpoint ${quoteInput(raw)}${origin}: it must not contain "?" or "#".`);
+    throw new DownloadError("invalid-endpoint", `Invalid Hub endpoint ${quoteInput(raw)}${origin}: it must not contain "?" or "#".`);
   }
   return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }

@@ -128,6 +128,22 @@ export function validateRevision(rev: string): string {
   return rev;
 }
 
+/**
+ * The one rule for a pasted URL's revision (`…/tree/<rev>`) next to an explicitly given one: equal, or only one
+ * given, is that one (validated); two different ones are an `invalid-revision` naming both; none is `undefined`.
+ */
+export function mergeRevision(options: { repo: RepoId; explicit?: string }): string | undefined {
+  const fromUrl = options.repo.revision;
+  const explicit = options.explicit === undefined ? undefined : validateRevision(options.explicit);
+  if (fromUrl !== undefined && explicit !== undefined && fromUrl !== explicit) {
+    throw new DownloadError(
+      "invalid-revision",
+      `The URL names revision ${quoteInput(fromUrl)} but the revision given is ${quoteInput(explicit)}; give only one of them.`,
+    );
+  }
+  return explicit ?? fromUrl;
+}
+
 export function isCommitSha(rev: string): boolean {
   return SHA.test(rev);
 }

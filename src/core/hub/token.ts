@@ -1,5 +1,5 @@
-// Finds the Hub token the way the `hf` tools do (flag, HF_TOKEN, HF_TOKEN_PATH, $HF_HOME/token) and
-// scrubs it from any text that may be shown or logged.
+// Finds the Hub token the way the `hf` tools do (flag, HF_TOKEN, HF_TOKEN_PATH, $HF_HOME/token), holds the one
+// rule for what a Hub token looks like, and the one redaction for any text that may be shown or logged.
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -66,12 +66,35 @@ function firstLine(text: string): string {
   return text.split(/\r?\n/, 1)[0] ?? "";
 }
 
+/** What is wrong with the shape of a Hub token, as a code each face words: `undefined` when it looks fine. */
+export type TokenShapeProblem = "empty" | "whitespace" | "not-hf";
+
+/** The one `hf_` rule: a Hub token starts with `hf_`, has more after it, and no whitespace or control characters. */
+export function tokenShapeProblem(token: string): TokenShapeProblem | undefined {
+  if (token.length === 0) return "empty";
+  if (/[\s\x00-\x1f\x7f]/.test(token)) return "whitespace";
+  if (!/^hf_./.test(token)) return "not-hf";
+  return undefined;
+}
+
+/** Returns `token` unchanged, or throws `unauthorized` before anything is sent when it is not a Hub token. */
+export function assertHubToken(token: string | undefined): string | undefined {
+  if (token === undefined) return undefined;
+  const problem = tokenShapeProblem(token);
+  if (problem === "not-hf") throw new DownloadError("unauthorized", 'The access token is not a Hugging Face token (it must start with "hf_").');
+  if (problem) throw new DownloadError("unauthorized", `The access token is not usable (${problem === "empty" ? "it is empty" : "it contains whitespace"}).`);
+  return token;
+}
+
 const HF_TOKEN_PATTERN = /\bhf_[A-Za-z0-9]{20,}\b/g;
-const BEARER_PATTERN = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
+const AUTHORIZATION_PATTERN = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
+/** A signed URL's query string (X-Amz-Signature, X-Xet-Signed-Range …) is a credential for as long as it lives. */
+const URL_QUERY_PATTERN = /(https?:\/\/[^\s?#"'<>]+)\?[^\s"'<>]*/gi;
 
 /**
- * Replaces `token` everywhere in `text`, plus anything shaped like a Hub token or an Authorization value,
- * so that messages coming back from git, fetch or the server can be shown safely.
+ * The one redaction: replaces `token` everywhere in `text` (also URL-encoded), anything shaped like a Hub token,
+ * Bearer/Basic Authorization values and the query strings of URLs, so that messages coming back from git,
+ * fetch, the CAS or the server can be shown and logged safely.
  */
 export function redact(text: string, token?: string): string {
   let out = String(text);
@@ -80,5 +103,5 @@ export function redact(text: string, token?: string): string {
     const encoded = encodeURIComponent(token);
     if (encoded !== token) out = out.split(encoded).join("***");
   }
-  return out.replace(BEARER_PATTERN, "$1 ***").replace(HF_TOKEN_PATTERN, "hf_***");
+  return out.replace(AUTHORIZATION_PATTERN, "$1 ***").replace(HF_TOKEN_PATTERN, "hf_***").replace(URL_QUERY_PATTERN, "$1");
 }

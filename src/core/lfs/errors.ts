@@ -1,6 +1,7 @@
 // Turns a failed git / git-lfs command into one DownloadError with a message that says what to do,
 // recognising auth, missing repo or revision, server and network failures from git's stderr (LC_ALL=C).
 import { DownloadError, type DownloadErrorCode } from "../errors";
+import { redact } from "../hub/token";
 
 export interface GitFailure {
   err: unknown;
@@ -59,7 +60,7 @@ const RULES: Rule[] = [
     message: (f) =>
       f.token
         ? `The Hub rejected the access token for ${f.repo} (401). Check that the token is valid and can read this repository.`
-        : `${f.repo} needs an access token (401). Set one with HF_TOKEN, --token-file or 'HF Models: Set Access Token'.`,
+        : `${f.repo} needs an access token (401).`,
   },
   {
     test: /\b404\b|repository .* not found|Repository not found|Not Found|does not appear to be a git repository/i,
@@ -102,10 +103,7 @@ function rawText(err: unknown): string {
 
 /** The last meaningful lines of git's output, token removed, for the `cause` and debug logs. */
 export function gitOutputSummary(err: unknown, token?: string): string {
-  let text = rawText(err);
-  if (token) text = text.split(token).join("hf_***");
-  // A Bearer header printed by any tracing that slipped through must not survive either.
-  text = text.replace(/(Authorization:\s*Bearer\s+)\S+/gi, "$1***");
+  const text = redact(rawText(err), token);
   const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "" && !/^(Downloading|Filtering content|Receiving|Resolving|remote:\s*(Counting|Compressing|Enumerating|Total))/i.test(l));
   return lines.slice(-4).join(" | ").slice(0, 600);
 }

@@ -1,7 +1,7 @@
 // `git lfs fetch` of the selected files' objects into the clone, with byte progress read from the object
 // store, retried on server, network and checksum failures; what an attempt leaves is resumed by the next.
 import type { SimpleGit } from "simple-git";
-import type { DownloadError } from "../download/types";
+import type { DownloadError } from "../errors";
 import { backoffMs, sleep } from "../util/backoff";
 import { watchObjectProgress } from "./objectProgress";
 import { dropLfsTemporaries, dropPartialObjects, lfsBytesOnDisk, salvagePartialObjects, type LfsFile } from "./objects";

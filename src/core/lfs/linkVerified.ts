@@ -4,8 +4,8 @@
 import { chmod, lstat, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { DownloadError } from "../errors";
-import { type DownloadedFile } from "../download/types";
-import { hashFile } from "../util/hash";
+import { type DownloadedFile } from "../content";
+import { hashFile } from "../content";
 import type { IndexEntry } from "./gitIndex";
 import { lfsPointerBlobId } from "./gitIndex";
 import { lfsObjectPath, replaceWithLink, type LfsFile } from "./objects";
@@ -53,7 +53,7 @@ export async function linkVerifiedFiles(options: LinkVerifiedOptions): Promise<L
     // A symbolic link or folder in the way, or no object: the caller's checkout and hash give the precise error.
     if ((work && !work.isFile()) || stored?.size !== size) continue;
     if (!trusted.has(oid)) {
-      const { hash } = await hashFile({ path: object, kind: "sha256", signal });
+      const hash = await hashFile({ path: object, expected: { kind: "sha256" }, signal });
       if (hash !== oid) {
         // Removed so that the next run downloads it again.
         await rm(object, { force: true });

@@ -2,6 +2,7 @@
 // and so our GIT_CONFIG_VALUE_n header with the token. We redact those files after every run.
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { redact } from "../hub/token";
 
 /** Replaces the token (and any Bearer header) in git-lfs' log files; returns how many files were rewritten. */
 export async function scrubLfsLogs(gitDir: string, token: string | undefined): Promise<number> {
@@ -23,7 +24,7 @@ export async function scrubLfsLogs(gitDir: string, token: string | undefined): P
       continue;
     }
     if (!text.includes(token)) continue;
-    await writeFile(file, text.split(token).join("hf_***").replace(/(Authorization:\s*Bearer\s+)\S+/gi, "$1***"), "latin1");
+    await writeFile(file, redact(text, token), "latin1");
     rewritten++;
   }
   return rewritten;

@@ -6,7 +6,7 @@ import { link, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { RepoFileEntry } from "../hub/api";
 import { walk } from "../library/diskUsage";
-import { hashFile } from "../util/hash";
+import { hashFile } from "../content";
 
 /** A listed file stored in Git LFS. */
 export type LfsFile = RepoFileEntry & { lfs: { oid: string; size: number } };
@@ -140,7 +140,7 @@ export async function seedObjectsFromWorkingTree(options: {
     if ((await sizeOf(object)) === file.lfs.size) continue;
     const path = join(options.modelDir, file.path);
     if ((await sizeOf(path)) !== file.lfs.size) continue;
-    const { hash } = await hashFile({ path, kind: "sha256", signal: options.signal });
+    const hash = await hashFile({ path, expected: { kind: "sha256" }, signal: options.signal });
     if (hash !== file.lfs.oid) continue;
     await mkdir(join(object, ".."), { recursive: true });
     await replaceWithLink(path, object);

@@ -6,8 +6,9 @@ import { mkdir, realpath, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { SimpleGit, SimpleGitProgressEvent } from "simple-git";
 import type { RepoFileEntry } from "../hub/api";
+import type { RepoId } from "../hub/repoId";
 import { DownloadError } from "../errors";
-import { type DownloadedFile } from "../download/types";
+import { type DownloadedFile } from "../content";
 import { formatBytes } from "../util/format";
 import { verifyFiles } from "../util/verifyFiles";
 import { checkoutSelection, configureClone, ensureCommit, freshClone, reusableClone } from "./clone";
@@ -24,7 +25,7 @@ import { pruneObjects, seedObjectsFromWorkingTree, type LfsFile } from "./object
 export interface LfsRouteParams {
   endpoint: string;
   token?: string;
-  repo: string;
+  repo: RepoId;
   revision: string;
   commit: string;
   /** The files to deliver. */
@@ -54,7 +55,8 @@ export interface LfsRouteResult {
 }
 
 export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult> {
-  const { endpoint, token, repo, revision, commit, modelDir, signal } = p;
+  const { endpoint, token, revision, commit, modelDir, signal } = p;
+  const repo = p.repo.id;
   const remote = `${endpoint}/${repo}`;
   const gitDir = join(modelDir, ".git");
   const lfsFiles = p.files.filter((f): f is LfsFile => f.lfs !== undefined);

@@ -3,15 +3,13 @@
 import { lstat, readFile, readdir, rm, rmdir } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { DownloadError } from "../errors";
+import { isBookkeepingPath, PARTIAL_DIR, RECORD_FILE } from "../layout";
 import { resolveCommit } from "../hub/api";
-import { isCommitSha, parseRepoId } from "../hub/repoId";
+import { isCommitSha, parseRepoId, type RepoId } from "../hub/repoId";
 import { diskUsage } from "./diskUsage";
-import { RECORD_FILE, readRecord, type ModelRecord } from "./metadata";
+import { readRecord, type ModelRecord } from "./metadata";
 
 export { verifyModel, type VerifyProgress, type VerifyResult } from "./verify";
-
-/** Folder the Xet route keeps partial files in; its presence marks an interrupted download. */
-export const PARTIAL_DIR = ".hf-models-partial";
 
 export interface LocalModel {
   /** `org/name`, from the folder names. */
@@ -28,15 +26,8 @@ export interface LocalModel {
   files: Array<{ path: string; size: number }>;
 }
 
-export function modelDirFor(modelsDir: string, repoId: string): string {
-  const { org, name } = parseRepoId(repoId);
-  return join(resolve(modelsDir), org, name);
-}
-
-/** True for paths that belong to the tool or to git rather than to the model. */
-function isBookkeeping(path: string): boolean {
-  const top = path.split("/", 1)[0]!;
-  return top === ".git" || top.startsWith(".hf-models");
+export function modelDirFor(modelsDir: string, repo: RepoId): string {
+  return join(resolve(modelsDir), repo.org, repo.name);
 }
 
 async function isDir(path: string): Promise<boolean> {
@@ -94,7 +85,7 @@ export async function listLocalModels(modelsDir: string): Promise<LocalModel[]> 
       } catch (err) {
         model.recordProblem = (err as Error).message;
       }
-      const usage = await diskUsage({ root: path, listFile: (p) => !isBookkeeping(p) });
+      const usage = await diskUsage({ root: path, listFile: (p) => !isBookkeepingPath(p) });
       model.sizeOnDisk = usage.bytes;
       model.files = usage.files;
       models.push(model);
@@ -166,10 +157,10 @@ export interface UpdateCheck {
 export async function checkForUpdate(options: { modelDir: string; endpoint: string; token?: string; signal?: AbortSignal }): Promise<UpdateCheck> {
   const record = await readRecord(options.modelDir);
   if (!record) {
-    throw new DownloadError("not-found", `${options.modelDir} has no download record (.hf-models.json); download the model first.`);
+    throw new DownloadError("not-found", `${options.modelDir} has no download record (${RECORD_FILE}); download the model first.`);
   }
   // A pinned commit never moves.
   if (isCommitSha(record.revision)) return { upToDate: true, localCommit: record.commit, remoteCommit: record.revision };
-  const remoteCommit = await resolveCommit({ endpoint: options.endpoint, token: options.token, repo: record.repo, revision: record.revision, signal: options.signal });
+  const remoteCommit = await resolveCommit({ endpoint: options.endpoint, token: options.token, repo: parseRepoId(record.repo), revision: record.revision, signal: options.signal });
   return { upToDate: remoteCommit === record.commit, localCommit: record.commit, remoteCommit };
 }

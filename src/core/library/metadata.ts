@@ -3,10 +3,10 @@
 import { randomBytes } from "node:crypto";
 import { open, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { DownloadedFile, DownloadMethod } from "../download/types";
+import type { DownloadedFile, DownloadMethod } from "../content";
 import { DownloadError } from "../errors";
 
-export const RECORD_FILE = ".hf-models.json";
+import { RECORD_FILE } from "../layout";
 
 export interface ModelRecord {
   version: 1;

@@ -2,10 +2,10 @@
 // missing, wrong size, or different content (sha256 for LFS/Xet files, git blob sha1 for small ones).
 import { lstat } from "node:fs/promises";
 import { join } from "node:path";
-import type { DownloadedFile } from "../download/types";
+import { hashFile, type DownloadedFile } from "../content";
 import { DownloadError } from "../errors";
-import { isSafeRepoPath } from "../hub/api";
-import { hashFile } from "../util/hash";
+import { RECORD_FILE } from "../layout";
+import { isSafeRepoPath } from "../util/safePaths";
 import { readRecord } from "./metadata";
 
 export interface VerifyProgress {
@@ -31,7 +31,7 @@ export async function verifyModel(options: { modelDir: string; signal?: AbortSig
   const { modelDir, signal } = options;
   const record = await readRecord(modelDir);
   if (!record) {
-    return { ok: false, problems: [`${modelDir} has no download record (.hf-models.json); download the model to create one.`], checked: 0 };
+    return { ok: false, problems: [`${modelDir} has no download record (${RECORD_FILE}); download the model to create one.`], checked: 0 };
   }
   const problems: string[] = [];
   const totalFiles = record.files.length;
@@ -66,7 +66,7 @@ async function checkFile(modelDir: string, entry: DownloadedFile, signal: AbortS
   if (size !== entry.size) return `size is ${size} bytes, expected ${entry.size}`;
   let actual: string;
   try {
-    actual = (await hashFile({ path: file, kind: entry.hashKind, signal, onBytes })).hash;
+    actual = await hashFile({ path: file, expected: { kind: entry.hashKind }, signal, onBytes });
   } catch (err) {
     throwIfCancelled(signal);
     return `cannot read (${(err as Error).message})`;

@@ -3,9 +3,7 @@
 import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 import { DownloadError } from "../errors";
-
-/** Root-level names the service itself writes into a model folder. */
-const RESERVED_ROOT = new Set([".hf-models.json", ".hf-models-partial"]);
+import { RESERVED_ROOT_NAMES } from "../layout";
 
 /** Why `path` is unsafe to write under a model folder, or undefined when it is fine. */
 export function unsafePathReason(path: string): string | undefined {
@@ -22,8 +20,13 @@ export function unsafePathReason(path: string): string | undefined {
     // Windows ignores trailing dots and spaces, so ".git. " would still reach the git folder there.
     if (segment.toLowerCase().replace(/[. ]+$/, "") === ".git") return "it points into a .git folder";
   }
-  if (RESERVED_ROOT.has(segments[0]!.toLowerCase())) return "it collides with a file HF Models keeps in the model folder";
+  if (RESERVED_ROOT_NAMES.has(segments[0]!.toLowerCase())) return "it collides with a file HF Models keeps in the model folder";
   return undefined;
+}
+
+/** A repo-relative path that cannot escape the model folder or touch `.git` or our own files. */
+export function isSafeRepoPath(path: unknown): path is string {
+  return typeof path === "string" && unsafePathReason(path) === undefined;
 }
 
 /**

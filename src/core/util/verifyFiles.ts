@@ -4,8 +4,7 @@ import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 import type { RepoFileEntry } from "../hub/api";
 import { DownloadError } from "../errors";
-import { type DownloadedFile } from "../download/types";
-import { hashFile } from "./hash";
+import { expectedContent, hashFile, type DownloadedFile } from "../content";
 
 export interface VerifyFilesOptions {
   modelDir: string;
@@ -15,18 +14,13 @@ export interface VerifyFilesOptions {
   onFile?: (file: DownloadedFile) => void;
 }
 
-/** What a file must hash to. */
-export function expectedHash(file: RepoFileEntry): Pick<DownloadedFile, "hash" | "hashKind"> {
-  return file.lfs ? { hash: file.lfs.oid, hashKind: "sha256" } : { hash: file.blobOid, hashKind: "git-sha1" };
-}
-
 /** Returns one record per file or throws `integrity` naming the first file that does not match. */
 export async function verifyFiles({ modelDir, files, signal, onFile }: VerifyFilesOptions): Promise<DownloadedFile[]> {
   const out: DownloadedFile[] = [];
   for (const file of files) {
     if (signal?.aborted) throw new DownloadError("cancelled", "Download cancelled.");
-    const { hash, hashKind } = expectedHash(file);
-    const size = file.lfs?.size ?? file.size;
+    const expected = expectedContent(file);
+    const { hash, kind: hashKind, size } = expected;
     const path = join(modelDir, file.path);
     let actualSize: number;
     try {
@@ -44,11 +38,11 @@ export async function verifyFiles({ modelDir, files, signal, onFile }: VerifyFil
       const pointer = file.lfs && actualSize < 1024 ? " (it is still a Git LFS pointer: the object was not downloaded)" : "";
       throw new DownloadError("integrity", `Integrity check failed for ${file.path}: it has ${actualSize} bytes, expected ${size}${pointer}. Run the download again.`);
     }
-    const actual = await hashFile({ path, kind: hashKind, signal });
-    if (actual.hash !== hash) {
+    const actual = await hashFile({ path, expected, signal });
+    if (actual !== hash) {
       throw new DownloadError(
         "integrity",
-        `Integrity check failed for ${file.path}: its ${hashKind === "sha256" ? "SHA-256" : "git blob id"} is ${actual.hash}, expected ${hash}. Run the download again.`,
+        `Integrity check failed for ${file.path}: its ${hashKind === "sha256" ? "SHA-256" : "git blob id"} is ${actual}, expected ${hash}. Run the download again.`,
       );
     }
     const record: DownloadedFile = { path: file.path, size, hash, hashKind };

@@ -2,6 +2,7 @@
 // errors, fs errors) into a DownloadError with a short reason, and says whether another attempt may help.
 import { HubApiError } from "@huggingface/hub";
 import { DownloadError } from "../errors";
+import { redact } from "../hub/token";
 import { HttpStatusError, requestKind, type HttpFailure } from "./transport";
 
 export type RetryPolicy = "no" | "backoff" | "rate-limit";
@@ -59,7 +60,7 @@ export function classifyFailure(err: unknown, ctx: ClassifyContext): Classified 
     return { error: new DownloadError("not-writable", `Cannot write ${ctx.path} into the model folder: ${messageOf(err)}`, { cause: err, detail: { reason } }), retry: "no" };
   }
 
-  const text = scrub(messageOf(err), ctx.token);
+  const text = redact(messageOf(err), ctx.token);
   const jwt = /Failed to get JWT token: (\d{3})/.exec(text);
   if (jwt) return fromStatus({ kind: "token", host: ctx.host ?? "", status: Number(jwt[1]), retryAfterMs: ctx.failure?.kind === "token" ? ctx.failure.retryAfterMs : undefined }, ctx.path, err);
 
@@ -136,11 +137,4 @@ export function errnoCode(err: unknown): string | undefined {
     if (typeof code === "string" && /^E[A-Z]+$/.test(code)) return code;
   }
   return undefined;
-}
-
-/** Removes the Hub token and URL query strings (signed URLs) from text shown to users. */
-export function scrub(text: string, token?: string): string {
-  let out = token ? text.split(token).join("hf_***") : text;
-  out = out.replace(/\bhf_[A-Za-z0-9]{6,}/g, "hf_***");
-  return out.replace(/(https?:\/\/[^\s?"']+)\?[^\s"']*/g, "$1");
 }

@@ -4,7 +4,7 @@ import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { backoffMs, sleep } from "../util/backoff";
 import { DownloadError } from "../errors";
-import { type DownloadedFile } from "../download/types";
+import { type DownloadedFile } from "../content";
 import type { FileJobParams } from "./attempt";
 import { engineAttempt } from "./engine/attempt";
 import { ClassifiedFailure, classifyFailure, IntegrityMismatch } from "./errors";

@@ -3,8 +3,9 @@
 import { copyFile, mkdir, rename, rm, rmdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { RepoFileEntry } from "../hub/api";
+import { assertHubToken } from "../hub/token";
 import { DownloadError, isCancel } from "../errors";
-import { type DownloadedFile } from "../download/types";
+import { type DownloadedFile } from "../content";
 import { errnoCode } from "./errors";
 import type { EngineOptions } from "./engine/download";
 import { downloadFileJob, type LogLevel } from "./fileJob";
@@ -44,9 +45,7 @@ export interface XetRouteResult {
 
 export async function downloadViaXet(params: XetRouteParams): Promise<XetRouteResult> {
   if (params.signal?.aborted) throw new DownloadError("cancelled", "Download cancelled");
-  if (params.token !== undefined && !params.token.startsWith("hf_")) {
-    throw new DownloadError("unauthorized", "The Hub token must start with hf_; set a valid token and retry.");
-  }
+  assertHubToken(params.token);
   // Check every path and every file's Xet status before the first byte moves.
   const targets = params.files.map((file) => targetPaths({ modelDir: params.modelDir, file }));
   for (const file of params.files) {
