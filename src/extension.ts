@@ -38,6 +38,7 @@ export function activate(context: vscode.ExtensionContext): HfModelsApi {
   watcher.watch(readSettings().modelsDir);
   context.subscriptions.push(
     logger,
+    notifier,
     jobs,
     tree,
     statusBar,
@@ -62,7 +63,7 @@ export function activate(context: vscode.ExtensionContext): HfModelsApi {
       logger,
       tree,
       jobs,
-      statusBar,
+      subscriptions: context.subscriptions,
     }),
   };
 }

@@ -5,11 +5,9 @@ import type { DownloadErrorCode } from "../core/errors";
 /** Where the command line takes a token from, said after every `unauthorized` failure. */
 const TOKEN_HINT = "Pass --token-file or set HF_TOKEN.";
 
-/** Core's message plus the CLI's next step for `code`. */
-export function cliErrorText(code: DownloadErrorCode | "usage" | string, message: string): string {
-  if (code === "unauthorized") return `${message} ${TOKEN_HINT}`;
-  if (code === "invalid-endpoint") return `${message} Check --endpoint or HF_ENDPOINT.`;
-  return message;
+/** Core's message of a failed download plus the CLI's next step for `code`. */
+export function cliErrorText(code: DownloadErrorCode, message: string): string {
+  return code === "unauthorized" ? `${message} ${TOKEN_HINT}` : message;
 }
 
 /** "Xet failed (<reason>)": the start of every line that reports a fallback. */

@@ -33,7 +33,7 @@ export async function runCli(io: CliIo): Promise<number> {
   const json = wantsJson(io.argv);
   let token: string | undefined;
   const fail = (code: string, message: string, exitCode: number): number => {
-    const safe = redact(cliErrorText(code, message), token);
+    const safe = redact(message, token);
     io.stderr.write(`hf-models: ${safe}\n`);
     if (exitCode === EXIT_USAGE && code === "usage") io.stderr.write("Run 'hf-models --help' for usage.\n");
     if (json) io.stdout.write(`${JSON.stringify({ error: { code, message: safe } })}\n`);
@@ -72,7 +72,7 @@ export async function runCli(io: CliIo): Promise<number> {
   } catch (err) {
     view.stop();
     if (isCancel(err) || io.signal.aborted) return fail("cancelled", "cancelled", EXIT_INTERRUPTED);
-    if (err instanceof DownloadError) return fail(err.code, err.message, EXIT_FAILED);
+    if (err instanceof DownloadError) return fail(err.code, cliErrorText(err.code, err.message), EXIT_FAILED);
     return fail("internal", `unexpected error: ${(err as Error)?.message ?? String(err)}`, EXIT_FAILED);
   }
 }

@@ -2,7 +2,17 @@
 // Clicking it shows the log.
 import * as vscode from "vscode";
 import { formatBytes, formatRate } from "../core/util/format";
-import type { DownloadJobs } from "../vscode/jobs";
+import type { DownloadJobs, JobState } from "../vscode/jobs";
+
+/** "$(cloud-download) tiny-model 38%" for the running jobs, or undefined when none runs (the entry is hidden). */
+export function downloadsText(running: readonly JobState[]): string | undefined {
+  if (running.length === 0) return undefined;
+  const done = running.reduce((n, j) => n + j.doneBytes, 0);
+  const total = running.reduce((n, j) => n + j.totalBytes, 0);
+  const percent = total > 0 ? ` ${Math.floor((done / total) * 100)}%` : "";
+  const what = running.length === 1 ? running[0]!.repo.split("/").pop() : vscode.l10n.t("{0} downloads", running.length);
+  return `$(cloud-download) ${what}${percent}`;
+}
 
 export class DownloadStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem("hfModels.downloads", vscode.StatusBarAlignment.Left, 10);
@@ -17,22 +27,14 @@ export class DownloadStatusBar implements vscode.Disposable {
     this.subscription = jobs.onDidChange(() => this.update());
   }
 
-  /** The text currently shown, or undefined when hidden (for tests). */
-  text: string | undefined;
-
   private update(): void {
     const running = this.jobs.running();
-    if (running.length === 0) {
-      this.text = undefined;
+    const text = downloadsText(running);
+    if (text === undefined) {
       this.item.hide();
       return;
     }
-    const done = running.reduce((n, j) => n + j.doneBytes, 0);
-    const total = running.reduce((n, j) => n + j.totalBytes, 0);
-    const percent = total > 0 ? ` ${Math.floor((done / total) * 100)}%` : "";
-    const what = running.length === 1 ? running[0]!.repo.split("/").pop() : `${running.length} downloads`;
-    this.text = `$(cloud-download) ${what}${percent}`;
-    this.item.text = this.text;
+    this.item.text = text;
     this.item.tooltip = running
       .map((j) => `${j.repo}: ${j.stage}, ${formatBytes(j.doneBytes)} / ${formatBytes(j.totalBytes)}${j.bytesPerSecond ? `, ${formatRate(j.bytesPerSecond)}` : ""}`)
       .join("\n");

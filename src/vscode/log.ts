@@ -8,8 +8,9 @@ type Level = "trace" | "debug" | "info" | "warn" | "error";
 export class Logger implements vscode.Disposable {
   readonly channel: vscode.LogOutputChannel;
   private readonly secrets = new Set<string>();
-  /** The last lines written, kept for the extension-host tests (which cannot read an output channel). */
-  private readonly tail: string[] = [];
+  private readonly written = new vscode.EventEmitter<string>();
+  /** Every line as written (`[level] text`, already redacted), for whoever watches the log besides the channel. */
+  readonly onDidWrite: vscode.Event<string> = this.written.event;
 
   constructor(name = "HF Models") {
     this.channel = vscode.window.createOutputChannel(name, { log: true });
@@ -40,20 +41,16 @@ export class Logger implements vscode.Disposable {
     this.channel.show(true);
   }
 
-  recentLines(): string[] {
-    return [...this.tail];
-  }
-
   dispose(): void {
+    this.written.dispose();
     this.channel.dispose();
   }
 
   private write(level: Level, message: string): void {
     let text = redact(message);
     for (const secret of this.secrets) text = redact(text, secret);
-    this.tail.push(`[${level}] ${text}`);
-    if (this.tail.length > 2000) this.tail.splice(0, this.tail.length - 2000);
     this.channel[level](text);
+    this.written.fire(`[${level}] ${text}`);
   }
 }
 

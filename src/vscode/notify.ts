@@ -1,5 +1,5 @@
-// User-facing messages with their action buttons, in one place. Each message is also remembered
-// (text, level, actions) so the extension-host tests can assert what the user was told.
+// User-facing messages with their action buttons, in one place. Each message is also announced as an
+// event (text, level, actions), so whoever needs to know what the user was told can listen.
 import * as vscode from "vscode";
 
 export type NoticeLevel = "info" | "warning" | "error" | "status";
@@ -15,13 +15,13 @@ export interface NoticeAction {
   run(): unknown;
 }
 
-export class Notifier {
-  private readonly notices: Notice[] = [];
+export class Notifier implements vscode.Disposable {
+  private readonly notified = new vscode.EventEmitter<Notice>();
+  readonly onDidNotify: vscode.Event<Notice> = this.notified.event;
 
   /** Shows the message without waiting for it; runs the chosen action when the user clicks one. */
   show(level: Exclude<NoticeLevel, "status">, message: string, ...actions: NoticeAction[]): void {
-    this.notices.push({ level, message, actions: actions.map((a) => a.title) });
-    if (this.notices.length > 200) this.notices.shift();
+    this.notified.fire({ level, message, actions: actions.map((a) => a.title) });
     const titles = actions.map((a) => a.title);
     const shown =
       level === "error"
@@ -47,15 +47,11 @@ export class Notifier {
 
   /** A short note in the status bar (for outcomes that need no attention, such as a cancel). */
   status(message: string, ms = 5000): void {
-    this.notices.push({ level: "status", message, actions: [] });
+    this.notified.fire({ level: "status", message, actions: [] });
     vscode.window.setStatusBarMessage(message, ms);
   }
 
-  history(): Notice[] {
-    return [...this.notices];
-  }
-
-  clearHistory(): void {
-    this.notices.length = 0;
+  dispose(): void {
+    this.notified.dispose();
   }
 }

@@ -1,7 +1,9 @@
 // What activate() returns in test mode: handles the extension-host tests use to answer prompts and
-// observe outcomes (messages, log lines, tree, jobs). Not exported outside ExtensionMode.Test.
+// observe outcomes (messages, log lines, tree, jobs). Not exported outside ExtensionMode.Test; the histories
+// live here, fed by the notifier's and the logger's events, so production code keeps none.
+import type * as vscode from "vscode";
 import type { ModelsTreeProvider } from "../views/modelsTree";
-import type { DownloadStatusBar } from "../views/statusBar";
+import { downloadsText } from "../views/statusBar";
 import type { DownloadJobs } from "./jobs";
 import type { Logger } from "./log";
 import type { Notice, Notifier } from "./notify";
@@ -28,15 +30,24 @@ export function createTestApi(o: {
   logger: Logger;
   tree: ModelsTreeProvider;
   jobs: DownloadJobs;
-  statusBar: DownloadStatusBar;
+  /** Where the event subscriptions are disposed. */
+  subscriptions: vscode.Disposable[];
 }): HfModelsTestApi {
+  const notices: Notice[] = [];
+  const lines: string[] = [];
+  o.subscriptions.push(
+    o.notifier.onDidNotify((n) => notices.push(n)),
+    o.logger.onDidWrite((line) => lines.push(line)),
+  );
   return {
     setPrompter: o.setPrompter,
-    notices: () => o.notifier.history(),
-    clearNotices: () => o.notifier.clearHistory(),
-    logLines: () => o.logger.recentLines(),
+    notices: () => [...notices],
+    clearNotices: () => {
+      notices.length = 0;
+    },
+    logLines: () => [...lines],
     tree: o.tree,
     jobs: o.jobs,
-    statusBarText: () => o.statusBar.text,
+    statusBarText: () => downloadsText(o.jobs.running()),
   };
 }
