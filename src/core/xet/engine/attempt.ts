@@ -1,11 +1,12 @@
 // One attempt of the route's file job through the engine: find the verified prefix of the partial, let the
 // engine fill the rest, and verify size + SHA-256 (the frame in ../attempt.ts watches stalls and classifies).
 import { closeSync, openSync } from "node:fs";
-import { mkdir, readFile, rm, stat, truncate } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { inAttemptFrame, verify, type Attempt } from "../attempt";
 import { defaultChunkMapDir } from "./reuse";
-import { downloadXetFile, landedNotePath, type EngineOptions } from "./download";
+import { downloadXetFile, type EngineOptions } from "./download";
+import { resumeState } from "./landedNote";
 import { sharedPool, type WorkerPool } from "./pool";
 
 export const engineAttempt: Attempt = async (params, expected, tally) => {
@@ -55,33 +56,6 @@ export const engineAttempt: Attempt = async (params, expected, tally) => {
     verify(result.digest, expected, result.landed);
   });
 };
-
-/**
- * What of the partial is known to be right. The engine writes out of order and keeps `<partial>.landed` naming the
- * ranges written so far (noted every 200 ms while running, exactly when it stops), so a run killed with SIGKILL
- * re-fetches only what landed after the last note. Without a note the partial was written in order (by an older version that fetched in order).
- * Returns the contiguous prefix from 0 and the other landed ranges beyond it.
- */
-export async function resumeState(partial: string): Promise<{ offset: number; landed: Array<[number, number]> }> {
-  const info = await stat(partial).catch(() => undefined);
-  const size = info?.isFile() ? info.size : 0;
-  const text = await readFile(landedNotePath(partial), "utf8").catch(() => undefined);
-  if (text === undefined) return { offset: size, landed: [] };
-  let flat: unknown;
-  try {
-    flat = (JSON.parse(text) as { landed?: unknown }).landed;
-  } catch {
-    flat = undefined;
-  }
-  if (!Array.isArray(flat) || flat.length % 2 !== 0 || !flat.every((n) => Number.isSafeInteger(n) && n >= 0)) {
-    await truncate(partial, 0).catch(() => {});
-    return { offset: 0, landed: [] };
-  }
-  const ranges: Array<[number, number]> = [];
-  for (let i = 0; i < flat.length; i += 2) if (flat[i] < Math.min(flat[i + 1], size)) ranges.push([flat[i], Math.min(flat[i + 1], size)]);
-  const offset = ranges[0]?.[0] === 0 ? ranges.shift()![1] : 0;
-  return { offset, landed: ranges };
-}
 
 async function hashPrefix(pool: WorkerPool, path: string, length: number): Promise<string> {
   const fd = openSync(path, "r");
