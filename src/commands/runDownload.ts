@@ -8,8 +8,9 @@ import { type DownloadMethod, type DownloadRequest, type DownloadResult } from "
 import { abortSignalFrom } from "../vscode/cancel";
 import { formatBytes, formatDuration } from "../core/util/format";
 import type { NoticeAction } from "../vscode/notify";
+import { xetFallbackText } from "../vscode/format";
 import { ProgressReporter } from "../vscode/progress";
-import { endpointFrom, readSettings } from "../vscode/settings";
+import { endpointFrom, readSettings, SECTION, Setting } from "../vscode/settings";
 import { Command } from "./ids";
 import type { Services } from "./services";
 
@@ -53,10 +54,10 @@ export async function runDownload(s: Services, plan: DownloadPlan): Promise<Down
   const started = Date.now();
   try {
     const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Downloading ${plan.repo}`, cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t("Downloading {0}", plan.repo), cancellable: true },
       async (progress, cancelToken) => {
         const abort = abortSignalFrom(cancelToken, job.controller);
-        const reporter = new ProgressReporter(progress);
+        const reporter = new ProgressReporter(progress, plan.repo);
         try {
           return await download(request, {
             signal: abort.signal,
@@ -64,8 +65,9 @@ export async function runDownload(s: Services, plan: DownloadPlan): Promise<Down
               job.update(event);
               reporter.handle(event);
               if (event.type === "fallback") {
-                s.logger.warn(`${plan.repo}: Xet failed (${event.reason}); continuing with Git LFS`);
-                s.notifier.info(`Xet was not available for ${plan.repo} (${event.reason}). Continuing with Git LFS.`, showLog(s));
+                const text = xetFallbackText(plan.repo, event.reason);
+                s.logger.warn(text);
+                s.notifier.info(text, showLog(s));
               } else if (event.type === "log") {
                 s.logger[event.level](`${plan.repo}: ${event.message}`);
               } else if (event.type === "stage") {
@@ -82,16 +84,18 @@ export async function runDownload(s: Services, plan: DownloadPlan): Promise<Down
     );
     logSuccess(s, result);
     s.notifier.info(
-      `Downloaded ${result.repo} (${result.files.length} files, ${formatBytes(result.totalBytes)}${result.fallbackReason ? ", via Git LFS after Xet failed" : ""}) to ${tildify(result.path)}.`,
-      { title: "Open Folder", run: () => vscode.commands.executeCommand(Command.openFolder, result.path) },
-      { title: "Reveal", run: () => vscode.commands.executeCommand(Command.revealInOS, result.path) },
+      result.fallbackReason
+        ? vscode.l10n.t("Downloaded {0} ({1} files, {2}, via Git LFS) to {3}.", result.repo, result.files.length, formatBytes(result.totalBytes), tildify(result.path))
+        : vscode.l10n.t("Downloaded {0} ({1} files, {2}) to {3}.", result.repo, result.files.length, formatBytes(result.totalBytes), tildify(result.path)),
+      { title: vscode.l10n.t("Open Folder"), run: () => vscode.commands.executeCommand(Command.openFolder, result.path) },
+      { title: vscode.l10n.t("Reveal"), run: () => vscode.commands.executeCommand(Command.revealInOS, result.path) },
     );
     return result;
   } catch (err) {
     const seconds = (Date.now() - started) / 1000;
     if (isCancel(err) || job.controller.signal.aborted) {
       s.logger.info(`Download ${plan.repo} cancelled after ${formatDuration(seconds)}`);
-      s.notifier.status(`HF Models: download of ${plan.repo} cancelled`);
+      s.notifier.status(vscode.l10n.t("HF Models: download of {0} cancelled", plan.repo));
     } else {
       s.logger.error(`Download ${plan.repo} failed after ${formatDuration(seconds)}`, err);
       reportFailure(s, plan.repo, err, endpoint);
@@ -113,23 +117,26 @@ function logSuccess(s: Services, r: DownloadResult): void {
 }
 
 export function showLog(s: Services): NoticeAction {
-  return { title: "Show Log", run: () => s.logger.show() };
+  return { title: vscode.l10n.t("Show Log"), run: () => s.logger.show() };
 }
 
 /** The error message plus the one action that helps for its kind, and always the log. */
 export function reportFailure(s: Services, repo: string, err: unknown, endpoint?: string): void {
-  const message = err instanceof DownloadError ? err.message : `Unexpected error: ${(err as Error)?.message ?? String(err)}`;
+  const message = err instanceof DownloadError ? err.message : vscode.l10n.t("Unexpected error: {0}", (err as Error)?.message ?? String(err));
   if (!(err instanceof DownloadError)) s.logger.error(`Unexpected failure for ${repo}`, err);
   const actions: NoticeAction[] = [];
   const code = err instanceof DownloadError ? err.code : "internal";
-  if (code === "unauthorized") actions.push({ title: "Set Access Token", run: () => vscode.commands.executeCommand(Command.setToken) });
-  if (code === "gated" && endpoint) actions.push({ title: "Open Model Page", run: () => vscode.env.openExternal(vscode.Uri.parse(`${endpoint}/${repo}`)) });
-  if (code === "not-writable" || code === "disk-full")
-    actions.push({ title: "Open Settings", run: () => vscode.commands.executeCommand("workbench.action.openSettings", "hfModels.modelsDirectory") });
-  if (/endpoint/i.test(message) && code === "network")
-    actions.push({ title: "Open Settings", run: () => vscode.commands.executeCommand("workbench.action.openSettings", "hfModels.endpoint") });
+  const openSettings = (setting: string): NoticeAction => ({
+    title: vscode.l10n.t("Open Settings"),
+    run: () => vscode.commands.executeCommand("workbench.action.openSettings", `${SECTION}.${setting}`),
+  });
+  // Core's message is face-neutral; the way forward in this face is the button.
+  if (code === "unauthorized") actions.push({ title: vscode.l10n.t("Set Access Token"), run: () => vscode.commands.executeCommand(Command.setToken) });
+  if (code === "gated" && endpoint) actions.push({ title: vscode.l10n.t("Open Model Page"), run: () => vscode.env.openExternal(vscode.Uri.parse(`${endpoint}/${repo}`)) });
+  if (code === "not-writable" || code === "disk-full") actions.push(openSettings(Setting.modelsDirectory));
+  if (code === "invalid-endpoint") actions.push(openSettings(Setting.endpoint));
   actions.push(showLog(s));
-  s.notifier.error(`Could not download ${repo}: ${message}`, ...actions);
+  s.notifier.error(vscode.l10n.t("Could not download {0}: {1}", repo, message), ...actions);
 }
 
 export function tildify(path: string): string {

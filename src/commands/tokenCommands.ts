@@ -1,12 +1,13 @@
 // "Set Access Token" (stored in SecretStorage, never in settings) and "Sign Out".
+import * as vscode from "vscode";
 import { tokenProblem } from "../vscode/token";
 import type { Services } from "./services";
 
 export async function setToken(s: Services): Promise<boolean> {
   const value = await s.prompter().input({
     step: "token",
-    title: "HF Models: Set Access Token",
-    prompt: "A Hugging Face access token (read access is enough). Stored in VS Code's secret storage.",
+    title: vscode.l10n.t("HF Models: Set Access Token"),
+    prompt: vscode.l10n.t("A Hugging Face access token (read access is enough). Stored in VS Code's secret storage."),
     placeholder: "hf_…",
     password: true,
     validate: tokenProblem,
@@ -14,7 +15,7 @@ export async function setToken(s: Services): Promise<boolean> {
   if (value === undefined) return false;
   await s.tokens.set(value.trim());
   s.logger.info("Access token stored in secret storage");
-  s.notifier.info("Hugging Face access token saved. Private and gated models you have access to can now be downloaded.");
+  s.notifier.info(vscode.l10n.t("Hugging Face access token saved. Private and gated models you have access to can now be downloaded."));
   return true;
 }
 
@@ -22,6 +23,10 @@ export async function signOut(s: Services): Promise<void> {
   const had = await s.tokens.clear();
   const { origin } = await s.tokens.get();
   s.logger.info(`Sign out: stored token ${had ? "removed" : "was not set"}; token now from ${origin}`);
-  const fallback = origin === "none" ? "" : ` A token from ${origin === "env" ? "HF_TOKEN" : "the hf token file"} is still used; remove it there to sign out completely.`;
-  s.notifier.info(`${had ? "Signed out: the stored access token was removed." : "No access token was stored."}${fallback}`);
+  const done = had ? vscode.l10n.t("Signed out: the stored access token was removed.") : vscode.l10n.t("No access token was stored.");
+  const still =
+    origin === "none" ? "" :
+    origin === "env" ? vscode.l10n.t("A token from HF_TOKEN is still used; remove it there to sign out completely.") :
+    vscode.l10n.t("A token from the hf token file is still used; remove it there to sign out completely.");
+  s.notifier.info(still ? `${done} ${still}` : done);
 }

@@ -1,5 +1,6 @@
-// The one-line progress message of a download notification, built from core's number formatting.
-// "model.safetensors · 1.2 GB / 4.5 GB · 38 MB/s · ETA 1m32s".
+// The extension's wording of a download's progress, built from core's number formatting:
+// "model.safetensors · 1.2 GB / 4.5 GB · 38 MB/s · ETA 1m32s", and the one sentence for a Xet fallback.
+import * as vscode from "vscode";
 import type { ProgressEvent } from "../core/download/types";
 import { formatBytes, formatDuration, formatRate } from "../core/util/format";
 
@@ -14,4 +15,9 @@ export function progressMessage(p: BytesProgress, options: { showRate?: boolean 
     parts.push(`ETA ${formatDuration(Math.max(0, p.totalBytes - p.doneBytes) / p.bytesPerSecond)}`);
   }
   return parts.join(" · ");
+}
+
+/** The extension's one wording of a Xet-to-Git-LFS fallback (progress, notice and log all use it). */
+export function xetFallbackText(repo: string, reason: string): string {
+  return vscode.l10n.t("Xet failed for {0}, continuing with Git LFS: {1}", repo, reason);
 }

@@ -1,21 +1,29 @@
 // Turns core's ProgressEvents into a VS Code progress notification: stage text first, then
 // "file · 1.2 GB / 4.5 GB · 38 MB/s · ETA 1m32s" with a monotonic percentage increment.
-import type * as vscode from "vscode";
+import * as vscode from "vscode";
 import type { ProgressEvent } from "../core/download/types";
 import { formatBytes } from "../core/util/format";
-import { progressMessage } from "./format";
+import { progressMessage, xetFallbackText } from "./format";
 
 /** The first seconds of a speed average swing wildly ("2.7 kB/s · ETA 25m51s"); wait before showing it. */
 const RATE_WARMUP_MS = 2000;
 
-const STAGE_TEXT: Record<string, string> = {
-  resolving: "Resolving the revision…",
-  listing: "Listing files…",
-  cloning: "Cloning the repository (without weights)…",
-  downloading: "Downloading…",
-  verifying: "Verifying files…",
-  finalizing: "Finishing…",
-};
+function stageText(stage: Extract<ProgressEvent, { type: "stage" }>["stage"]): string {
+  switch (stage) {
+    case "resolving":
+      return vscode.l10n.t("Resolving the revision…");
+    case "listing":
+      return vscode.l10n.t("Listing files…");
+    case "cloning":
+      return vscode.l10n.t("Cloning the repository (without weights)…");
+    case "downloading":
+      return vscode.l10n.t("Downloading…");
+    case "verifying":
+      return vscode.l10n.t("Verifying files…");
+    case "finalizing":
+      return vscode.l10n.t("Finishing…");
+  }
+}
 
 export class ProgressReporter {
   private reportedPercent = 0;
@@ -24,19 +32,21 @@ export class ProgressReporter {
 
   constructor(
     private readonly progress: vscode.Progress<{ message?: string; increment?: number }>,
+    /** The model being downloaded, named in the fallback sentence. */
+    private readonly repo: string,
     private readonly now: () => number = Date.now,
   ) {}
 
   handle(event: ProgressEvent): void {
     switch (event.type) {
       case "stage":
-        this.progress.report({ message: event.message ?? STAGE_TEXT[event.stage] ?? event.stage });
+        this.progress.report({ message: event.message ?? stageText(event.stage) });
         break;
       case "plan":
-        this.progress.report({ message: `${event.totalFiles} files, ${formatBytes(event.totalBytes)} (${event.method === "xet" ? "Xet" : "Git LFS"})` });
+        this.progress.report({ message: vscode.l10n.t("{0} files, {1} ({2})", event.totalFiles, formatBytes(event.totalBytes), event.method === "xet" ? "Xet" : "Git LFS") });
         break;
       case "fallback":
-        this.progress.report({ message: `Xet failed, continuing with Git LFS: ${event.reason}` });
+        this.progress.report({ message: xetFallbackText(this.repo, event.reason) });
         break;
       case "bytes":
         this.onBytes(event);

@@ -1,7 +1,7 @@
 // Where the Hub token comes from: SecretStorage (set with "HF Models: Set Access Token"), else what the
 // `hf` tools use (HF_TOKEN, HF_TOKEN_PATH, $HF_HOME/token) through core's resolveToken.
-import type * as vscode from "vscode";
-import { resolveToken } from "../core/hub/token";
+import * as vscode from "vscode";
+import { resolveToken, tokenShapeProblem } from "../core/hub/token";
 import type { Logger } from "./log";
 
 const SECRET_KEY = "hfModels.token";
@@ -37,11 +37,16 @@ export class TokenStore {
   }
 }
 
-/** Input-box check: the same rule core applies (`hf_` prefix), said before the token is stored. */
+/** Input-box check: core's one token rule (`tokenShapeProblem`), worded for the input box before the token is stored. */
 export function tokenProblem(value: string): string | undefined {
-  const v = value.trim();
-  if (v === "") return "Paste a token from https://huggingface.co/settings/tokens";
-  if (/\s/.test(v)) return "A token has no spaces";
-  if (!/^hf_[A-Za-z0-9]+$/.test(v)) return 'Hugging Face tokens start with "hf_" followed by letters and digits';
-  return undefined;
+  switch (tokenShapeProblem(value.trim())) {
+    case "empty":
+      return vscode.l10n.t("Paste a token from https://huggingface.co/settings/tokens");
+    case "whitespace":
+      return vscode.l10n.t("A token has no spaces");
+    case "not-hf":
+      return vscode.l10n.t('Hugging Face tokens start with "hf_"');
+    default:
+      return undefined;
+  }
 }

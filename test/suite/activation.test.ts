@@ -1,9 +1,20 @@
 // The extension activates, registers every contributed command, hides item commands from the palette,
 // groups its context menus, and declares its settings with the documented defaults and scopes.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import * as vscode from "vscode";
 import { Command } from "../../src/commands/ids";
-import { packageJson, testApi } from "./helpers";
+import { EXTENSION_ID, packageJson, testApi } from "./helpers";
+
+/** A manifest string as users see it: a `%key%` placeholder resolved through package.nls.json. */
+function shown(value: string): string {
+  const key = /^%(.+)%$/.exec(value)?.[1];
+  if (key === undefined) return value;
+  const nls = JSON.parse(readFileSync(join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, "package.nls.json"), "utf8"));
+  assert.equal(typeof nls[key], "string", `package.nls.json has no ${key}`);
+  return nls[key];
+}
 
 const ITEM_COMMANDS = [
   Command.openFolder,
@@ -27,7 +38,7 @@ describe("activation and contributions", () => {
     assert.deepEqual(contributed.map((c) => c.command).sort(), Object.values(Command).sort());
     for (const c of contributed) {
       assert.ok(registered.has(c.command), `${c.command} is not registered`);
-      assert.equal(c.category, "HF Models");
+      assert.equal(shown(c.category), "HF Models");
     }
   });
 
@@ -72,6 +83,6 @@ describe("activation and contributions", () => {
     const c = packageJson().contributes;
     assert.equal(c.viewsContainers.activitybar[0].id, "hfModels");
     assert.equal(c.views.hfModels[0].id, "hfModels.models");
-    assert.match(c.viewsWelcome[0].contents, /\[Download a model\]\(command:hfModels\.downloadModel\)/);
+    assert.match(shown(c.viewsWelcome[0].contents), /\[Download a model\]\(command:hfModels\.downloadModel\)/);
   });
 });

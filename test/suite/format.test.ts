@@ -15,7 +15,7 @@ describe("progress reporter", () => {
   it("reports monotonic increments that add up to 100, and shows speed/ETA only after the warm-up", () => {
     const reports: Array<{ message?: string; increment?: number }> = [];
     let now = 0;
-    const reporter = new ProgressReporter({ report: (r) => reports.push(r) }, () => now);
+    const reporter = new ProgressReporter({ report: (r) => reports.push(r) }, "demo/m", () => now);
     const bytes = (doneBytes: number) => ({ type: "bytes" as const, doneBytes, totalBytes: 1_000_000, filesDone: 0, totalFiles: 1, currentFile: "w.bin", bytesPerSecond: 500_000 });
     reporter.handle({ type: "stage", stage: "downloading" });
     reporter.handle(bytes(100_000));
