@@ -1,8 +1,9 @@
 // "HF Models: Download Model": asks the questions (or takes them from an args object, which skips every
 // prompt), then hands the plan to runDownload. Resolves to the DownloadResult, or undefined on Esc/cancel/error.
+import * as vscode from "vscode";
 import { DownloadError } from "../core/errors";
 import { type DownloadMethod, type DownloadResult } from "../core/download/types";
-import { parseRepoId, validateRevision } from "../core/hub/repoId";
+import { mergeRevision, parseRepoId } from "../core/hub/repoId";
 import { endpointFrom, readSettings } from "../vscode/settings";
 import { askDownload } from "./downloadPrompts";
 import { exactPattern } from "./fileChoices";
@@ -63,7 +64,7 @@ export async function downloadModel(s: Services, args?: unknown): Promise<Downlo
     };
   }
   if (s.jobs.isRunning(plan.repo)) {
-    s.notifier.warn(`${plan.repo} is already downloading in this window.`);
+    s.notifier.warn(vscode.l10n.t("{0} is already downloading in this window.", plan.repo));
     return undefined;
   }
   return runDownload(s, plan);
@@ -71,7 +72,7 @@ export async function downloadModel(s: Services, args?: unknown): Promise<Downlo
 
 function planFromArgs(args: DownloadModelArgs, defaultMethod: DownloadMethod): DownloadPlan {
   const repo = parseRepoId(args.repo);
-  const revision = validateRevision(args.revision ?? repo.revision ?? "main");
+  const revision = mergeRevision({ repo, explicit: args.revision }) ?? "main";
   if (args.method !== undefined && args.method !== "lfs" && args.method !== "xet") {
     throw new DownloadError("internal", `Unknown download method ${JSON.stringify(args.method)}; use "lfs" or "xet".`);
   }

@@ -16,26 +16,26 @@ import type { Services } from "./services";
 function localModel(s: Services, target: unknown, action: string): LocalModel | undefined {
   const node = target as ModelNode | undefined;
   if (node?.kind === "local") return node.model;
-  s.notifier.warn(`${action}: right-click a downloaded model in the HF Models view.`);
+  s.notifier.warn(vscode.l10n.t("{0}: right-click a downloaded model in the HF Models view.", action));
   return undefined;
 }
 
 export async function checkForUpdates(s: Services, target: unknown): Promise<boolean | undefined> {
-  const model = localModel(s, target, "Check for Updates");
+  const model = localModel(s, target, vscode.l10n.t("Check for Updates"));
   if (!model?.record) return undefined;
   const record = model.record;
   const { token } = await s.tokens.get();
   try {
-    const check = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Checking ${model.repo} for updates` }, () =>
+    const check = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t("Checking {0} for updates", model.repo) }, () =>
       checkForUpdate({ modelDir: model.path, endpoint: record.endpoint, token }),
     );
     s.logger.info(`Update check ${model.repo}@${record.revision}: local ${check.localCommit}, remote ${check.remoteCommit}`);
     if (check.upToDate) {
-      s.notifier.info(`${model.repo} is up to date (${record.revision} at ${check.localCommit.slice(0, 7)}).`);
+      s.notifier.info(vscode.l10n.t("{0} is up to date ({1} at {2}).", model.repo, record.revision, check.localCommit.slice(0, 7)));
       return false;
     }
-    s.notifier.info(`${model.repo} has a newer ${record.revision}: ${check.localCommit.slice(0, 7)} → ${check.remoteCommit.slice(0, 7)}.`, {
-      title: "Update",
+    s.notifier.info(vscode.l10n.t("{0} has a newer {1}: {2} → {3}.", model.repo, record.revision, check.localCommit.slice(0, 7), check.remoteCommit.slice(0, 7)), {
+      title: vscode.l10n.t("Update"),
       run: () => updateModel(s, target),
     });
     return true;
@@ -48,7 +48,7 @@ export async function checkForUpdates(s: Services, target: unknown): Promise<boo
 
 /** Downloads the recorded revision again with the recorded method and files (only changed files move). */
 export async function updateModel(s: Services, target: unknown): Promise<DownloadResult | undefined> {
-  const model = localModel(s, target, "Update");
+  const model = localModel(s, target, vscode.l10n.t("Update"));
   if (!model) return undefined;
   const r = model.record;
   return runDownload(s, {
@@ -76,11 +76,11 @@ async function recordedSelection(s: Services, r: ModelRecord): Promise<string[] 
 }
 
 export async function verifyLocalModel(s: Services, target: unknown): Promise<boolean | undefined> {
-  const model = localModel(s, target, "Verify Integrity");
+  const model = localModel(s, target, vscode.l10n.t("Verify Integrity"));
   if (!model?.record) return undefined;
   try {
     const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Verifying ${model.repo}`, cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t("Verifying {0}", model.repo), cancellable: true },
       async (progress, cancelToken) => {
         const abort = abortSignalFrom(cancelToken);
         let reported = 0;
@@ -102,11 +102,11 @@ export async function verifyLocalModel(s: Services, target: unknown): Promise<bo
     s.logger.info(`Verify ${model.repo}: ${result.checked} files checked, ${result.problems.length} problems`);
     for (const p of result.problems) s.logger.warn(`  ${p}`);
     if (result.ok) {
-      s.notifier.info(`${model.repo}: all ${result.checked} files match their recorded hashes.`);
+      s.notifier.info(vscode.l10n.t("{0}: all {1} files match their recorded hashes.", model.repo, result.checked));
     } else {
       s.notifier.error(
-        `${model.repo}: ${result.problems.length} of ${result.checked} files are damaged or missing (${result.problems[0]}${result.problems.length > 1 ? " …" : ""}). Update the model to repair them.`,
-        { title: "Repair", run: () => updateModel(s, target) },
+        vscode.l10n.t("{0}: {1} of {2} files are damaged or missing ({3}{4}). Update the model to repair them.", model.repo, result.problems.length, result.checked, result.problems[0], result.problems.length > 1 ? " …" : ""),
+        { title: vscode.l10n.t("Repair"), run: () => updateModel(s, target) },
         showLog(s),
       );
     }
@@ -120,27 +120,27 @@ export async function verifyLocalModel(s: Services, target: unknown): Promise<bo
 }
 
 export async function deleteLocalModel(s: Services, target: unknown): Promise<boolean> {
-  const model = localModel(s, target, "Delete");
+  const model = localModel(s, target, vscode.l10n.t("Delete"));
   if (!model) return false;
   if (s.jobs.isRunning(model.repo)) {
-    s.notifier.warn(`${model.repo} is downloading; cancel the download before deleting it.`);
+    s.notifier.warn(vscode.l10n.t("{0} is downloading; cancel the download before deleting it.", model.repo));
     return false;
   }
   const confirmed = await s.prompter().confirm({
     step: "delete",
-    message: `Delete ${model.repo}?`,
-    detail: `This removes ${model.path} (${formatBytes(model.sizeOnDisk)}) from disk.`,
-    confirm: "Delete",
+    message: vscode.l10n.t("Delete {0}?", model.repo),
+    detail: vscode.l10n.t("This removes {0} ({1}) from disk.", model.path, formatBytes(model.sizeOnDisk)),
+    confirm: vscode.l10n.t("Delete"),
   });
   if (!confirmed) return false;
   try {
     await deleteModel(model.path);
     s.logger.info(`Deleted ${model.repo} (${model.path})`);
-    s.notifier.status(`Deleted ${model.repo}`);
+    s.notifier.status(vscode.l10n.t("Deleted {0}", model.repo));
     return true;
   } catch (err) {
     s.logger.error(`Delete ${model.repo} failed`, err);
-    s.notifier.error(`Could not delete ${model.repo}: ${(err as Error).message}`, showLog(s));
+    s.notifier.error(vscode.l10n.t("Could not delete {0}: {1}", model.repo, (err as Error).message), showLog(s));
     return false;
   } finally {
     s.refreshModels();

@@ -8,22 +8,15 @@ import { progressMessage, xetFallbackText } from "./format";
 /** The first seconds of a speed average swing wildly ("2.7 kB/s · ETA 25m51s"); wait before showing it. */
 const RATE_WARMUP_MS = 2000;
 
-function stageText(stage: Extract<ProgressEvent, { type: "stage" }>["stage"]): string {
-  switch (stage) {
-    case "resolving":
-      return vscode.l10n.t("Resolving the revision…");
-    case "listing":
-      return vscode.l10n.t("Listing files…");
-    case "cloning":
-      return vscode.l10n.t("Cloning the repository (without weights)…");
-    case "downloading":
-      return vscode.l10n.t("Downloading…");
-    case "verifying":
-      return vscode.l10n.t("Verifying files…");
-    case "finalizing":
-      return vscode.l10n.t("Finishing…");
-  }
-}
+// Looked up when shown, so the strings come from the bundle of the display language.
+const STAGE_TEXT: Record<Extract<ProgressEvent, { type: "stage" }>["stage"], () => string> = {
+  resolving: () => vscode.l10n.t("Resolving the revision…"),
+  listing: () => vscode.l10n.t("Listing files…"),
+  cloning: () => vscode.l10n.t("Cloning the repository (without weights)…"),
+  downloading: () => vscode.l10n.t("Downloading…"),
+  verifying: () => vscode.l10n.t("Verifying files…"),
+  finalizing: () => vscode.l10n.t("Finishing…"),
+};
 
 export class ProgressReporter {
   private reportedPercent = 0;
@@ -40,7 +33,7 @@ export class ProgressReporter {
   handle(event: ProgressEvent): void {
     switch (event.type) {
       case "stage":
-        this.progress.report({ message: event.message ?? stageText(event.stage) });
+        this.progress.report({ message: event.message ?? STAGE_TEXT[event.stage]() });
         break;
       case "plan":
         this.progress.report({ message: vscode.l10n.t("{0} files, {1} ({2})", event.totalFiles, formatBytes(event.totalBytes), event.method === "xet" ? "Xet" : "Git LFS") });

@@ -6,10 +6,11 @@ import { basename, dirname, join } from "node:path";
 import type { SimpleGit } from "simple-git";
 import { DownloadError } from "../errors";
 import { isCommitSha } from "../hub/repoId";
+import { PARTIAL_DIR, RECORD_FILE } from "../layout";
 import { sparseCheckoutFile } from "./patterns";
 
 /** What our files look like to git: never tracked, never shown as untracked. */
-const EXCLUDES = ["/.hf-models.json", "/.hf-models.json.*.tmp", "/.hf-models-partial/"];
+const EXCLUDES = [`/${RECORD_FILE}`, `/${RECORD_FILE}.*.tmp`, `/${PARTIAL_DIR}/`];
 
 export type MakeGit = (baseDir: string) => SimpleGit;
 
