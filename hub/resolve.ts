@@ -20,7 +20,9 @@ async function resolve(r: HubReq): Promise<void> {
   const { repo, commit } = found;
   const file = commit.files.get(path);
   if (!file) {
-    hubError(r.res, 404, `Entry not found: ${path}`, "EntryNotFound");
+    // The Hub names the commit it looked in even on a 404, so clients can cache the absence per commit
+    // (huggingface_hub file_download.py writes `.no_exist/<X-Repo-Commit>/<path>`).
+    hubError(r.res, 404, `Entry not found: ${path}`, "EntryNotFound", { "X-Repo-Commit": commit.sha });
     return;
   }
   const common: Record<string, string> = { "X-Repo-Commit": commit.sha, "Accept-Ranges": "bytes" };

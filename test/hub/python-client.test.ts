@@ -171,6 +171,18 @@ describe("local Hub with the reference Python client (huggingface_hub + hf_xet)"
     assert.ok(log.some((l) => l.startsWith("cdn:lfs-object:2")), log.join("\n"));
   });
 
+  it("a missing file raises EntryNotFoundError and is cached as absent under the commit the 404 names", async () => {
+    const result = await run(PYTHON, [
+      "-c",
+      "import huggingface_hub as h\ntry:\n    h.hf_hub_download('demo/tiny-model', 'missing.bin')\nexcept h.errors.EntryNotFoundError as e:\n    print('EntryNotFound')",
+    ]);
+    assert.equal(result.code, 0, result.stderr.slice(-4000));
+    assert.match(result.stdout, /EntryNotFound/);
+    const sha = hub.ctx.repos.get("demo/tiny-model")!.branches.get("main")!;
+    const marker = join(home.path, "hf-home", "hub", "models--demo--tiny-model", ".no_exist", sha, "missing.bin");
+    assert.ok(existsSync(marker), `expected ${marker}: the 404 must carry X-Repo-Commit`);
+  });
+
   it("a private repo downloads with HF_TOKEN (Xet), fails without one, and the CDN never sees the Hub token", async () => {
     const script = `import huggingface_hub as h\nprint(h.snapshot_download('demo/private-model'))`;
     const anonymous = await run(PYTHON, ["-c", script]);
