@@ -8,6 +8,8 @@ import { resolveRoutes } from "./resolve";
 import { issueXetToken } from "./tokens";
 
 const REPO = "([^/]+/[^/]+)";
+/** Model info, tree and paths-info of a gated repo are public on huggingface.co; its files are not. */
+const METADATA = { files: false };
 
 export const apiRoutes: Route[] = [
   { name: "api-search", method: "GET", pattern: /^\/api\/models\/?$/, handle: search },
@@ -30,7 +32,7 @@ function search(r: HubReq): void {
 
 function modelInfo(r: HubReq): void {
   const [repoId, revision = "main"] = r.params;
-  const found = repoAndCommit(r, repoId, revision);
+  const found = repoAndCommit(r, repoId, revision, METADATA);
   if (!found) return;
   const { repo, commit } = found;
   sendJson(r.res, 200, {
@@ -49,7 +51,7 @@ function summary(repo: HubRepo) {
     modelId: repo.id,
     author: repo.id.split("/")[0],
     private: repo.private,
-    gated: repo.gated ? "auto" : false,
+    gated: repo.gated,
     downloads: 0,
     likes: 0,
     tags: [],
@@ -104,7 +106,7 @@ function entries(repo: HubRepo, commit: HubCommit, prefix: string, recursive: bo
 
 function tree(r: HubReq): void {
   const [repoId, revision, path = ""] = r.params;
-  const found = repoAndCommit(r, repoId, revision);
+  const found = repoAndCommit(r, repoId, revision, METADATA);
   if (!found) return;
   const { repo, commit } = found;
   const prefix = path.replace(/\/+$/, "");
@@ -129,7 +131,7 @@ function tree(r: HubReq): void {
 
 async function pathsInfo(r: HubReq): Promise<void> {
   const [repoId, revision] = r.params;
-  const found = repoAndCommit(r, repoId, revision);
+  const found = repoAndCommit(r, repoId, revision, METADATA);
   if (!found) return;
   const { repo, commit } = found;
   let body: { paths?: unknown; expand?: unknown };

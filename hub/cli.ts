@@ -16,9 +16,14 @@ const USAGE = `Usage: npm run hub -- [--port N] [--repo org/name=FOLDER]… [--f
                         huggingface.co (default 127.0.0.2; any 127.x.y.z is loopback on Linux)
   --repo ID=FOLDER      serve FOLDER as repo ID (repeatable); without it, the demo repos are served
   --private ID          mark a served repo private (401 without a token)
-  --gated ID            mark a served repo gated (403 unless the token is granted with --grant)
+  --gated ID            mark a served repo gated, approval "auto" (model info and tree public; files 401
+                        without a token, 403 unless the token is granted with --grant)
+  --gated-manual ID     mark a served repo gated, approval "manual" (see --pending)
+  --rename OLD=NEW      serve repo NEW also under its former id OLD (an org/name, or a legacy name without
+                        a namespace such as gpt2): requests naming OLD get a 307 to NEW (repeatable)
   --token TOKEN         accept only this token (repeatable; default: any token starting with hf_)
   --grant TOKEN         grant TOKEN access to gated repos (repeatable)
+  --pending TOKEN       TOKEN asked for access to the manual gated repos; its request awaits review (repeatable)
   --fault NAME          switch a fault on (repeatable): ${FAULTS.join(", ")}
   --hostile NAME        answer like a broken or malicious Hub (repeatable): ${HOSTILE_MODES.join(", ")}
   --latency-ms N        slow fault: latency per CDN response (default 40)
@@ -38,6 +43,9 @@ async function main(): Promise<void> {
       repo: { type: "string", multiple: true, default: [] },
       private: { type: "string", multiple: true, default: [] },
       gated: { type: "string", multiple: true, default: [] },
+      "gated-manual": { type: "string", multiple: true, default: [] },
+      rename: { type: "string", multiple: true, default: [] },
+      pending: { type: "string", multiple: true, default: [] },
       token: { type: "string", multiple: true },
       grant: { type: "string", multiple: true, default: [] },
       fault: { type: "string", multiple: true, default: [] },
@@ -70,7 +78,14 @@ async function main(): Promise<void> {
   }
   for (const repo of repos) {
     if (values.private.includes(repo.id)) repo.private = true;
-    if (values.gated.includes(repo.id)) repo.gated = true;
+    if (values.gated.includes(repo.id)) repo.gated = "auto";
+    if (values["gated-manual"].includes(repo.id)) repo.gated = "manual";
+  }
+  for (const spec of values.rename) {
+    const eq = spec.indexOf("=");
+    const target = repos.find((r) => r.id === spec.slice(eq + 1));
+    if (eq <= 0 || !target) fail(`--rename takes OLD=NEW with NEW a served repo, got "${spec}"`);
+    target.renamedFrom = [...(target.renamedFrom ?? []), spec.slice(0, eq)];
   }
   const mbps = (v: string | undefined) => (v === undefined ? undefined : Number(v) * 1_000_000);
   const hub = await startHub({
@@ -82,6 +97,7 @@ async function main(): Promise<void> {
     hostile: values.hostile.filter(isHostileMode),
     tokens: values.token,
     gatedAccess: values.grant,
+    gatedPending: values.pending,
     urlTtlSeconds: values["url-ttl"] ? Number(values["url-ttl"]) : undefined,
     dataDir: values["data-dir"] ? resolve(values["data-dir"]) : undefined,
     slow: {

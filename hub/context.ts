@@ -44,6 +44,8 @@ export interface HubOptions {
   tokens?: string[];
   /** Tokens that were granted access to gated repos. */
   gatedAccess?: string[];
+  /** Tokens whose access request to a `manual` gated repo awaits the authors' review. */
+  gatedPending?: string[];
   /** Lifetime of signed xorb URLs and LFS hrefs, seconds. */
   urlTtlSeconds?: number;
   /** Lifetime of Xet read tokens, seconds. */
@@ -75,6 +77,8 @@ export interface HubContext {
   repos: Map<string, HubRepo>;
   xet: XetStore;
   options: Required<Omit<HubOptions, "faults" | "hostile" | "slow" | "tokens">> & { tokens?: string[] };
+  /** Former ids (renames, legacy names without a namespace) → the canonical id; answered with a 307. */
+  formerIds: Map<string, string>;
   faults: Set<FaultName>;
   hostile: Set<HostileMode>;
   slow: SlowProfile;
@@ -142,8 +146,10 @@ export async function readBody(req: IncomingMessage, limit = 1 << 20): Promise<B
 /**
  * Checks that the request may read `repo`. Answers the Hub's 401/403/404 itself and returns false when not.
  * Unknown and private-without-token repos both answer 401 RepoNotFound, as the Hub does, so private names do not leak.
+ * A gated repo's model info and tree are public; only file content (`files`: resolve, git, LFS batch, Xet token)
+ * needs a granted token, as on huggingface.co.
  */
-export function authorizeRepo(r: HubReq, repo: HubRepo | undefined): repo is HubRepo {
+export function authorizeRepo(r: HubReq, repo: HubRepo | undefined, access: { files: boolean } = { files: true }): repo is HubRepo {
   const { ctx, bearer, res } = r;
   const valid = bearer !== undefined && isValidToken(ctx, bearer);
   if (bearer !== undefined && !valid) {
@@ -155,13 +161,18 @@ export function authorizeRepo(r: HubReq, repo: HubRepo | undefined): repo is Hub
     hubError(res, repo || bearer === undefined ? 401 : 404, message, "RepoNotFound");
     return false;
   }
-  if (repo.gated) {
+  if (repo.gated && access.files) {
+    // The Hub's own words (huggingface_hub errors.py GatedRepoError shows the 403 one).
     if (!valid) {
       hubError(res, 401, `Access to model ${repo.id} is restricted. You must have access to it and be authenticated to access it. Please log in.`, "GatedRepo");
       return false;
     }
     if (!ctx.options.gatedAccess.includes(bearer!)) {
-      hubError(res, 403, `Access to model ${repo.id} is restricted and you are not in the authorized list. Visit ${ctx.hubUrl}/${repo.id} to ask for access.`, "GatedRepo");
+      const pending = repo.gated === "manual" && ctx.options.gatedPending.includes(bearer!);
+      const message = pending
+        ? `Your request to access model ${repo.id} is awaiting a review from the repo authors.`
+        : `Access to model ${repo.id} is restricted and you are not in the authorized list. Visit ${ctx.hubUrl}/${repo.id} to ask for access.`;
+      hubError(res, 403, message, "GatedRepo");
       return false;
     }
   }

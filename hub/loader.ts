@@ -14,9 +14,17 @@ export interface LoadReposOptions {
 
 export async function loadRepos(options: LoadReposOptions): Promise<Map<string, HubRepo>> {
   const repos = new Map<string, HubRepo>();
+  const ids = new Set(options.sources.map((s) => s.id));
+  const former = new Set<string>();
   for (const source of options.sources) {
     if (repos.has(source.id)) throw new Error(`repo ${source.id} is listed twice`);
     if (!/^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/.test(source.id)) throw new Error(`bad repo id ${JSON.stringify(source.id)}`);
+    for (const old of source.renamedFrom ?? []) {
+      // A former id is `org/name` (a rename) or a bare legacy name (`gpt2`); never a live id, never two repos'.
+      if (!/^(?:[A-Za-z0-9][\w.-]*\/)?[A-Za-z0-9][\w.-]*$/.test(old)) throw new Error(`bad former repo id ${JSON.stringify(old)}`);
+      if (ids.has(old) || former.has(old)) throw new Error(`former id ${old} of ${source.id} is taken`);
+      former.add(old);
+    }
     repos.set(source.id, await loadRepo(source, options));
   }
   return repos;
@@ -39,5 +47,6 @@ async function loadRepo(source: RepoSource, options: LoadReposOptions): Promise<
   const head = built[built.length - 1];
   if (!head) throw new Error(`repo ${source.id} has no revisions`);
   branches.set("main", head.sha);
-  return { id: source.id, private: !!source.private, gated: !!source.gated, branches, commits, gitDir };
+  const gated = source.gated === true ? "auto" : source.gated || false;
+  return { id: source.id, private: !!source.private, gated, formerIds: [...(source.renamedFrom ?? [])], branches, commits, gitDir };
 }

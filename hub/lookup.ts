@@ -3,10 +3,13 @@
 import { authorizeRepo, hubError, type HubContext, type HubReq } from "./context";
 import { resolveRevision, type HubCommit, type HubFile, type HubRepo } from "./model";
 
-/** Authorizes the repo and resolves the revision, answering 401/403/404 itself. */
-export function repoAndCommit(r: HubReq, repoId: string, revision: string): { repo: HubRepo; commit: HubCommit } | undefined {
+/**
+ * Authorizes the repo and resolves the revision, answering 401/403/404 itself. `files: false` for metadata
+ * (model info, tree, paths-info), which a gated repo shows to everyone.
+ */
+export function repoAndCommit(r: HubReq, repoId: string, revision: string, access = { files: true }): { repo: HubRepo; commit: HubCommit } | undefined {
   const repo = r.ctx.repos.get(repoId);
-  if (!authorizeRepo(r, repo)) return undefined;
+  if (!authorizeRepo(r, repo, access)) return undefined;
   const commit = resolveRevision(repo, revision);
   if (!commit) {
     hubError(r.res, 404, `Invalid rev id: ${revision}`, "RevisionNotFound");

@@ -30,7 +30,10 @@ export interface HubRepo {
   /** `org/name`. */
   id: string;
   private: boolean;
-  gated: boolean;
+  /** As the Hub's model info says it: false, or how access requests are approved. */
+  gated: false | "auto" | "manual";
+  /** Former ids (a rename, or a legacy id without a namespace such as `gpt2`): the Hub redirects them here. */
+  formerIds: string[];
   /** Branch name → commit sha. `main` always exists. */
   branches: Map<string, string>;
   commits: Map<string, HubCommit>;
@@ -50,7 +53,10 @@ export interface RepoSource {
   id: string;
   revisions: RevisionSource[];
   private?: boolean;
-  gated?: boolean;
+  /** `true` is `"auto"`, as `--gated` always meant. */
+  gated?: boolean | "auto" | "manual";
+  /** Ids this repo had before a rename, or its legacy id without a namespace (`gpt2`); answered with a 307. */
+  renamedFrom?: string[];
 }
 
 /** A branch name, `HEAD` (the default branch, as `modelInfo` asks for it) or a full commit sha. */

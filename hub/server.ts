@@ -14,6 +14,7 @@ import { FAULTS, Pacer, WAN_PROFILE, hubError, type FaultName, type HubContext, 
 import { gitRoutes, lfsObjectRoutes } from "./git/routes";
 import { withHostileModes, type HostileMode } from "./hostile";
 import { loadRepos } from "./loader";
+import { formerIdMap, movedLocation, renamedRoute } from "./renames";
 import type { RepoSource } from "./model";
 import { casRoutes } from "./xet/routes";
 import { XetStore } from "./xet/store";
@@ -111,6 +112,7 @@ export function createHubContext(input: { repos: HubContext["repos"]; xet: XetSt
     xet: input.xet,
     options: {
       gatedAccess: options.gatedAccess ?? [],
+      gatedPending: options.gatedPending ?? [],
       urlTtlSeconds: options.urlTtlSeconds ?? 3600,
       xetTokenTtlSeconds: options.xetTokenTtlSeconds ?? 3600,
       retryAfterSeconds: options.retryAfterSeconds ?? 1,
@@ -118,6 +120,7 @@ export function createHubContext(input: { repos: HubContext["repos"]; xet: XetSt
       treePageSize: options.treePageSize ?? 50,
       tokens: options.tokens,
     },
+    formerIds: formerIdMap(input.repos),
     faults: new Set(options.faults ?? []),
     hostile: new Set(options.hostile ?? []),
     slow,
@@ -165,9 +168,9 @@ export async function dispatch(ctx: HubContext, origin: Origin, routes: Route[],
   const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? "")?.[1];
   const start = req.socket.bytesWritten;
   const method = req.method ?? "GET";
-  let route: Route | undefined;
+  let route: Route | undefined = origin === "hub" && movedLocation(ctx, url) ? renamedRoute : undefined;
   let params: string[] = [];
-  for (const candidate of routes) {
+  for (const candidate of route ? [] : routes) {
     const methods = Array.isArray(candidate.method) ? candidate.method : [candidate.method];
     const match = candidate.pattern.exec(url.pathname);
     if (match && methods.includes(method)) {
