@@ -6,6 +6,7 @@ import { FAULTS } from "./context";
 import { demoRepos } from "./demo";
 import { HOSTILE_MODES, isHostileMode } from "./hostile";
 import type { RepoSource } from "./model";
+import type { RateLimitOptions } from "./rateLimit";
 import { isFaultName, startHub } from "./server";
 
 const USAGE = `Usage: npm run hub -- [--port N] [--repo org/name=FOLDER]… [--fault NAME]… [options]
@@ -30,6 +31,11 @@ const USAGE = `Usage: npm run hub -- [--port N] [--repo org/name=FOLDER]… [--f
   --conn-mbps N         slow fault: cap per connection in MB/s (default 25)
   --total-mbps N        slow fault: total cap in MB/s (default 200)
   --url-ttl N           lifetime of signed CDN URLs in seconds (default 3600)
+  --strict-cas          every signed xorb URL is valid for exactly its one byte range (403 for any other)
+  --mirror-of ORIGIN    act as a mirror of ORIGIN: the xet-auth link names it (e.g. https://huggingface.co)
+  --not-in-xet ID=PATH  LFS file PATH of repo ID is not migrated to Xet yet (no xetHash; "*" = every LFS file)
+  --rate-limit SPEC     "off", or quotas per 5-minute window for every client, e.g. api=100,resolvers=500,window=60
+                        (default: huggingface.co's, anonymous api 500 / resolvers 3000 per IP, 1000 / 5000 per token)
   --data-dir DIR        keep git repos and xorbs here (default: a temporary folder)
   --demo-dir DIR        where demo content is generated (default: .hub-data/demo)
 `;
@@ -54,6 +60,10 @@ async function main(): Promise<void> {
       "conn-mbps": { type: "string" },
       "total-mbps": { type: "string" },
       "url-ttl": { type: "string" },
+      "strict-cas": { type: "boolean", default: false },
+      "mirror-of": { type: "string" },
+      "not-in-xet": { type: "string", multiple: true, default: [] },
+      "rate-limit": { type: "string" },
       "data-dir": { type: "string" },
       "demo-dir": { type: "string", default: ".hub-data/demo" },
       help: { type: "boolean", short: "h" },
@@ -80,6 +90,11 @@ async function main(): Promise<void> {
     if (values.private.includes(repo.id)) repo.private = true;
     if (values.gated.includes(repo.id)) repo.gated = "auto";
     if (values["gated-manual"].includes(repo.id)) repo.gated = "manual";
+    for (const spec of values["not-in-xet"]) {
+      const eq = spec.indexOf("=");
+      if (eq <= 0) fail(`--not-in-xet takes ID=PATH, got "${spec}"`);
+      if (spec.slice(0, eq) === repo.id) (repo.notInXet ??= []).push(spec.slice(eq + 1));
+    }
   }
   for (const spec of values.rename) {
     const eq = spec.indexOf("=");
@@ -99,6 +114,9 @@ async function main(): Promise<void> {
     gatedAccess: values.grant,
     gatedPending: values.pending,
     urlTtlSeconds: values["url-ttl"] ? Number(values["url-ttl"]) : undefined,
+    strictCas: values["strict-cas"],
+    mirrorOf: values["mirror-of"],
+    rateLimit: values["rate-limit"] === undefined ? undefined : parseRateLimitSpec(values["rate-limit"]),
     dataDir: values["data-dir"] ? resolve(values["data-dir"]) : undefined,
     slow: {
       ...(values["latency-ms"] ? { latencyMs: Number(values["latency-ms"]) } : {}),
@@ -122,3 +140,19 @@ main().catch((err) => {
   process.stderr.write(`hub: ${(err as Error).message}\n`);
   process.exit(1);
 });
+
+/** `off`, or `api=N,resolvers=N,window=S`: the same quotas with and without a token. */
+function parseRateLimitSpec(spec: string): RateLimitOptions | false {
+  if (spec === "off") return false;
+  const quotas: Partial<Record<"api" | "resolvers", number>> = {};
+  let windowSeconds: number | undefined;
+  for (const part of spec.split(",")) {
+    const [key, value] = part.split("=");
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) fail(`--rate-limit: ${JSON.stringify(part)} needs a positive whole number`);
+    if (key === "api" || key === "resolvers") quotas[key] = n;
+    else if (key === "window") windowSeconds = n;
+    else fail(`--rate-limit: unknown key ${JSON.stringify(key)}; use api, resolvers, window or "off"`);
+  }
+  return { windowSeconds, anonymous: quotas, token: quotas };
+}

@@ -5,6 +5,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { HostileMode } from "./hostile";
 import type { HubRepo } from "./model";
+import type { RateLimiter, RateLimitOptions } from "./rateLimit";
 import type { XetStore } from "./xet/store";
 
 export const FAULTS = [
@@ -56,6 +57,18 @@ export interface HubOptions {
   stallAfterBytes?: number;
   /** Tree page size for `Link: rel="next"` pagination. */
   treePageSize?: number;
+  /** Rate limits as huggingface.co counts them (hub/rateLimit.ts): on by default with its quotas; false switches them off. */
+  rateLimit?: RateLimitOptions | false;
+  /**
+   * Strict CAS: every signed xorb URL authorizes exactly one byte range (V2 entries carry one range each) and a
+   * request for any other range, several ranges included, is 403. Default off: V2 entries sign all their ranges.
+   */
+  strictCas?: boolean;
+  /**
+   * Mirror mode: the resolve answer's `xet-auth` link (and the xet-fileinfo `refreshUrl`) names this origin instead of
+   * the Hub's own, as a mirror (`HF_ENDPOINT`) forwards huggingface.co's headers. E.g. `https://huggingface.co`.
+   */
+  mirrorOf?: string;
 }
 
 export type Origin = "hub" | "cdn";
@@ -76,11 +89,13 @@ export interface RequestLogEntry {
 export interface HubContext {
   repos: Map<string, HubRepo>;
   xet: XetStore;
-  options: Required<Omit<HubOptions, "faults" | "hostile" | "slow" | "tokens">> & { tokens?: string[] };
+  options: Required<Omit<HubOptions, "faults" | "hostile" | "slow" | "tokens" | "mirrorOf" | "rateLimit">> & { tokens?: string[]; mirrorOf?: string };
   /** Former ids (renames, legacy names without a namespace) → the canonical id; answered with a 307. */
   formerIds: Map<string, string>;
   faults: Set<FaultName>;
   hostile: Set<HostileMode>;
+  /** Fixed-window counters per client and bucket (hub/rateLimit.ts). */
+  rateLimits: RateLimiter;
   slow: SlowProfile;
   /** Base URLs without a trailing slash. */
   hubUrl: string;

@@ -13,6 +13,7 @@ import { controlRoutes } from "./control";
 import { FAULTS, Pacer, WAN_PROFILE, hubError, type FaultName, type HubContext, type HubOptions, type HubReq, type Origin, type Route } from "./context";
 import { gitRoutes, lfsObjectRoutes } from "./git/routes";
 import { withHostileModes, type HostileMode } from "./hostile";
+import { RateLimiter, withRateLimits } from "./rateLimit";
 import { loadRepos } from "./loader";
 import { formerIdMap, movedLocation, renamedRoute } from "./renames";
 import type { RepoSource } from "./model";
@@ -47,7 +48,7 @@ export interface LocalHub {
   setFault(name: FaultName, on: boolean): void;
   /** Switch a hostile mode (hub/hostile.ts) on or off while running. */
   setHostile(mode: HostileMode, on: boolean): void;
-  /** Forget the request log and the per-key fault counters. */
+  /** Forget the request log, the per-key fault counters and the rate-limit windows. */
   resetLog(): void;
   close(): Promise<void>;
 }
@@ -63,8 +64,8 @@ export async function startHub(options: StartHubOptions): Promise<LocalHub> {
     lfsThresholdBytes: options.lfsThresholdBytes ?? 10 * 1024 * 1024,
   });
   const { ctx, resetCounters } = createHubContext({ repos, xet, options });
-  const hubRoutes = withHostileModes("hub", [...apiRoutes, ...gitRoutes, ...controlRoutes]);
-  const cdnRoutes = withHostileModes("cdn", [...casRoutes, ...lfsObjectRoutes]);
+  const hubRoutes = withRateLimits(withHostileModes("hub", [...apiRoutes, ...gitRoutes, ...controlRoutes]));
+  const cdnRoutes = withRateLimits(withHostileModes("cdn", [...casRoutes, ...lfsObjectRoutes]));
   const hubServer = createServer((req, res) => dispatch(ctx, "hub", hubRoutes, req, res));
   const cdnServer = createServer((req, res) => dispatch(ctx, "cdn", cdnRoutes, req, res));
   for (const s of [hubServer, cdnServer]) {
@@ -119,9 +120,12 @@ export function createHubContext(input: { repos: HubContext["repos"]; xet: XetSt
       stallAfterBytes: options.stallAfterBytes ?? 64 * 1024,
       treePageSize: options.treePageSize ?? 50,
       tokens: options.tokens,
+      strictCas: options.strictCas ?? false,
+      mirrorOf: options.mirrorOf?.replace(/\/+$/, ""),
     },
     formerIds: formerIdMap(input.repos),
     faults: new Set(options.faults ?? []),
+    rateLimits: new RateLimiter(options.rateLimit),
     hostile: new Set(options.hostile ?? []),
     slow,
     hubUrl: "",
@@ -136,7 +140,13 @@ export function createHubContext(input: { repos: HubContext["repos"]; xet: XetSt
     secret: randomBytes(32).toString("hex"),
     pacer: new Pacer(slow.totalBytesPerSecond),
   };
-  return { ctx, resetCounters: () => counters.clear() };
+  return {
+    ctx,
+    resetCounters: () => {
+      counters.clear();
+      ctx.rateLimits.reset();
+    },
+  };
 }
 
 export function isFaultName(name: string): name is FaultName {
