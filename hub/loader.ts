@@ -38,7 +38,8 @@ async function loadRepo(source: RepoSource, options: LoadReposOptions): Promise<
   for (const commit of built) {
     const files = new Map<string, HubFile>();
     for (const file of commit.files) {
-      const xetHash = file.lfs ? (await options.xet.addFile(file.source)).fileHash : undefined;
+      const migrated = !(source.notInXet?.includes(file.path) || source.notInXet?.includes("*"));
+      const xetHash = file.lfs && migrated ? (await options.xet.addFile(file.source)).fileHash : undefined;
       files.set(file.path, { ...file, xetHash });
     }
     commits.set(commit.sha, { sha: commit.sha, parent: commit.parent, message: commit.message, date: commit.date, files });

@@ -18,8 +18,13 @@ export function repoAndCommit(r: HubReq, repoId: string, revision: string, acces
   return { repo, commit };
 }
 
+/** The xet-read-token URL; in mirror mode it names the upstream Hub, as a mirror forwards its headers. */
+export function xetAuthUrl(ctx: HubContext, repo: HubRepo, commit: HubCommit): string {
+  return `${ctx.options.mirrorOf ?? ctx.hubUrl}/api/models/${repo.id}/xet-read-token/${commit.sha}`;
+}
+
 export function xetLinks(ctx: HubContext, repo: HubRepo, commit: HubCommit, file: HubFile): string {
-  const auth = `${ctx.hubUrl}/api/models/${repo.id}/xet-read-token/${commit.sha}`;
+  const auth = xetAuthUrl(ctx, repo, commit);
   const recon = `${ctx.cdnUrl}/v1/reconstructions/${file.xetHash}`;
   return `<${auth}>; rel="xet-auth", <${recon}>; rel="xet-reconstruction-info"`;
 }

@@ -57,6 +57,12 @@ export interface RepoSource {
   gated?: boolean | "auto" | "manual";
   /** Ids this repo had before a rename, or its legacy id without a namespace (`gpt2`); answered with a 307. */
   renamedFrom?: string[];
+  /**
+   * LFS files (repo paths) not migrated to Xet yet, as the Hub has newly pushed files until its background
+   * migration reaches them: no `xetHash` in the tree, and resolve redirects to the LFS object with no Xet headers.
+   * `"*"` marks every LFS file.
+   */
+  notInXet?: string[];
 }
 
 /** A branch name, `HEAD` (the default branch, as `modelInfo` asks for it) or a full commit sha. */

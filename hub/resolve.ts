@@ -4,7 +4,7 @@ import { createReadStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { hubError, type HubReq, type Route } from "./context";
 import { lfsObjectUrl } from "./git/routes";
-import { repoAndCommit, xetLinks } from "./lookup";
+import { repoAndCommit, xetAuthUrl, xetLinks } from "./lookup";
 import { parseRange } from "./range";
 
 const XET_FILEINFO = "application/vnd.xet-fileinfo+json";
@@ -34,7 +34,7 @@ async function resolve(r: HubReq): Promise<void> {
     };
     if (file.xetHash && (r.req.headers.accept ?? "").includes(XET_FILEINFO)) {
       r.logRoute = "resolve-xet";
-      const body = JSON.stringify({ hash: file.xetHash, refreshUrl: `${r.ctx.hubUrl}/api/models/${repo.id}/xet-read-token/${commit.sha}`, reconstructionUrl: `${r.ctx.cdnUrl}/v1/reconstructions/${file.xetHash}`, etag: file.sha256, size: file.size });
+      const body = JSON.stringify({ hash: file.xetHash, refreshUrl: xetAuthUrl(r.ctx, repo, commit), reconstructionUrl: `${r.ctx.cdnUrl}/v1/reconstructions/${file.xetHash}`, etag: file.sha256, size: file.size });
       r.res.writeHead(200, { ...common, ...linked, ETag: `"${file.sha256}"`, "Content-Type": XET_FILEINFO, "Content-Length": Buffer.byteLength(body) });
       r.res.end(r.req.method === "HEAD" ? undefined : body);
       return;

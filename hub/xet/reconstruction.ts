@@ -114,12 +114,13 @@ export type SignXorbUrl = (xorb: string, ranges: ByteRange[]) => string;
 /** Above this many ranges a V2 entry is split, as the CAS does when a signed URL would grow too long. */
 export const MAX_RANGES_PER_URL = 256;
 
-export function toV2(plan: ReconstructionPlan, sign: SignXorbUrl) {
+/** `rangesPerUrl` 1 is the strict CAS: one entry, one signed URL, per range. */
+export function toV2(plan: ReconstructionPlan, sign: SignXorbUrl, rangesPerUrl = MAX_RANGES_PER_URL) {
   const xorbs: Record<string, Array<{ url: string; ranges: RangeDescriptor[] }>> = {};
   for (const [hash, ranges] of plan.xorbs) {
     xorbs[hash] = [];
-    for (let i = 0; i < ranges.length; i += MAX_RANGES_PER_URL) {
-      const part = ranges.slice(i, i + MAX_RANGES_PER_URL);
+    for (let i = 0; i < ranges.length; i += rangesPerUrl) {
+      const part = ranges.slice(i, i + rangesPerUrl);
       xorbs[hash].push({ url: sign(hash, part.map((r) => r.bytes)), ranges: part });
     }
   }

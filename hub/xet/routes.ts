@@ -50,7 +50,7 @@ function reconstruction(r: HubReq, version: 1 | 2): void {
     const path = XORB_PATH_PREFIX + xorb;
     return `${ctx.cdnUrl}${path}?${signUrlQuery(ctx.secret, path, expires, { "X-Xet-Signed-Range": formatByteRanges(ranges) })}`;
   };
-  sendJson(res, 200, version === 2 ? toV2(result.plan, sign) : toV1(result.plan, sign));
+  sendJson(res, 200, version === 2 ? toV2(result.plan, sign, ctx.options.strictCas ? 1 : undefined) : toV1(result.plan, sign));
 }
 
 async function xorbRange(r: HubReq): Promise<void> {
@@ -66,6 +66,9 @@ async function xorbRange(r: HubReq): Promise<void> {
   const signed = parseByteRanges(check.fields.get("X-Xet-Signed-Range")) ?? [];
   const requested = parseByteRanges(r.req.headers.range);
   if (!requested) return hubError(res, 403, "A Range header listing signed byte ranges is required", "AccessDenied");
+  if (ctx.options.strictCas && (signed.length !== 1 || requested.length !== 1)) {
+    return hubError(res, 403, "This URL authorizes exactly its one signed byte range, in a request of its own", "AccessDenied");
+  }
   const unsigned = requested.find((q) => !signed.some((s) => s.start === q.start && s.end === q.end));
   if (unsigned) return hubError(res, 403, `Range bytes=${unsigned.start}-${unsigned.end} is not authorized by this URL`, "AccessDenied");
   if (requested.some((q) => q.end >= info.objectSize)) {

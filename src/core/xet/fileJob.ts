@@ -42,8 +42,9 @@ export async function downloadFileJob(params: FileJobParams): Promise<Downloaded
     throwIfAborted(params);
     const tally = { received: 0 };
     try {
-      // Xet-backed files go through our engine (parallel, out of order, off the main thread); small files by plain GET.
-      await (file.lfs ? engineAttempt : regularAttempt)(params, expected, tally);
+      // Xet-backed files go through our engine (parallel, out of order, off the main thread); small files, and LFS
+      // files not migrated to Xet yet (no xetHash), by a plain resolve GET that resumes with Range and checks SHA-256.
+      await (file.lfs && file.xetHash ? engineAttempt : regularAttempt)(params, expected, tally);
       await mkdir(dirname(target.final), { recursive: true });
       await rename(target.partial, target.final);
       return done;

@@ -1,5 +1,6 @@
-// Small files the listing does not store in Xet: a plain resolve GET from where the partial ends, streamed to disk
-// while hashing, as one attempt of the route's file job.
+// Files the listing does not store in Xet (small regular files, and LFS files not migrated to Xet yet): a plain
+// resolve GET from where the partial ends (Range), streamed to disk while hashing (SHA-256 for LFS files), as one
+// attempt of the route's file job.
 import { mkdir, open, rm, stat, truncate, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { RepoFileEntry } from "../hub/api";

@@ -46,11 +46,9 @@ export interface XetRouteResult {
 export async function downloadViaXet(params: XetRouteParams): Promise<XetRouteResult> {
   if (params.signal?.aborted) throw new DownloadError("cancelled", "Download cancelled");
   assertHubToken(params.token);
-  // Check every path and every file's Xet status before the first byte moves.
+  // Check every path before the first byte moves. LFS files without a xetHash (pushed recently, not migrated to Xet
+  // yet) come over their resolve/CDN URL, resumable and SHA-256 verified, as huggingface_hub does for non-Xet files.
   const targets = params.files.map((file) => targetPaths({ modelDir: params.modelDir, file }));
-  for (const file of params.files) {
-    if (file.lfs && !file.xetHash) throw new DownloadError("xet-unavailable", `${file.path} is not stored in Xet`);
-  }
 
   // Files with identical content share a partial; fetch each content once and copy it to the other paths.
   const primaryByKey = new Map<string, number>();

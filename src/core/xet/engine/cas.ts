@@ -76,23 +76,34 @@ export interface ReconstructionParams {
   fetch: typeof fetch;
 }
 
-/** V2 on this CAS answered 404/501 once: ask V1 from then on. */
+/**
+ * CAS origins that answered V2 with 404/501 for a request V1 then served: they do not speak V2, ask V1 from then on.
+ * A V2 404 that V1 also answers 404 (the file is missing) says nothing about V2 and switches nothing.
+ */
 const v1Only = new Set<string>();
 
 export async function queryReconstruction(params: ReconstructionParams): Promise<Reconstruction> {
   const v1 = params.reconstructionUrl;
   const v2 = v1.includes("/v1/reconstructions/") ? v1.replace("/v1/reconstructions/", "/v2/reconstructions/") : v1;
   const origin = new URL(v1).origin;
+  let v2Refused = false;
   if (v2 !== v1 && !v1Only.has(origin)) {
     const answer = await request(v2, params);
     if (answer.ok) return fromV2(await answer.json());
     if (answer.status !== 404 && answer.status !== 501) throw await failure(answer, v2);
     await answer.body?.cancel().catch(() => {});
-    v1Only.add(origin);
+    v2Refused = true;
   }
   const answer = await request(v1, params);
   if (!answer.ok) throw await failure(answer, v1);
-  return fromV1(await answer.json());
+  const rec = fromV1(await answer.json());
+  if (v2Refused) v1Only.add(origin);
+  return rec;
+}
+
+/** Tests only: forget which CAS origins were found to speak V1 only. */
+export function resetCasVersionMemory(): void {
+  v1Only.clear();
 }
 
 function request(url: string, params: ReconstructionParams): Promise<Response> {

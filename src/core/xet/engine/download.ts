@@ -7,12 +7,12 @@ import { XetFileDownload } from "./fileDownload";
 import type { EngineFileParams, EngineResult } from "./options";
 import { sharedPool } from "./pool";
 import { defaultChunkMapDir } from "./reuse";
+import { onEndpoint } from "./mirror";
+import { defaultWindowBytes } from "./options";
 
 export { DataFailure, StallError } from "./failures";
 export { landedNotePath } from "./landedNote";
 export type { EngineFileParams, EngineOptions, EngineResult } from "./options";
-
-const MiB = 1024 * 1024;
 
 export async function downloadXetFile(params: EngineFileParams): Promise<EngineResult> {
   const opts = params.options ?? {};
@@ -21,12 +21,13 @@ export async function downloadXetFile(params: EngineFileParams): Promise<EngineR
   if (!info) throw new DownloadError("server", `The Hub answered 404 for ${path} at ${params.commit.slice(0, 12)}, although the listing has it.`);
   if (!info.xet) throw new DownloadError("xet-unavailable", `${path} is not stored in Xet`);
   if (info.size !== size) throw new DownloadError("integrity", `The Hub reports ${info.size} bytes for ${path}, the listing said ${size}.`);
-  const refreshUrl = info.xet.refreshUrl.href;
+  // A mirror forwards huggingface.co's xet-auth link: the token request goes to the configured endpoint instead.
+  const refreshUrl = onEndpoint(info.xet.refreshUrl.href, params.endpoint);
   const token = await xetToken({ refreshUrl, hubToken: params.token, fetch: params.fetch });
   return new XetFileDownload(params, {
     pool: opts.pool ?? sharedPool(),
     concurrency: Math.max(1, opts.concurrency ?? 12),
-    windowBytes: Math.max(1 << 16, opts.windowBytes ?? 16 * MiB),
+    windowBytes: Math.max(1 << 16, opts.windowBytes ?? defaultWindowBytes(size, Math.max(1, opts.concurrency ?? 12))),
     mapDir: opts.chunkMapDir ?? defaultChunkMapDir(),
     refreshUrl,
     reconstructionUrl: info.xet.reconstructionUrl.href,

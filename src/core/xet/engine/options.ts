@@ -1,13 +1,29 @@
 // What the Xet engine takes and gives for one file: its settings, the file and where it goes, and the result.
 import type { WorkerPool } from "./pool";
 
+const MiB = 1024 * 1024;
+export const MIN_WINDOW_BYTES = 16 * MiB;
+export const MAX_WINDOW_BYTES = 256 * MiB;
+
+/**
+ * Bytes per reconstruction call for a file of `size` fetched over `concurrency` connections: enough windows for every
+ * connection to have a range of its own (size / concurrency), never under 16 MiB (a round trip per call; small
+ * files keep today's split) nor over 256 MiB (xet-core's minimum; signed URLs stay fresh, memory does not grow:
+ * units stream to disk). Whole MiB.
+ */
+export function defaultWindowBytes(size: number, concurrency: number): number {
+  const even = Math.ceil(size / Math.max(1, concurrency) / MiB) * MiB;
+  return Math.min(MAX_WINDOW_BYTES, Math.max(MIN_WINDOW_BYTES, even));
+}
+
 export interface EngineOptions {
   /** Xorb ranges fetched at once for this file. Default 12. */
   concurrency?: number;
   /**
-   * File bytes per reconstruction request. Small windows keep signed URLs fresh, cut 64 MB xorbs into ranges that
-   * several connections share (a descriptor can only be fetched whole), and bound how far writes run ahead of the
-   * hashed prefix (concurrency × window), hence the hashing left at the end. Default 16 MiB.
+   * File bytes per reconstruction request (a fixed value; default `defaultWindowBytes`). A descriptor's signed URL
+   * authorizes exactly its byte range, so it is fetched whole: the window is also what splits a 64 MB xorb among
+   * connections. Hence the default grows with the file: small files get 16 MiB windows (every connection busy),
+   * large ones up to 256 MiB, as xet-core asks, and far fewer calls per GiB.
    */
   windowBytes?: number;
   /** Where chunk maps are kept (update reuse). Default `defaultChunkMapDir()`. */
