@@ -71,7 +71,7 @@ async function main(): Promise<void> {
             const result = await measure({ contender, hubUrl: hub.url, repo: model, revision: "main", dir }, env);
             await checkBytes(dir, sizes.get(model)!, contender);
             byContender.get(contender)!.push(result);
-            process.stderr.write(`bench: ${profile.name} ${model} ${contender} run ${r + 1}: ${(sizes.get(model)! / result.wallS / 1e6).toFixed(1)} MB/s, ${result.wallS.toFixed(2)} s, cpu ${result.cpuS.toFixed(1)} s, rss ${result.maxRssMB.toFixed(0)} MB\n`);
+            process.stderr.write(`bench: ${profile.name} ${model} ${contender} run ${r + 1}: ${(sizes.get(model)! / result.wallS / 1e6).toFixed(1)} MB/s, ${result.wallS.toFixed(2)} s, cpu ${result.cpuS.toFixed(1)} s, rss ${result.maxRssMB.toFixed(0)} MB, ${result.reconstructionCalls ?? 0} reconstruction calls (${(((result.reconstructionCalls ?? 0) * 2 ** 30) / sizes.get(model)!).toFixed(1)}/GiB)\n`);
             await rm(dir, { recursive: true, force: true });
           }
         }

@@ -13,6 +13,8 @@ export interface RunResult {
   wireBytes: number;
   hubCpuS: number;
   requests: number;
+  /** Reconstruction calls (V1 and V2) the CAS answered during the run. */
+  reconstructionCalls?: number;
   /** 1-minute load average when the run started: other work on the machine shows up here. */
   loadAvg: number;
 }
@@ -85,6 +87,7 @@ export async function measure(job: ChildJob, env: NodeJS.ProcessEnv): Promise<Ru
     wireBytes: traffic.reduce((n, e) => n + e.bytes, 0),
     hubCpuS: (after.cpuMicros - before.cpuMicros) / 1e6,
     requests: traffic.length,
+    reconstructionCalls: traffic.filter((e) => e.route.startsWith("reconstruction-")).length,
     loadAvg,
   };
 }

@@ -38,14 +38,21 @@ function mbps(s: Series): number {
   return s.modelBytes / median(s.runs.map((r) => r.wallS)) / 1e6;
 }
 
+/** Reconstruction calls per GiB of model (median run); "–" for routes that make none (git, LFS) or older results. */
+function callsPerGiB(s: Series): string {
+  const calls = s.runs.map((r) => r.reconstructionCalls);
+  if (calls.some((c) => c === undefined) || calls.every((c) => c === 0)) return "–";
+  return (median(calls as number[]) / (s.modelBytes / 2 ** 30)).toFixed(1);
+}
+
 export function table(results: BenchResults): string {
   const lines = [
-    "| profile | model | contender | MB/s (median) | wall s | CPU s | peak RSS MB | wire MB | load |",
-    "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    "| profile | model | contender | MB/s (median) | wall s | CPU s | peak RSS MB | wire MB | recon. calls/GiB | load |",
+    "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const s of results.series) {
     const m = (f: (r: RunResult) => number) => median(s.runs.map(f));
-    lines.push(`| ${s.profile} | ${s.model} | ${LABEL[s.contender]} | ${mbps(s).toFixed(1)} | ${m((r) => r.wallS).toFixed(2)} | ${m((r) => r.cpuS).toFixed(1)} | ${Math.max(...s.runs.map((r) => r.maxRssMB)).toFixed(0)} | ${(m((r) => r.wireBytes) / 1e6).toFixed(1)} | ${s.runs.every((r) => r.loadAvg !== undefined) ? m((r) => r.loadAvg).toFixed(1) : "n/a"} |`);
+    lines.push(`| ${s.profile} | ${s.model} | ${LABEL[s.contender]} | ${mbps(s).toFixed(1)} | ${m((r) => r.wallS).toFixed(2)} | ${m((r) => r.cpuS).toFixed(1)} | ${Math.max(...s.runs.map((r) => r.maxRssMB)).toFixed(0)} | ${(m((r) => r.wireBytes) / 1e6).toFixed(1)} | ${callsPerGiB(s)} | ${s.runs.every((r) => r.loadAvg !== undefined) ? m((r) => r.loadAvg).toFixed(1) : "n/a"} |`);
   }
   if (results.updates.length) {
     lines.push("", "Update scenario (local copy of revision 1 → revision 2, loopback):", "", "| contender | wire MB | % of model | wall s |", "|---|---:|---:|---:|");

@@ -208,12 +208,15 @@ describe("Xet route (downloadViaXet)", function () {
     assert.equal(hub.ctx.log.length, 0, "no request was made");
   });
 
-  it("refuses an LFS file that is not stored in Xet", async () => {
+  it("fetches an LFS file the listing shows without a xetHash over its resolve/CDN URL, SHA-256 verified", async () => {
     const { commit, files } = listing(hub);
     const big = files.find((f) => f.path === BIG)!;
     const params = routeParams(hub, modelDir, [{ ...big, xetHash: undefined }], commit);
-    await assert.rejects(downloadViaXet(params), { name: "DownloadError", code: "xet-unavailable", message: `${BIG} is not stored in Xet` });
-    assert.equal(hub.ctx.log.length, 0);
+    const result = await downloadViaXet(params);
+    assert.equal(result.files[0].hashKind, "sha256");
+    await assertSameAsSource(BIG);
+    assert.ok(hub.ctx.log.some((e) => e.route === "lfs-object" && e.status === 200));
+    assert.ok(!hub.ctx.log.some((e) => e.route.startsWith("reconstruction-")));
   });
 
   it("maps ENOSPC to disk-full and deletes the partial", async () => {
