@@ -53,6 +53,9 @@ export class ProgressView {
         this.lastDecile = -1;
         this.line(`${xetFailedText(event.reason)}; continuing with Git LFS`);
         break;
+      case "renamed":
+        this.line(`${event.from} was renamed to ${event.to} on the Hub; downloading ${event.to}`);
+        break;
       case "log":
         if (event.level === "warn") this.line(`warning: ${event.message}`);
         else if (this.options.debug || (event.level === "info" && !this.options.interactive)) this.line(event.message);

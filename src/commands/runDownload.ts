@@ -8,7 +8,7 @@ import { type DownloadMethod, type DownloadRequest, type DownloadResult } from "
 import { abortSignalFrom } from "../vscode/cancel";
 import { formatBytes, formatDuration } from "../core/util/format";
 import type { NoticeAction } from "../vscode/notify";
-import { xetFallbackText } from "../vscode/format";
+import { renamedText, xetFallbackText } from "../vscode/format";
 import { ProgressReporter } from "../vscode/progress";
 import { endpointFrom, readSettings, SECTION, Setting } from "../vscode/settings";
 import { Command } from "./ids";
@@ -68,6 +68,8 @@ export async function runDownload(s: Services, plan: DownloadPlan): Promise<Down
                 const text = xetFallbackText(plan.repo, event.reason);
                 s.logger.warn(text);
                 s.notifier.info(text, showLog(s));
+              } else if (event.type === "renamed") {
+                s.logger.info(renamedText(event.from, event.to));
               } else if (event.type === "log") {
                 s.logger[event.level](`${plan.repo}: ${event.message}`);
               } else if (event.type === "stage") {
@@ -131,8 +133,8 @@ export function reportFailure(s: Services, repo: string, err: unknown, endpoint?
     run: () => vscode.commands.executeCommand("workbench.action.openSettings", `${SECTION}.${setting}`),
   });
   // Core's message is face-neutral; the way forward in this face is the button.
+  if (code === "gated") actions.push(...gatedActions(repo, endpoint));
   if (code === "unauthorized") actions.push({ title: vscode.l10n.t("Set Access Token"), run: () => vscode.commands.executeCommand(Command.setToken) });
-  if (code === "gated" && endpoint) actions.push({ title: vscode.l10n.t("Open Model Page"), run: () => vscode.env.openExternal(vscode.Uri.parse(`${endpoint}/${repo}`)) });
   if (code === "not-writable" || code === "disk-full") actions.push(openSettings(Setting.modelsDirectory));
   if (code === "invalid-endpoint") actions.push(openSettings(Setting.endpoint));
   actions.push(showLog(s));
@@ -144,3 +146,13 @@ export function tildify(path: string): string {
   return path === home || path.startsWith(`${home}/`) ? `~${path.slice(home.length)}` : path;
 }
 
+/**
+ * A gated repo: the terms are accepted (or access requested) on the model page, and the token is what proves it;
+ * both ways forward, whichever core's message named. `repo` is the canonical id the download used.
+ */
+export function gatedActions(repo: string, endpoint?: string): NoticeAction[] {
+  const actions: NoticeAction[] = [];
+  if (endpoint) actions.push({ title: vscode.l10n.t("Open Model Page"), run: () => vscode.env.openExternal(vscode.Uri.parse(`${endpoint}/${repo}`)) });
+  actions.push({ title: vscode.l10n.t("Set Access Token…"), run: () => vscode.commands.executeCommand(Command.setToken) });
+  return actions;
+}

@@ -17,6 +17,11 @@ export function progressMessage(p: BytesProgress, options: { showRate?: boolean 
   return parts.join(" · ");
 }
 
+/** The extension's one wording of a renamed repo (progress and log): said once per download. */
+export function renamedText(from: string, to: string): string {
+  return vscode.l10n.t("{0} was renamed to {1} on the Hub; downloading {1}", from, to);
+}
+
 /** The extension's one wording of a Xet-to-Git-LFS fallback (progress, notice and log all use it). */
 export function xetFallbackText(repo: string, reason: string): string {
   return vscode.l10n.t("Xet failed for {0}, continuing with Git LFS: {1}", repo, reason);

@@ -3,7 +3,7 @@
 import * as vscode from "vscode";
 import type { ProgressEvent } from "../core/download/types";
 import { formatBytes } from "../core/util/format";
-import { progressMessage, xetFallbackText } from "./format";
+import { progressMessage, renamedText, xetFallbackText } from "./format";
 
 /** The first seconds of a speed average swing wildly ("2.7 kB/s · ETA 25m51s"); wait before showing it. */
 const RATE_WARMUP_MS = 2000;
@@ -40,6 +40,9 @@ export class ProgressReporter {
         break;
       case "fallback":
         this.progress.report({ message: xetFallbackText(this.repo, event.reason) });
+        break;
+      case "renamed":
+        this.progress.report({ message: renamedText(event.from, event.to) });
         break;
       case "bytes":
         this.onBytes(event);

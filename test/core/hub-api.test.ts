@@ -5,7 +5,8 @@ import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { listRepoFiles, resolveCommit, searchModels } from "../../src/core/hub/api";
+import { HubApiError } from "@huggingface/hub";
+import { listRepoFiles, mapHubError, resolveCommit, searchModels } from "../../src/core/hub/api";
 import { parseRepoId } from "../../src/core/hub/repoId";
 import type { LocalHub } from "../../hub/server";
 import { rejectsWithCode, throwsWithCode } from "../helpers/assertions";
@@ -95,16 +96,24 @@ describe("hub api.ts against the local Hub", function () {
     assert.ok(hub.ctx.log.filter((e) => e.status === 200).every((e) => e.auth === "hub-token"));
   });
 
-  it("gated repo: 403 for a token without access → gated, naming the page where the terms are accepted", async () => {
-    const err = await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: parseRepoId("demo/gated-model"), revision: "main", token: NOT_GRANTED }), "gated", /accept the terms at /);
-    assert.ok(err.message.includes(`${hub.url}/demo/gated-model`), err.message);
-    assert.ok(!err.message.includes(NOT_GRANTED));
-    assert.equal(hub.ctx.log[0]!.status, 403);
+  it("gated repo: model info and tree are public, as on huggingface.co; the listing says `gated` (no token, or one without access)", async () => {
+    for (const token of [undefined, NOT_GRANTED]) {
+      const listing = await listRepoFiles({ endpoint: hub.url, repo: parseRepoId("demo/gated-model"), revision: "main", token });
+      assert.equal(listing.gated, "auto");
+      assert.equal(listing.repo.id, "demo/gated-model");
+      assert.deepEqual(listing.files.map((f) => f.path), [".gitattributes", "README.md", "config.json", "model.safetensors"]);
+    }
   });
 
-  it("gated repo without a token → unauthorized that mentions the terms and the token", async () => {
-    const err = await rejectsWithCode(listRepoFiles({ endpoint: hub.url, repo: parseRepoId("demo/gated-model"), revision: "main" }), "unauthorized", /gated model: accept its terms at .*, then use an access token\.$/);
-    assert.ok(err.message.includes(`${hub.url}/demo/gated-model`));
+  it("a GatedRepo answer from the Hub maps to gated (token) or unauthorized (none), naming the model page", () => {
+    const apiError = (status: number) => new HubApiError(`${hub.url}/api/models/demo/gated-model`, status, undefined, "Access to model demo/gated-model is restricted.");
+    const page = `${hub.url}/demo/gated-model`;
+    const withToken = mapHubError(apiError(403), { endpoint: hub.url, repo: "demo/gated-model", token: NOT_GRANTED, state: { errorCode: "GatedRepo" } });
+    assert.equal(withToken.code, "gated");
+    assert.ok(withToken.message.includes(`accept the terms at ${page}`) && !withToken.message.includes(NOT_GRANTED), withToken.message);
+    const without = mapHubError(apiError(401), { endpoint: hub.url, repo: "demo/gated-model", state: { errorCode: "GatedRepo" } });
+    assert.equal(without.code, "unauthorized");
+    assert.match(without.message, /gated model: accept its terms at .*, then use an access token\.$/);
   });
 
   it("gated repo with a granted token lists its files", async () => {

@@ -45,7 +45,9 @@ describe("parseRepoId", () => {
     ["org/..", /"\.\." is not allowed/],
     ["org/a..b", /"\.\." is not allowed/],
     ["a/b/c", /more than two parts/],
-    ["tiny-model", /organization is missing/],
+    ["gpt2.git", /must not end with "\.git"/],
+    ["-gpt2", /must not start with "-"/],
+    ["gp--t2", /"--" and "\.\." are not allowed/],
     ["", /empty/],
     ["   ", /empty/],
     ["/name", /organization is empty/],
@@ -75,6 +77,14 @@ describe("parseRepoId", () => {
   ];
   for (const [input, pattern] of bad) {
     it(`rejects ${JSON.stringify(input.length > 60 ? `${input.slice(0, 60)}…` : input)}`, () => rejects(() => parseRepoId(input), "invalid-repo", pattern));
+  }
+
+  // Legacy ids without a namespace: the Hub redirects them to their canonical org/name (model info `id`).
+  for (const legacy of ["gpt2", "bert-base-uncased", "t5-small", "  gpt2\n"]) {
+    it(`accepts the legacy id ${JSON.stringify(legacy)} and marks it legacy`, () => {
+      const r = parseRepoId(legacy);
+      assert.deepEqual(r, { id: legacy.trim(), org: "", name: legacy.trim(), legacy: true });
+    });
   }
 
   it("rejects a URL whose revision is hostile, as an invalid revision", () => {

@@ -4,6 +4,7 @@ import { rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { resolveEndpoint } from "../hub/endpoint";
 import { listRepoFiles } from "../hub/api";
+import { checkGatedAccess, gatedError, refusedByHub } from "../hub/gated";
 import { mergeRevision, parseRepoId } from "../hub/repoId";
 import { PARTIAL_DIR } from "../layout";
 import { modelDirFor } from "../library/index";
@@ -52,12 +53,14 @@ export async function download(request: DownloadRequest, options: ServiceOptions
 
   // Everything that reaches a URL, a folder name or git is validated before any request or process.
   // Parsed once here; every layer below takes the validated RepoId value.
-  const repoId = parseRepoId(request.repo);
-  const repo = repoId.id;
-  const revision = mergeRevision({ repo: repoId, explicit: request.revision }) ?? "main";
+  const asked = parseRepoId(request.repo);
+  // The canonical id once the model info names it (a renamed repo, a legacy id such as `gpt2`).
+  let repoId = asked;
+  let repo = asked.id;
+  const revision = mergeRevision({ repo: asked, explicit: request.revision }) ?? "main";
   const endpoint = resolveEndpoint(request.endpoint, env);
   const method: DownloadMethod = request.method ?? "lfs";
-  const modelDir = modelDirFor(request.modelsDir, repoId);
+  let modelDir = modelDirFor(request.modelsDir, repoId);
   const { token } = request;
 
   try {
@@ -68,6 +71,17 @@ export async function download(request: DownloadRequest, options: ServiceOptions
     const files = selectFiles({ files: listing.files, include: request.include, exclude: request.exclude });
     if (files.length === 0) {
       throw new DownloadError("not-found", `No file of ${repo}@${revision} matches the include/exclude patterns (${listing.files.length} files in the repo). Check the patterns.`);
+    }
+    if (listing.repo.id !== asked.id) {
+      // From here on everything (git remote, resolve URLs, folder, record) uses the id the Hub names.
+      repoId = listing.repo;
+      repo = repoId.id;
+      modelDir = modelDirFor(request.modelsDir, repoId);
+      emit({ type: "renamed", from: asked.id, to: repo });
+    }
+    if (listing.gated) {
+      // Before the first byte: tell the user to sign in, accept the terms or wait for approval.
+      await checkGatedAccess({ endpoint, repo, gated: listing.gated, commit: listing.commit, path: files[0]!.path, token, signal });
     }
     const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
     emit({ type: "plan", method, totalFiles: files.length, totalBytes });
@@ -104,6 +118,8 @@ export async function download(request: DownloadRequest, options: ServiceOptions
             })
           ).files;
         } catch (err) {
+          // A gated repo's refusal (access revoked since the check, a token endpoint saying no) is the same for Git LFS.
+          if (listing.gated && refusedByHub(err, endpoint)) throw gatedError({ endpoint, repo, gated: listing.gated, token, cause: err });
           if (signal?.aborted || lock.compromised.aborted || !shouldFallBack(err, request.fallbackToLfs)) throw err;
           reason = fallbackReason(err);
           used = "lfs";

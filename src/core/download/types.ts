@@ -64,6 +64,8 @@ export type ProgressEvent =
       bytesPerSecond: number;
     }
   | { type: "fallback"; from: "xet"; to: "lfs"; reason: string }
+  /** The Hub answered the asked id with a redirect to another (a renamed repo, a legacy id): `to` is used from here on. */
+  | { type: "renamed"; from: string; to: string }
   | { type: "file-done"; path: string; size: number }
   | { type: "log"; level: "info" | "warn" | "debug"; message: string };
 

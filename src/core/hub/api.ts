@@ -3,7 +3,7 @@
 import { HubApiError, listFiles, listModels, modelInfo } from "@huggingface/hub";
 import { DownloadError, type DownloadErrorCode, type ErrorDetail } from "../errors";
 import { unsafePathReason } from "../util/safePaths";
-import { validateRevision, type RepoId } from "./repoId";
+import { canonicalRepoId, validateRevision, type RepoId } from "./repoId";
 import { assertHubToken, redact } from "./token";
 
 export interface RepoFileEntry {
@@ -164,8 +164,21 @@ function networkReason(err: unknown): string {
   return e?.cause?.code ?? e?.code ?? e?.cause?.message ?? e?.message ?? String(err);
 }
 
-/** Resolves a branch, tag or commit to the 40-char commit the Hub serves for it. */
-export async function resolveCommit(options: HubCallOptions & { repo: RepoId; revision: string }): Promise<string> {
+/** What the model info says before any file is touched. */
+export interface RepoInfo {
+  /** The canonical id the Hub names (model info `id`): differs from the asked id after a rename or for a legacy id. */
+  repo: RepoId;
+  /** The 40-char commit the revision points at. */
+  commit: string;
+  /** huggingface.co's `gated`: files need a token whose access was granted ("auto": on accepting the terms; "manual": after the authors' review). */
+  gated: false | "auto" | "manual";
+}
+
+/**
+ * Model info at `revision`: its commit, canonical id and `gated`. A renamed repo or a legacy id is answered with a
+ * 307 to the canonical id (relative Location), which fetch follows on the same origin, token included.
+ */
+export async function repoInfo(options: HubCallOptions & { repo: RepoId; revision: string }): Promise<RepoInfo> {
   const { endpoint, signal } = options;
   const repo = options.repo.id;
   const revision = validateRevision(options.revision);
@@ -173,23 +186,30 @@ export async function resolveCommit(options: HubCallOptions & { repo: RepoId; re
   const ctx: MapContext = { endpoint, repo, revision, token: options.token, state, signal, timeoutMs: options.timeoutMs };
   try {
     const accessToken = assertHubToken(options.token);
-    const info = await modelInfo({ name: repo, revision, hubUrl: endpoint, accessToken, additionalFields: ["sha"], fetch: hubFetch(signal, state, options.timeoutMs) });
+    const info = await modelInfo({ name: repo, revision, hubUrl: endpoint, accessToken, additionalFields: ["sha"], fetch: hubFetch(signal, state, options.timeoutMs, options) });
     const sha = (info as { sha?: unknown }).sha;
     if (typeof sha !== "string" || !/^[0-9a-f]{40}$/.test(sha)) {
       throw new DownloadError("server", `The Hub at ${endpoint} did not return a commit for ${repo}@${revision}.`);
     }
-    return sha;
+    const gated = (info as { gated?: unknown }).gated;
+    return { repo: canonicalRepoId((info as { name?: unknown }).name, options.repo), commit: sha, gated: gated === "auto" || gated === "manual" ? gated : false };
   } catch (err) {
     throw mapHubError(err, ctx);
   }
 }
 
-/** The commit `revision` points at, and every file in the repo at that commit. */
-export async function listRepoFiles(options: HubCallOptions & { repo: RepoId; revision: string }): Promise<{ commit: string; files: RepoFileEntry[] }> {
+/** Resolves a branch, tag or commit to the 40-char commit the Hub serves for it. */
+export async function resolveCommit(options: HubCallOptions & { repo: RepoId; revision: string }): Promise<string> {
+  return (await repoInfo(options)).commit;
+}
+
+/** The model info (commit, canonical id, gated) and every file in the repo at that commit, listed under the canonical id. */
+export async function listRepoFiles(options: HubCallOptions & { repo: RepoId; revision: string }): Promise<RepoInfo & { files: RepoFileEntry[] }> {
   const { endpoint, signal } = options;
-  const repo = options.repo.id;
   const revision = validateRevision(options.revision);
-  const commit = await resolveCommit({ ...options, revision });
+  const info = await repoInfo({ ...options, revision });
+  const { commit } = info;
+  const repo = info.repo.id;
   const state: CallState = {};
   const ctx: MapContext = { endpoint, repo, revision, token: options.token, state, signal, timeoutMs: options.timeoutMs };
   const files: RepoFileEntry[] = [];
@@ -206,7 +226,7 @@ export async function listRepoFiles(options: HubCallOptions & { repo: RepoId; re
     throw mapHubError(err, ctx);
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { commit, files };
+  return { ...info, files };
 }
 
 function toEntry(item: { path: string; size: number; oid?: string; lfs?: { oid: string; size: number }; xetHash?: string }, repo: string, endpoint: string): RepoFileEntry {

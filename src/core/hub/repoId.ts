@@ -3,10 +3,16 @@
 import { DownloadError } from "../errors";
 
 export interface RepoId {
-  /** `org/name` */
+  /** `org/name`, or a legacy id's bare name (`gpt2`) until the Hub names its canonical `org/name`. */
   id: string;
+  /** Empty for a legacy id. */
   org: string;
   name: string;
+  /**
+   * A legacy id without a namespace (`gpt2`, `bert-base-uncased`): the Hub redirects it to its canonical
+   * `org/name` (model info `id`), which the download uses for URLs, git and the folder (canonicalRepoId).
+   */
+  legacy?: true;
   /** Set when the input was a pasted `…/tree/<rev>` or `…/blob/<rev>/<path>` URL. */
   revision?: string;
 }
@@ -14,7 +20,7 @@ export interface RepoId {
 const MAX_PART = 96;
 // Starts and ends with a letter or digit (the Hub's `\b…\b`); `_` may also end a part.
 const PART = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?$/;
-const EXAMPLE = 'expected "org/name" (letters, digits, "-", "_", "."), e.g. "demo/tiny-model"';
+const EXAMPLE = 'expected "org/name" (letters, digits, "-", "_", "."), e.g. "demo/tiny-model", or a legacy id such as "gpt2"';
 
 /** Shows hostile input safely in a message: control characters escaped, long input shortened. */
 export function quoteInput(input: string): string {
@@ -54,6 +60,12 @@ export function parseRepoId(input: string): RepoId {
     revision = fromUrl.revision;
   }
   const parts = path.split("/");
+  if (parts.length === 1 && path === text) {
+    // A legacy id as the Hub still serves them (`gpt2`); a URL must name org/name.
+    checkPart(input, path, "name");
+    if (path.toLowerCase().endsWith(".git")) throw invalidRepo(input, 'the name must not end with ".git"');
+    return { id: path, org: "", name: path, legacy: true };
+  }
   if (parts.length !== 2) {
     throw invalidRepo(input, parts.length < 2 ? "the organization is missing" : "it has more than two parts");
   }
@@ -142,6 +154,15 @@ export function mergeRevision(options: { repo: RepoId; explicit?: string }): str
     );
   }
   return explicit ?? fromUrl;
+}
+
+/** The id the Hub's model info names (after any rename redirect), checked by the same rules; never a legacy id. */
+export function canonicalRepoId(hubId: unknown, asked: RepoId): RepoId {
+  if (typeof hubId !== "string") return asked;
+  if (hubId === asked.id && !asked.legacy) return asked;
+  const parsed = parseRepoId(hubId);
+  if (parsed.legacy) throw new DownloadError("server", `The Hub named ${quoteInput(hubId)} as the id of ${asked.id}; expected "org/name".`);
+  return parsed;
 }
 
 export function isCommitSha(rev: string): boolean {
