@@ -263,6 +263,16 @@ describe("Download Model", () => {
     assert.ok(denied, JSON.stringify(api.notices()));
     assert.ok(denied.actions.includes("Set Access Token") && denied.actions.includes("Show Log"), JSON.stringify(denied));
   });
+
+  it("a gated repo without a token: the error says sign in and offers Open Model Page and Set Access Token…, before any file request", async () => {
+    await vscode.commands.executeCommand("hfModels.signOut");
+    assert.equal(await vscode.commands.executeCommand(DOWNLOAD, { repo: "demo/gated-model" }), undefined);
+    const denied = api.notices().find((n) => n.level === "error");
+    assert.ok(denied, JSON.stringify(api.notices()));
+    assert.match(denied.message, /gated model: sign in/);
+    assert.ok(denied.actions.includes("Open Model Page") && denied.actions.includes("Set Access Token…"), JSON.stringify(denied));
+    assert.ok(!hub.ctx.log.some((e) => /^(resolve|git-|lfs-|xet-read-token)/.test(e.route)), "no file was requested");
+  });
 });
 
 describe("Download Model: cancel", () => {
