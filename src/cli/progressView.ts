@@ -60,6 +60,9 @@ export class ProgressView {
         if (event.level === "warn") this.line(`warning: ${event.message}`);
         else if (this.options.debug || (event.level === "info" && !this.options.interactive)) this.line(event.message);
         break;
+      case "waiting":
+        this.line(`rate-limited by the Hub (${event.host}), retrying in ${event.seconds} s`);
+        break;
       case "file-done":
         break;
     }

@@ -17,6 +17,7 @@ export type DownloadErrorCode =
   | "network"
   | "invalid-endpoint"
   | "server"
+  | "rate-limited"
   | "stalled"
   | "cancelled"
   | "locked"

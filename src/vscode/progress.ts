@@ -47,6 +47,9 @@ export class ProgressReporter {
       case "bytes":
         this.onBytes(event);
         break;
+      case "waiting":
+        this.progress.report({ message: vscode.l10n.t("Rate-limited by the Hub, retrying in {0} s", event.seconds) });
+        break;
       default:
         break;
     }

@@ -230,12 +230,15 @@ describe("hub api.ts against misbehaving servers", () => {
     await rejectsWithCode(listRepoFiles({ endpoint: url, repo: parseRepoId("o/n"), revision: "main" }), "server", /did not return a commit for o\/n@main/);
   });
 
-  it("5xx and 429 map to server errors with the status and what to do", async () => {
+  it("5xx map to server errors with the status; a 429 that keeps coming ends as rate-limited", async () => {
     let status = 503;
     const url = await serve((_req, res) => json(res, status, { error: "maintenance" }));
     await rejectsWithCode(listRepoFiles({ endpoint: url, repo: parseRepoId("o/n"), revision: "main" }), "server", /answered 503: maintenance$/);
     status = 429;
-    await rejectsWithCode(listRepoFiles({ endpoint: url, repo: parseRepoId("o/n"), revision: "main" }), "server", /rate-limiting requests \(429\)\. Wait a minute/);
+    // Without RateLimit or Retry-After each wait is 1 s; after the bounded number of waits the 429 is final.
+    const waits: number[] = [];
+    await rejectsWithCode(listRepoFiles({ endpoint: url, repo: parseRepoId("o/n"), revision: "main", onRateLimit: (w) => waits.push(w.seconds) }), "rate-limited", /rate limit for Hub API requests\. Try again later/);
+    assert.deepEqual(waits, [1, 1, 1, 1, 1]);
     status = 500;
     await rejectsWithCode(searchModels({ endpoint: url, query: "x" }), "server", /Model search failed at .* \(500: maintenance\)/);
   });

@@ -4,6 +4,7 @@ import { rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { resolveEndpoint } from "../hub/endpoint";
 import { listRepoFiles } from "../hub/api";
+import type { RateLimitWait } from "../util/rateLimit";
 import { checkGatedAccess, gatedError, refusedByHub } from "../hub/gated";
 import { mergeRevision, parseRepoId } from "../hub/repoId";
 import { PARTIAL_DIR } from "../layout";
@@ -48,6 +49,7 @@ export async function download(request: DownloadRequest, options: ServiceOptions
   const stage = (s: Stage, message?: string) => {
     if (s !== lastStage || message) emit(message ? { type: "stage", stage: s, message } : { type: "stage", stage: s });
   };
+  const onRateLimit = (w: RateLimitWait) => emit({ type: "waiting", reason: "rate-limit", seconds: w.seconds, host: w.host });
   const cancelled = (cause?: unknown) => new DownloadError("cancelled", "Download cancelled.", { cause });
   if (signal?.aborted) throw cancelled();
 
@@ -66,7 +68,7 @@ export async function download(request: DownloadRequest, options: ServiceOptions
   try {
     stage("resolving", `${repo}@${revision} on ${endpoint}`);
     stage("listing");
-    const listing = await listRepoFiles({ endpoint, token, repo: repoId, revision, signal });
+    const listing = await listRepoFiles({ endpoint, token, repo: repoId, revision, signal, onRateLimit });
     assertSafeRepoPaths(listing.files.map((f) => f.path));
     const files = selectFiles({ files: listing.files, include: request.include, exclude: request.exclude });
     if (files.length === 0) {
@@ -115,6 +117,7 @@ export async function download(request: DownloadRequest, options: ServiceOptions
               env,
               onFileProgress: (p) => tracker.fileProgress(p),
               log,
+              onRateLimit,
             })
           ).files;
         } catch (err) {
@@ -135,6 +138,7 @@ export async function download(request: DownloadRequest, options: ServiceOptions
           onStage: (s, message) => stage(s, message),
           onFileProgress: (p) => tracker.fileProgress(p),
           log,
+          onRateLimit,
           onCommand: options.onGitCommand,
         }).catch((err: unknown) => {
           // After a fallback the one message the user sees must tell both halves of the story.

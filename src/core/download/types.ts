@@ -67,6 +67,8 @@ export type ProgressEvent =
   /** The Hub answered the asked id with a redirect to another (a renamed repo, a legacy id): `to` is used from here on. */
   | { type: "renamed"; from: string; to: string }
   | { type: "file-done"; path: string; size: number }
+  /** The Hub asked us to wait (429 with RateLimit `t`, or Retry-After): the download resumes by itself after `seconds`. */
+  | { type: "waiting"; reason: "rate-limit"; seconds: number; host: string }
   | { type: "log"; level: "info" | "warn" | "debug"; message: string };
 
 export interface DownloadOptions {

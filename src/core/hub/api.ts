@@ -2,6 +2,7 @@
 // search models. Every failure becomes a DownloadError whose message tells the user what to do next.
 import { HubApiError, listFiles, listModels, modelInfo } from "@huggingface/hub";
 import { DownloadError, type DownloadErrorCode, type ErrorDetail } from "../errors";
+import { parseRateLimit, retryWaitMs, waitOutRateLimit, type RateLimitWait } from "../util/rateLimit";
 import { unsafePathReason } from "../util/safePaths";
 import { canonicalRepoId, validateRevision, type RepoId } from "./repoId";
 import { assertHubToken, redact } from "./token";
@@ -21,6 +22,10 @@ export interface HubCallOptions {
   signal?: AbortSignal;
   /** Per request, headers and body; a Hub that stops answering must not hang the caller. Default 60 s. */
   timeoutMs?: number;
+  /** Told before each wait for the Hub's rate limit to reset (a 429 is waited out, `t`+1 s, as huggingface_hub does). */
+  onRateLimit?(wait: RateLimitWait): void;
+  /** Longest rate-limit wait accepted; a longer one fails at once with `rate-limited`. Default one window + 1 s. */
+  maxRateLimitWaitMs?: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -39,13 +44,27 @@ interface CallState {
   errorCode?: string;
 }
 
-/** A fetch for the library that carries our AbortSignal, remembers the Hub's error code header and caps body sizes. */
-function hubFetch(signal: AbortSignal | undefined, state: CallState, timeoutMs = DEFAULT_TIMEOUT_MS): typeof fetch {
+/**
+ * A fetch for the library that carries our AbortSignal, remembers the Hub's error code header, caps body sizes and
+ * waits out 429s (bounded, cancellable) and asks again, so a listing page or a search is repeated, not failed.
+ */
+function hubFetch(signal: AbortSignal | undefined, state: CallState, timeoutMs = DEFAULT_TIMEOUT_MS, limits: Pick<HubCallOptions, "onRateLimit" | "maxRateLimitWaitMs"> = {}): typeof fetch {
   return async (input, init) => {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const res = await fetch(input, { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
-    if (!res.ok) state.errorCode = res.headers.get("x-error-code") ?? undefined;
-    return limitBody(res, MAX_ANSWER_BYTES);
+    for (let waited = 0; ; waited++) {
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const res = await fetch(input, { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+      if (res.status === 429) {
+        void res.body?.cancel().catch(() => undefined);
+        const host = new URL(res.url || (input instanceof Request ? input.url : String(input))).host;
+        await waitOutRateLimit({
+          waitMs: retryWaitMs(res.headers), host, what: "Hub API requests", bucket: parseRateLimit(res.headers)?.bucket,
+          waited, maxWaitMs: limits.maxRateLimitWaitMs, signal, onWait: limits.onRateLimit,
+        });
+        continue;
+      }
+      if (!res.ok) state.errorCode = res.headers.get("x-error-code") ?? undefined;
+      return limitBody(res, MAX_ANSWER_BYTES);
+    }
   };
 }
 
@@ -215,7 +234,7 @@ export async function listRepoFiles(options: HubCallOptions & { repo: RepoId; re
   const files: RepoFileEntry[] = [];
   try {
     const accessToken = assertHubToken(options.token);
-    for await (const item of listFiles({ repo, revision: commit, recursive: true, hubUrl: endpoint, accessToken, fetch: hubFetch(signal, state, options.timeoutMs) })) {
+    for await (const item of listFiles({ repo, revision: commit, recursive: true, hubUrl: endpoint, accessToken, fetch: hubFetch(signal, state, options.timeoutMs, options) })) {
       if (item.type !== "file") continue;
       if (files.length >= MAX_LISTED_FILES) {
         throw new DownloadError("server", `${repo} lists more than ${MAX_LISTED_FILES} files at ${commit.slice(0, 12)}; that is not a model repository this tool downloads.`);
@@ -262,7 +281,7 @@ export async function searchModels(options: HubCallOptions & { query: string; li
   const hits: ModelSearchHit[] = [];
   try {
     const accessToken = assertHubToken(options.token);
-    for await (const m of listModels({ search: { query: options.query }, limit, hubUrl: endpoint, accessToken, fetch: hubFetch(signal, state, options.timeoutMs) })) {
+    for await (const m of listModels({ search: { query: options.query }, limit, hubUrl: endpoint, accessToken, fetch: hubFetch(signal, state, options.timeoutMs, options) })) {
       // The library puts the Mongo `_id` in `id` and the repo id in `name`.
       if (typeof m.name !== "string") continue;
       hits.push({ id: m.name, downloads: numberOrUndefined(m.downloads), likes: numberOrUndefined(m.likes) });

@@ -3,6 +3,8 @@
 import type { SimpleGit } from "simple-git";
 import type { DownloadError } from "../errors";
 import { backoffMs, sleep } from "../util/backoff";
+import { MAX_RATE_LIMIT_WAIT_MS, waitOutRateLimit, type RateLimitWait } from "../util/rateLimit";
+import { isLfsRateLimited } from "./rateLimit";
 import { watchObjectProgress } from "./objectProgress";
 import { dropLfsTemporaries, dropPartialObjects, lfsBytesOnDisk, salvagePartialObjects, type LfsFile } from "./objects";
 import { lfsIncludeList } from "./patterns";
@@ -25,6 +27,9 @@ export interface FetchObjectsOptions {
   mapError(err: unknown): DownloadError;
   onFileProgress(p: { path: string; doneBytes: number; newBytes: number }): void;
   log?(level: "info" | "warn" | "debug", message: string): void;
+  /** How long the batch API's rate limit has left (asked when git-lfs reports a 429), and who to tell about the wait. */
+  rateLimitWait?(): Promise<{ waitMs: number | undefined; host: string }>;
+  onRateLimit?(wait: RateLimitWait): void;
 }
 
 export interface FetchObjectsResult {
@@ -61,7 +66,7 @@ export async function fetchLfsObjects(o: FetchObjectsOptions): Promise<FetchObje
   });
   const args = ["lfs", "fetch", "origin", o.commit, ...(o.sparse ? [`--include=${lfsIncludeList(o.files.map((f) => f.path))}`] : [])];
   try {
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1, limited = 0; ; attempt++) {
       try {
         await git.raw(args);
         break;
@@ -71,6 +76,14 @@ export async function fetchLfsObjects(o: FetchObjectsOptions): Promise<FetchObje
         if (/expected OID/i.test(text)) await dropPartialObjects(gitDir, sizes.keys());
         else if (/no space left on device|ENOSPC|disk quota exceeded/i.test(text)) await dropLfsTemporaries(gitDir).catch(() => undefined);
         else await salvagePartialObjects(gitDir, sizes).catch(() => 0);
+        if (o.rateLimitWait && isLfsRateLimited(text) && !signal?.aborted) {
+          // A rate limit is waited out as the Hub asks (t + 1 s), bounded, and is not a failed attempt.
+          const { waitMs, host } = await o.rateLimitWait();
+          if (waitMs !== undefined && waitMs <= MAX_RATE_LIMIT_WAIT_MS) o.log?.("warn", `the Hub rate-limited git-lfs' batch requests; retrying in ${Math.ceil(waitMs / 1000)} s`);
+          await waitOutRateLimit({ waitMs, host, what: "Git LFS batch requests", bucket: "resolvers", waited: limited++, signal, onWait: o.onRateLimit });
+          attempt--;
+          continue;
+        }
         const mapped = o.mapError(err);
         if (attempt >= o.attempts || signal?.aborted || !RETRYABLE.has(mapped.code)) throw err;
         const waitMs = backoffMs({ attempt, baseMs: o.retryBaseMs, capMs: 30_000 });

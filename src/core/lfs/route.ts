@@ -15,6 +15,8 @@ import { checkoutSelection, configureClone, ensureCommit, freshClone, reusableCl
 import { gitEnv } from "./env";
 import { mapGitError } from "./errors";
 import { fetchLfsObjects } from "./fetchObjects";
+import { lfsBatchWaitMs } from "./rateLimit";
+import type { RateLimitWait } from "../util/rateLimit";
 import { checkGitTools, createGit } from "./git";
 import { indexEntries, settleIndexTimestamp } from "./gitIndex";
 import { recordStatInIndex } from "./indexStat";
@@ -45,6 +47,8 @@ export interface LfsRouteParams {
   fetchAttempts?: number;
   /** Nominal wait before the first `git lfs fetch` retry (doubled each time, jittered). Default 1000 ms. */
   retryBaseMs?: number;
+  /** Told before each wait for the Hub's rate limit on the batch API to reset. */
+  onRateLimit?(wait: RateLimitWait): void;
 }
 
 export interface LfsRouteResult {
@@ -113,6 +117,8 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
       mapError: fail,
       onFileProgress: p.onFileProgress,
       log: p.log,
+      rateLimitWait: () => lfsBatchWaitMs({ endpoint, repo, token, signal }),
+      onRateLimit: p.onRateLimit,
     });
 
     step = "verification";

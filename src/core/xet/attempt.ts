@@ -1,5 +1,6 @@
 // The one shape of an attempt at one Xet-route file, whichever way its bytes come: the parameters, the stall
 // watchdog and request transport around it, the classification of what it threw, and the size + hash check.
+import type { RateLimitWait } from "../util/rateLimit";
 import type { RepoFileEntry } from "../hub/api";
 import { ClassifiedFailure, classifyFailure, IntegrityMismatch } from "./errors";
 import type { ExpectedContent } from "./hashing";
@@ -28,6 +29,8 @@ export interface FileJobParams {
   env: NodeJS.ProcessEnv;
   onProgress(doneBytes: number, newBytes: number): void;
   log(level: LogLevel, message: string): void;
+  /** Told before each wait for a server's rate limit (429) to reset. */
+  onRateLimit?(wait: RateLimitWait): void;
 }
 
 /** Bytes that came over the network during one attempt (a productive attempt earns a fresh retry budget). */

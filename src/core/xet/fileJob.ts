@@ -1,5 +1,6 @@
 // Downloads one repo file to its final path: skip it when already complete, run attempts (attempt.ts) until one
 // leaves a verified partial, rename it atomically, and retry what a new attempt can fix.
+import { MAX_RATE_LIMIT_WAIT_MS, rateLimitedError, waitOutRateLimit } from "../util/rateLimit";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { backoffMs, sleep } from "../util/backoff";
@@ -21,7 +22,6 @@ const MAX_RATE_LIMITED = 6;
 const PROGRESS_RESETS_RETRIES = 16 * 1024 * 1024;
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_CAP_MS = 4000;
-const RETRY_AFTER_CAP_MS = 60_000;
 
 export async function downloadFileJob(params: FileJobParams): Promise<DownloadedFile> {
   const { file, target } = params;
@@ -68,7 +68,12 @@ export async function downloadFileJob(params: FileJobParams): Promise<Downloaded
       let waitMs: number;
       if (verdict.retry === "rate-limit" && rateLimited < MAX_RATE_LIMITED) {
         rateLimited++;
-        waitMs = Math.min(verdict.retryAfterMs ?? backoffMs({ attempt: rateLimited, baseMs: BACKOFF_BASE_MS, capMs: BACKOFF_CAP_MS }), RETRY_AFTER_CAP_MS);
+        waitMs = verdict.retryAfterMs ?? backoffMs({ attempt: rateLimited, baseMs: BACKOFF_BASE_MS, capMs: BACKOFF_CAP_MS });
+        const host = verdict.error.detail.host ?? new URL(params.endpoint).host;
+        if (waitMs > MAX_RATE_LIMIT_WAIT_MS) throw rateLimitedError({ host, waitMs, what: file.path, cause: verdict.error });
+        params.log("warn", `${file.path}: ${verdict.error.message}; retrying in ${(waitMs / 1000).toFixed(1)} s`);
+        await waitOutRateLimit({ waitMs, host, what: file.path, waited: 0, signal: params.signal, onWait: params.onRateLimit });
+        continue;
       } else if (verdict.retry !== "no" && failures < MAX_RETRIES) {
         failures++;
         waitMs = backoffMs({ attempt: failures, baseMs: BACKOFF_BASE_MS, capMs: BACKOFF_CAP_MS });

@@ -1,6 +1,7 @@
 // Files the listing does not store in Xet (small regular files, and LFS files not migrated to Xet yet): a plain
 // resolve GET from where the partial ends (Range), streamed to disk while hashing (SHA-256 for LFS files), as one
 // attempt of the route's file job.
+import { retryWaitMs } from "../util/rateLimit";
 import { mkdir, open, rm, stat, truncate, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { RepoFileEntry } from "../hub/api";
@@ -8,7 +9,7 @@ import { DownloadError } from "../errors";
 import { inAttemptFrame, verify, type Attempt } from "./attempt";
 import { IntegrityMismatch } from "./errors";
 import { createContentHash, feedFile } from "./hashing";
-import { HttpStatusError, parseRetryAfter, requestKind } from "./transport";
+import { HttpStatusError, requestKind } from "./transport";
 
 export interface SourceParams {
   endpoint: string;
@@ -109,7 +110,7 @@ export async function openRegularSource(params: SourceParams): Promise<OpenedSou
     }
     if (!response.ok) {
       await response.body?.cancel().catch(() => {});
-      throw new HttpStatusError({ kind: requestKind(url), host: url.host, status: response.status, retryAfterMs: parseRetryAfter(response.headers.get("retry-after")) });
+      throw new HttpStatusError({ kind: requestKind(url), host: url.host, status: response.status, retryAfterMs: retryWaitMs(response.headers) });
     }
     const rangeStart = /^bytes (\d+)-/.exec(response.headers.get("content-range") ?? "")?.[1];
     const start = response.status === 206 && rangeStart !== undefined ? Number(rangeStart) : 0;

@@ -1,5 +1,6 @@
 // The Xet route: downloads the selected files of one commit into the model folder, several at once,
 // through our Xet engine (small files by a plain GET), with resume, verification, stall handling and cancel.
+import type { RateLimitWait } from "../util/rateLimit";
 import { copyFile, mkdir, rename, rm, rmdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { RepoFileEntry } from "../hub/api";
@@ -34,6 +35,8 @@ export interface XetRouteParams {
   /** `doneBytes` counts the whole file on disk (resumed bytes included); `newBytes` what just arrived. */
   onFileProgress(p: { path: string; doneBytes: number; newBytes: number }): void;
   log?(level: LogLevel, message: string): void;
+  /** Told before each wait for a server's rate limit (429) to reset. */
+  onRateLimit?(wait: RateLimitWait): void;
 }
 
 export interface XetRouteResult {
@@ -91,6 +94,7 @@ export async function downloadViaXet(params: XetRouteParams): Promise<XetRouteRe
             params.onFileProgress({ path: file.path, doneBytes, newBytes });
           },
           log,
+          onRateLimit: params.onRateLimit,
         });
       } catch (err) {
         // The first real failure wins; the cancels it causes in sibling files are only its echo.

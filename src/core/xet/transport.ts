@@ -1,5 +1,7 @@
 // The `fetch` the Xet route hands to @huggingface/hub: adds the attempt's AbortSignal to every request,
 // keeps the Hub token on the Hub origin, reports byte activity for stall detection and remembers failures.
+import { retryWaitMs } from "../util/rateLimit";
+
 export type RequestKind = "resolve" | "token" | "reconstruction" | "data";
 
 /** An HTTP answer that was not 2xx/3xx, as seen on the wire (the library often turns these into bare strings). */
@@ -41,13 +43,7 @@ export function requestKind(url: URL): RequestKind {
   return "data";
 }
 
-export function parseRetryAfter(value: string | null): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
+export { parseRetryAfter } from "../util/rateLimit";
 
 const NO_BODY_STATUS = new Set([101, 204, 205, 304]);
 
@@ -75,7 +71,7 @@ export function createTransport(options: TransportOptions): Transport {
         kind,
         host: url.host,
         status: response.status,
-        retryAfterMs: parseRetryAfter(response.headers.get("retry-after")),
+        retryAfterMs: retryWaitMs(response.headers),
         at: ++counter,
       });
     } else {

@@ -51,6 +51,7 @@ export const engineAttempt: Attempt = async (params, expected, tally) => {
       },
       onActivity: touch,
       log: params.log,
+      onRateLimit: params.onRateLimit,
       options,
     });
     verify(result.digest, expected, result.landed);

@@ -1,6 +1,7 @@
 // The engine's calls to the Hub token endpoint and the CAS: a process-wide Xet token cache (refreshed 60 s
 // before expiry and after a CAS 401) and range reconstructions, V2 first, V1 on 404/501, normalized to one shape.
-import { HttpStatusError, parseRetryAfter } from "../transport";
+import { retryWaitMs } from "../../util/rateLimit";
+import { HttpStatusError } from "../transport";
 
 export interface XetToken {
   accessToken: string;
@@ -56,7 +57,7 @@ async function fetchToken(params: TokenParams): Promise<XetToken> {
   const response = await params.fetch(url, { headers });
   if (!response.ok) {
     await response.body?.cancel().catch(() => {});
-    throw new HttpStatusError({ kind: "token", host: url.host, status: response.status, retryAfterMs: parseRetryAfter(response.headers.get("retry-after")) });
+    throw new HttpStatusError({ kind: "token", host: url.host, status: response.status, retryAfterMs: retryWaitMs(response.headers) });
   }
   const body = (await response.json()) as Partial<XetToken>;
   const accessToken = body.accessToken ?? response.headers.get("x-xet-access-token") ?? "";
@@ -114,7 +115,7 @@ function request(url: string, params: ReconstructionParams): Promise<Response> {
 
 async function failure(answer: Response, url: string): Promise<HttpStatusError> {
   await answer.body?.cancel().catch(() => {});
-  return new HttpStatusError({ kind: "reconstruction", host: new URL(url).host, status: answer.status, retryAfterMs: parseRetryAfter(answer.headers.get("retry-after")) });
+  return new HttpStatusError({ kind: "reconstruction", host: new URL(url).host, status: answer.status, retryAfterMs: retryWaitMs(answer.headers) });
 }
 
 interface RawTerm {

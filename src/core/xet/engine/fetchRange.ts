@@ -1,5 +1,6 @@
 // A worker job: fetch one xorb range, decode its chunk records as they stream in and write each term's bytes at
 // their file offsets, reporting landed ranges in batches.
+import { retryWaitMs } from "../../util/rateLimit";
 import http from "node:http";
 import https from "node:https";
 import { MAX_DECODED } from "./codec";
@@ -209,7 +210,9 @@ export function runFetch(ctx: WorkerContext, job: FetchJob): void {
     const status = res.statusCode ?? 0;
     if (status < 200 || status >= 300) {
       res.resume();
-      fail(new Fail({ kind: "http", status, retryAfter: res.headers["retry-after"] }));
+      // The effective Retry-After: RateLimit's reset + 1 s when the window is used up (the Hub sends no Retry-After).
+      const waitMs = retryWaitMs(res.headers);
+      fail(new Fail({ kind: "http", status, retryAfter: waitMs === undefined ? undefined : String(waitMs / 1000) }));
       return;
     }
     if (status === 200) skip = job.start;

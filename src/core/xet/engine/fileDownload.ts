@@ -1,5 +1,6 @@
 // The per-file state of one engine download, as named steps: reconstruct windows, plan them (fetch or copy from the
 // old revision), schedule units, note and hash what landed, and finish with the digest and the chunk map.
+import { MAX_RATE_LIMIT_WAIT_MS, waitOutRateLimit } from "../../util/rateLimit";
 import { closeSync, openSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import { IntegrityMismatch } from "../errors";
@@ -11,13 +12,11 @@ import { landedNote, landedNotePath } from "./landedNote";
 import { IntervalSet, planWindow, type PlacedTerm } from "./plan";
 import type { WorkerEvent, WorkerPool } from "./pool";
 import { openOldVersion, saveChunkMap, splitForReuse, type OldVersion } from "./reuse";
-import { sleep } from "../../util/backoff";
 import { globalSlots, Wake } from "./scheduling";
 import { fetchTask, runTask, type Task, type UnitContext, type Window } from "./units";
 
 const MiB = 1024 * 1024;
 const MAX_RATE_LIMITED = 6;
-const RETRY_AFTER_CAP_MS = 60_000;
 /** How often the landed ranges are noted beside the partial (crash resume re-fetches at most what landed since). */
 const LANDED_NOTE_MS = 200;
 /** Reconstruction requests in flight per file. */
@@ -176,15 +175,15 @@ export class XetFileDownload {
 
   private readonly waitRateLimit = async (retryAfterMs: number | undefined, what: string): Promise<void> => {
     const { params } = this;
-    const ms = Math.min(retryAfterMs ?? 1000, RETRY_AFTER_CAP_MS);
-    params.log("warn", `${params.path}: the CAS answered 429 for ${what} (rate limited); retrying in ${(ms / 1000).toFixed(1)} s`);
-    // Waiting because the server asked is not a stall: keep the stall watchdog fed through the whole wait.
-    const slice = Math.max(50, Math.floor(params.stallTimeoutMs / 2));
-    for (let left = ms; left > 0; left -= slice) {
-      params.onActivity();
-      await sleep(Math.min(left, slice), params.signal);
-    }
-    params.onActivity();
+    const ms = retryAfterMs ?? 1000;
+    if (ms <= MAX_RATE_LIMIT_WAIT_MS) params.log("warn", `${params.path}: the CAS answered 429 for ${what} (rate limited); retrying in ${(ms / 1000).toFixed(1)} s`);
+    // Waiting because the server asked is not a stall: keep the stall watchdog fed through the whole wait. A wait
+    // beyond one rate-limit window is not sat out: it fails with `rate-limited`.
+    await waitOutRateLimit({
+      waitMs: ms, host: new URL(this.setup.reconstructionUrl).host, what, waited: 0,
+      signal: params.signal, onWait: params.onRateLimit, onActivity: params.onActivity,
+      activityEveryMs: Math.floor(params.stallTimeoutMs / 2),
+    });
   };
 
   private readonly reconstruct = async (start: number, end: number): Promise<Reconstruction> => {

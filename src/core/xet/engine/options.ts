@@ -1,4 +1,5 @@
 // What the Xet engine takes and gives for one file: its settings, the file and where it goes, and the result.
+import type { RateLimitWait } from "../../util/rateLimit";
 import type { WorkerPool } from "./pool";
 
 const MiB = 1024 * 1024;
@@ -59,6 +60,8 @@ export interface EngineFileParams {
   onProgress(doneBytes: number, newBytes: number): void;
   onActivity(): void;
   log(level: "info" | "warn" | "debug", message: string): void;
+  /** Told before each wait for a server's rate limit (429) to reset. */
+  onRateLimit?(wait: RateLimitWait): void;
   options?: EngineOptions;
 }
 
