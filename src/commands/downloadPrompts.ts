@@ -70,7 +70,8 @@ async function repoItems(o: AskDownloadOptions, query: string, signal: AbortSign
   const isUrl = /^https?:\/\//i.test(text);
   let hits: PickItem<RepoId>[] = [];
   try {
-    const found = await searchModels({ endpoint: o.endpoint, token: o.token, query: isUrl && typed ? typed.id : text, limit: 20, signal });
+    // Search as you type: a short rate-limit wait is sat out, a long one ends this search (the next keystroke asks again).
+    const found = await searchModels({ endpoint: o.endpoint, token: o.token, query: isUrl && typed ? typed.id : text, limit: 20, signal, maxRateLimitWaitMs: 5_000 });
     hits = found.map((h) => ({ label: h.id, description: stats(h.downloads, h.likes), value: toRepoId(h.id) }));
   } catch (err) {
     if (signal.aborted) throw err;
