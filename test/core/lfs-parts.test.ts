@@ -24,9 +24,11 @@ describe("lfs: patterns", () => {
     assert.equal(sparseCheckoutFile(["a", "b/c"]), "/a\n/b/c\n");
   });
 
-  it("builds anchored git-lfs include patterns with commas and glob characters neutralised", () => {
+  it("builds anchored git-lfs include patterns: glob characters escaped, commas (no escape) as `?`, trailing spaces kept", () => {
     assert.equal(lfsIncludePattern("model.bin"), "/model.bin");
-    assert.equal(lfsIncludePattern("we,ird[1]{x}*.bin"), "/we?ird?1??x??.bin");
+    assert.equal(lfsIncludePattern("we,ird[1]{x}*.bin"), "/we?ird\\[1\\]{x}\\*.bin");
+    assert.equal(lfsIncludePattern("a?b#c!d %.bin"), "/a\\?b\\#c!d %.bin");
+    assert.equal(lfsIncludePattern("ü dir/x.bin  "), "/ü dir/x.bin[ ][ ]");
     assert.equal(lfsIncludeList(["a.bin", "sub/b.bin"]), "/a.bin,/sub/b.bin");
   });
 });
@@ -49,7 +51,7 @@ describe("lfs: environment", () => {
     const env = gitEnv({ endpoint: "https://hub.example/mirror", token: TOKEN, baseEnv: base, ceilingDir: "/m/org" });
     const keys = Object.keys(env).filter((k) => env[k]?.includes(TOKEN));
     assert.deepEqual(keys, ["GIT_CONFIG_VALUE_1"]);
-    assert.equal(env.GIT_CONFIG_COUNT, "3");
+    assert.equal(env.GIT_CONFIG_COUNT, "6");
     assert.equal(env.GIT_CONFIG_KEY_1, "http.https://hub.example/mirror/.extraHeader");
     // git would send the header on to wherever a redirect moved the remote, so with a token it follows none.
     assert.deepEqual([env.GIT_CONFIG_KEY_2, env.GIT_CONFIG_VALUE_2], ["http.followRedirects", "false"]);
@@ -74,9 +76,13 @@ describe("lfs: environment", () => {
   it("drops inherited variables that redirect git, prompt, trace or inject config, keeps the rest", () => {
     const env = gitEnv({ endpoint: "https://hub.example", baseEnv: base });
     for (const k of ["GIT_DIR", "GIT_ASKPASS", "GIT_TRACE", "GIT_TRACE_CURL"]) assert.equal(env[k], undefined, k);
-    assert.equal(env.GIT_CONFIG_COUNT, "1", "only our own core.autocrlf entry without a token");
+    assert.equal(env.GIT_CONFIG_COUNT, "4", "only our own entries without a token: core.autocrlf and the transfer overrides");
     assert.equal(env.GIT_CONFIG_KEY_0, "core.autocrlf");
     assert.ok(!Object.values(env).some((v) => v?.includes("X-Leak")));
+    // A user's `git xet install` (or any standalone agent) never takes over our runs.
+    const config = Object.fromEntries(Array.from({ length: 4 }, (_, i) => [env[`GIT_CONFIG_KEY_${i}`], env[`GIT_CONFIG_VALUE_${i}`]]));
+    assert.deepEqual(config, { "core.autocrlf": "false", "lfs.basictransfersonly": "true", "lfs.standalonetransferagent": "", "lfs.https://hub.example/.standalonetransferagent": "" });
+    assert.equal(gitEnv({ endpoint: "https://hub.example", repo: "o/n" }).GIT_CONFIG_KEY_4, "lfs.https://hub.example/o/n.git/info/lfs.standalonetransferagent");
     assert.equal(env.HTTPS_PROXY, "http://proxy:3128");
     assert.equal(env.HOME, "/home/u");
   });

@@ -4,14 +4,14 @@ import { rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { resolveEndpoint } from "../hub/endpoint";
 import { listRepoFiles } from "../hub/api";
-import type { RateLimitWait } from "../util/rateLimit";
 import { checkGatedAccess, gatedError, refusedByHub } from "../hub/gated";
+import type { RateLimitWait } from "../util/rateLimit";
 import { mergeRevision, parseRepoId } from "../hub/repoId";
 import { PARTIAL_DIR } from "../layout";
 import { modelDirFor } from "../library/index";
 import { recordPath, writeRecord } from "../library/metadata";
 import { downloadViaLfs } from "../lfs/route";
-import { assertNoLinksInside, assertSafeRepoPaths } from "../util/safePaths";
+import { assertNoLinksInside, checkSelectedPaths } from "../util/safePaths";
 import { hasSelection, selectFiles } from "../util/select";
 import type { EngineOptions } from "../xet/engine/download";
 import { downloadViaXet } from "../xet/route";
@@ -69,7 +69,6 @@ export async function download(request: DownloadRequest, options: ServiceOptions
     stage("resolving", `${repo}@${revision} on ${endpoint}`);
     stage("listing");
     const listing = await listRepoFiles({ endpoint, token, repo: repoId, revision, signal, onRateLimit });
-    assertSafeRepoPaths(listing.files.map((f) => f.path));
     const files = selectFiles({ files: listing.files, include: request.include, exclude: request.exclude });
     if (files.length === 0) {
       throw new DownloadError("not-found", `No file of ${repo}@${revision} matches the include/exclude patterns (${listing.files.length} files in the repo). Check the patterns.`);
@@ -81,6 +80,9 @@ export async function download(request: DownloadRequest, options: ServiceOptions
       modelDir = modelDirFor(request.modelsDir, repoId);
       emit({ type: "renamed", from: asked.id, to: repo });
     }
+    // The selection is checked strictly (and against this filesystem's case rules); the rest is only reported.
+    const pathWarning = await checkSelectedPaths({ listed: listing.files.map((f) => f.path), selected: files.map((f) => f.path), modelDir });
+    if (pathWarning) emit({ type: "log", level: "warn", message: pathWarning });
     if (listing.gated) {
       // Before the first byte: tell the user to sign in, accept the terms or wait for approval.
       await checkGatedAccess({ endpoint, repo, gated: listing.gated, commit: listing.commit, path: files[0]!.path, token, signal });

@@ -3,7 +3,6 @@
 import { HubApiError, listFiles, listModels, modelInfo } from "@huggingface/hub";
 import { DownloadError, type DownloadErrorCode, type ErrorDetail } from "../errors";
 import { parseRateLimit, retryWaitMs, waitOutRateLimit, type RateLimitWait } from "../util/rateLimit";
-import { unsafePathReason } from "../util/safePaths";
 import { canonicalRepoId, validateRevision, type RepoId } from "./repoId";
 import { assertHubToken, redact } from "./token";
 
@@ -250,8 +249,8 @@ export async function listRepoFiles(options: HubCallOptions & { repo: RepoId; re
 
 function toEntry(item: { path: string; size: number; oid?: string; lfs?: { oid: string; size: number }; xetHash?: string }, repo: string, endpoint: string): RepoFileEntry {
   const bad = (why: string) => new DownloadError("server", `The Hub at ${endpoint} listed an unusable file in ${repo} (${JSON.stringify(String(item.path).slice(0, 200))}: ${why}).`);
-  const unsafe = typeof item.path === "string" ? unsafePathReason(item.path) : "not a string";
-  if (unsafe) throw bad(`unsafe path: ${unsafe}`);
+  // An unsafe path is listed as it is: the download refuses it only when the selection keeps it (util/safePaths).
+  if (typeof item.path !== "string") throw bad("path not a string");
   if (!Number.isSafeInteger(item.size) || item.size < 0) throw bad("bad size");
   if (typeof item.oid !== "string" || !/^[0-9a-f]{40}$/.test(item.oid)) throw bad("bad blob id");
   const entry: RepoFileEntry = { path: item.path, size: item.size, blobOid: item.oid };

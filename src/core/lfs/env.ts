@@ -13,6 +13,8 @@ export interface GitEnvOptions {
   smudge?: boolean;
   /** Git never looks for a repository in or above this folder (the real path of the model folder's parent). */
   ceilingDir?: string;
+  /** The repo id (`org/name`): lets the transfer override below also beat a user's setting for that repo's LFS URL. */
+  repo?: string;
 }
 
 /**
@@ -40,7 +42,23 @@ const LFS_FILTER: Array<[string, string]> = [
   ["filter.lfs.required", "true"],
 ];
 
-export function gitEnv({ endpoint, token, baseEnv = process.env, smudge = false, ceilingDir }: GitEnvOptions): NodeJS.ProcessEnv {
+/**
+ * Keeps a user's own LFS transfer agents (`git xet install` writes `lfs.customtransfer.xet.*` to ~/.gitconfig) out
+ * of our runs: git-lfs offers the Hub only the basic transfer, so the Hub never picks "xet", and no standalone agent
+ * (plain or for the Hub's URLs, which git-lfs prefers) replaces the batch API. The rest of the user's config
+ * (proxies, CA bundles) still applies. Command-line config is read last, so on equally specific keys it wins.
+ */
+export function transferOverrides(endpoint: string, repo?: string): Array<[string, string]> {
+  const base = endpoint.replace(/\/+$/, "");
+  return [
+    ["lfs.basictransfersonly", "true"],
+    ["lfs.standalonetransferagent", ""],
+    [`lfs.${base}/.standalonetransferagent`, ""],
+    ...(repo ? ([[`lfs.${base}/${repo}.git/info/lfs.standalonetransferagent`, ""]] as Array<[string, string]>) : []),
+  ];
+}
+
+export function gitEnv({ endpoint, token, baseEnv = process.env, smudge = false, ceilingDir, repo }: GitEnvOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(baseEnv)) {
     const upper = key.toUpperCase();
@@ -60,6 +78,7 @@ export function gitEnv({ endpoint, token, baseEnv = process.env, smudge = false,
     config.push(["http.followRedirects", "false"]);
   }
   if (smudge) config.push(...LFS_FILTER);
+  config.push(...transferOverrides(endpoint, repo));
   env.GIT_CONFIG_COUNT = String(config.length);
   config.forEach(([key, value], i) => {
     env[`GIT_CONFIG_KEY_${i}`] = key;

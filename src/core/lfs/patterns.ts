@@ -13,12 +13,18 @@ export function sparseCheckoutFile(paths: readonly string[]): string {
 }
 
 /**
- * A git-lfs include pattern for exactly `path`. git-lfs splits the list at commas and has no escape for
- * them, so every special character becomes `?` (any one character except "/"). The leading "/" anchors
- * the pattern at the root, so `model.bin` does not also select `sub/model.bin`.
+ * A git-lfs include pattern for exactly `path` (git-lfs 3.x wildmatch, checked against git-lfs 3.3):
+ * - `*`, `?`, `[`, `]` and `#` are escaped with a backslash (a backslash before any other character matches
+ *   nothing, so `!`, `{`, `}` stay literal, which they are there);
+ * - git-lfs splits the list at commas and has no escape for them: a comma becomes `?` (any one character but
+ *   "/"), the one place where the pattern may also match another name;
+ * - git-lfs trims each pattern: trailing spaces become `[ ]`;
+ * - the leading "/" anchors the pattern at the root, so `model.bin` does not also select `sub/model.bin`.
+ * Paths with a backslash or control characters never get here (util/safePaths refuses them).
  */
 export function lfsIncludePattern(path: string): string {
-  return `/${path.replace(/[*?[\]{}\\,!]/g, "?")}`;
+  const escaped = path.replace(/[*?[\]#]/g, (c) => `\\${c}`).replace(/,/g, "?");
+  return `/${escaped.replace(/\s+$/, (spaces) => [...spaces].map((c) => `[${c}]`).join(""))}`;
 }
 
 export function lfsIncludeList(paths: readonly string[]): string {

@@ -74,7 +74,7 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
     throw new DownloadError("not-writable", `Cannot create ${parent}: ${(cause as Error).message}. Choose a models folder you can write to.`, { cause });
   }
   const ceilingDir = await realpath(parent);
-  const env = gitEnv({ endpoint, token, baseEnv: p.env, ceilingDir });
+  const env = gitEnv({ endpoint, token, baseEnv: p.env, ceilingDir, repo });
   let lastStage = "";
   const onGitProgress = (e: SimpleGitProgressEvent) => {
     const label = `${e.stage} ${Math.floor(e.progress / 10) * 10}%`;
@@ -85,7 +85,7 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
   const makeGit = (baseDir: string) => createGit({ baseDir, env, signal, onProgress: onGitProgress, onCommand: p.onCommand });
   // For the fallbacks only: git-lfs' filters on, paths taken literally.
   const smudgingGit = () =>
-    createGit({ baseDir: modelDir, env: { ...gitEnv({ endpoint, token, baseEnv: p.env, ceilingDir, smudge: true }), GIT_LITERAL_PATHSPECS: "1" }, signal, onCommand: p.onCommand });
+    createGit({ baseDir: modelDir, env: { ...gitEnv({ endpoint, token, baseEnv: p.env, ceilingDir, repo, smudge: true }), GIT_LITERAL_PATHSPECS: "1" }, signal, onCommand: p.onCommand });
 
   try {
     step = "checking git";

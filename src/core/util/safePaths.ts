@@ -1,7 +1,8 @@
-// Guards against a hostile or broken Hub listing: every path we will write must stay inside the
-// model folder, be portable across case-insensitive filesystems and not touch git's or our own files.
-import { lstat } from "node:fs/promises";
-import { join } from "node:path";
+// Guards against a hostile or broken Hub listing: every path we will write must stay inside the model folder,
+// not land on another selected file on this filesystem (case, accents) and not touch git's or our own files.
+import { randomBytes } from "node:crypto";
+import { lstat, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { DownloadError } from "../errors";
 import { RESERVED_ROOT_NAMES } from "../layout";
 
@@ -29,31 +30,140 @@ export function isSafeRepoPath(path: unknown): path is string {
   return typeof path === "string" && unsafePathReason(path) === undefined;
 }
 
-/**
- * Throws `DownloadError("server")` naming the first listed path that is unsafe, or two paths that would
- * land on the same file (or a file and a folder) on a case-insensitive filesystem.
- */
-export function assertSafeRepoPaths(paths: readonly string[]): void {
+/** How a filesystem compares names: whether `README.md` and `readme.md`, or NFC and NFD `ü`, are one file there. */
+export interface PathFolding {
+  caseInsensitive: boolean;
+  unicodeInsensitive: boolean;
+}
+
+/** The strictest folding (Windows, macOS defaults): what a portable listing must survive. */
+export const PORTABLE_FOLDING: PathFolding = { caseInsensitive: true, unicodeInsensitive: true };
+/** Linux filesystems: names are bytes, every distinct path is its own file. */
+export const EXACT_FOLDING: PathFolding = { caseInsensitive: false, unicodeInsensitive: false };
+
+function foldKey(path: string, folding: PathFolding): string {
+  const normalized = folding.unicodeInsensitive ? path.normalize("NFC") : path;
+  return folding.caseInsensitive ? normalized.toLowerCase() : normalized;
+}
+
+interface PathProblem {
+  /** The paths involved (one for an unsafe path, two for a collision). */
+  paths: string[];
+  why: string;
+  kind: "unsafe" | "collision";
+}
+
+/** Every unsafe path of `paths`, and every pair that lands on one file (or a file and a folder) under `folding`. */
+function pathProblems(paths: readonly string[], folding: PathFolding): PathProblem[] {
+  const problems: PathProblem[] = [];
   const files = new Map<string, string>();
   for (const path of paths) {
     const reason = unsafePathReason(path);
-    if (reason) throw hostile(`the file path ${JSON.stringify(path)} is unsafe: ${reason}`);
-    const key = path.normalize("NFC").toLowerCase();
+    if (reason) {
+      problems.push({ paths: [path], why: `the file path ${JSON.stringify(path)} is unsafe: ${reason}`, kind: "unsafe" });
+      continue;
+    }
+    const key = foldKey(path, folding);
     const other = files.get(key);
-    if (other !== undefined) throw hostile(`the paths ${JSON.stringify(other)} and ${JSON.stringify(path)} differ only in case`);
-    files.set(key, path);
+    if (other !== undefined) {
+      const why = other === path ? `the path ${JSON.stringify(path)} is listed twice` : `the paths ${JSON.stringify(other)} and ${JSON.stringify(path)} differ only in case`;
+      problems.push({ paths: [other, path], why, kind: "collision" });
+    } else files.set(key, path);
   }
   for (const [key, path] of files) {
     const segments = key.split("/");
     for (let i = 1; i < segments.length; i++) {
       const folder = files.get(segments.slice(0, i).join("/"));
-      if (folder !== undefined) throw hostile(`${JSON.stringify(folder)} is both a file and the folder of ${JSON.stringify(path)}`);
+      if (folder !== undefined) problems.push({ paths: [folder, path], why: `${JSON.stringify(folder)} is both a file and the folder of ${JSON.stringify(path)}`, kind: "collision" });
     }
   }
+  return problems;
+}
+
+/**
+ * Throws `DownloadError("server")` naming the first listed path that is unsafe, or two paths that would
+ * land on the same file (or a file and a folder) under `folding` (default: on a case-insensitive filesystem).
+ */
+export function assertSafeRepoPaths(paths: readonly string[], folding: PathFolding = PORTABLE_FOLDING): void {
+  const first = pathProblems(paths, folding)[0];
+  if (first) throw hostile(first.why);
 }
 
 function hostile(why: string): DownloadError {
   return new DownloadError("server", `The Hub's file listing cannot be downloaded safely: ${why}. Nothing was written.`);
+}
+
+/**
+ * The path rule of a download. The selected paths are checked strictly: an unsafe one is refused (`server`), and
+ * so is a pair the model folder's filesystem would store as one file (`not-writable`: `README.md` beside
+ * `readme.md` downloads both on Linux, and is refused on a case-insensitive filesystem, naming the pair so the user
+ * can exclude one). Paths outside the selection are never written: an unsafe or colliding one there is only
+ * reported, as the returned warning (undefined when there is nothing to say). `folding` defaults to a probe of
+ * `modelDir`'s filesystem, made only when the selection holds a pair that could collide.
+ */
+export async function checkSelectedPaths(options: {
+  listed: readonly string[];
+  selected: readonly string[];
+  modelDir: string;
+  folding?: PathFolding;
+}): Promise<string | undefined> {
+  const { listed, selected, modelDir } = options;
+  const strict = pathProblems(selected, EXACT_FOLDING)[0];
+  if (strict) {
+    throw new DownloadError(
+      "server",
+      `The Hub's file listing cannot be downloaded safely: ${strict.why}. Nothing was written.` + (strict.kind === "unsafe" ? " Exclude that file to download the rest." : ""),
+    );
+  }
+  if (pathProblems(selected, PORTABLE_FOLDING).length > 0) {
+    const folding = options.folding ?? (await probeFolding(modelDir));
+    const clash = pathProblems(selected, folding)[0];
+    if (clash) {
+      throw new DownloadError(
+        "not-writable",
+        `The filesystem of ${modelDir} does not tell apart names that differ only in case or accents, so ${clash.why.replace(/^the paths /, "")} ` +
+          `(one file there). Exclude one of them (--exclude) or choose a models folder on a case-sensitive filesystem. Nothing was written.`,
+      );
+    }
+  }
+  const chosen = new Set(selected);
+  const notes = pathProblems(listed, PORTABLE_FOLDING)
+    .filter((p) => p.paths.some((path) => !chosen.has(path)))
+    .map((p) => p.why.replace(/^the file path /, ""));
+  if (notes.length === 0) return undefined;
+  const shown = notes.slice(0, 10).join("; ") + (notes.length > 10 ? `; and ${notes.length - 10} more` : "");
+  return `Files outside this selection that could not be downloaded as listed (not downloaded): ${shown}.`;
+}
+
+/**
+ * How the filesystem holding `dir` (or its nearest existing ancestor) compares names, from one probe file.
+ * When the probe cannot be written the strictest folding is assumed.
+ */
+export async function probeFolding(dir: string): Promise<PathFolding> {
+  let at = resolve(dir);
+  for (;;) {
+    try {
+      if ((await stat(at)).isDirectory()) break;
+    } catch {
+      // Not there yet: probe the folder it will be created in.
+    }
+    const up = dirname(at);
+    if (up === at) return PORTABLE_FOLDING;
+    at = up;
+  }
+  const base = `.hf-models-probe-${process.pid}-${randomBytes(4).toString("hex")}-`;
+  const probe = join(at, `${base}\u00c4`);
+  try {
+    await writeFile(probe, "", { flag: "wx" });
+  } catch {
+    return PORTABLE_FOLDING;
+  }
+  try {
+    const exists = (name: string) => lstat(join(at, name)).then(() => true, () => false);
+    return { caseInsensitive: await exists(`${base}\u00e4`), unicodeInsensitive: await exists(`${base}A\u0308`) };
+  } finally {
+    await rm(probe, { force: true });
+  }
 }
 
 /**

@@ -2,6 +2,7 @@
 // written out of order by the worker pool, SHA-256 of the contiguous prefix, old-revision reuse, prompt cancel.
 import { fileDownloadInfo } from "@huggingface/hub";
 import { DownloadError } from "../../errors";
+import { encodeRepoPath } from "../../hub/urls";
 import { xetToken } from "./cas";
 import { XetFileDownload } from "./fileDownload";
 import type { EngineFileParams, EngineResult } from "./options";
@@ -17,7 +18,8 @@ export type { EngineFileParams, EngineOptions, EngineResult } from "./options";
 export async function downloadXetFile(params: EngineFileParams): Promise<EngineResult> {
   const opts = params.options ?? {};
   const { path, size } = params;
-  const info = await fileDownloadInfo({ repo: { type: "model", name: params.repo }, path, revision: params.commit, hubUrl: params.endpoint, accessToken: params.token, fetch: params.fetch });
+  // The library puts `path` into the resolve URL as given: `#`, `?` and `%` must reach the Hub percent-encoded.
+  const info = await fileDownloadInfo({ repo: { type: "model", name: params.repo }, path: encodeRepoPath(path), revision: params.commit, hubUrl: params.endpoint, accessToken: params.token, fetch: params.fetch });
   if (!info) throw new DownloadError("server", `The Hub answered 404 for ${path} at ${params.commit.slice(0, 12)}, although the listing has it.`);
   if (!info.xet) throw new DownloadError("xet-unavailable", `${path} is not stored in Xet`);
   if (info.size !== size) throw new DownloadError("integrity", `The Hub reports ${info.size} bytes for ${path}, the listing said ${size}.`);

@@ -1,0 +1,7 @@
+// Repo paths in Hub URLs: every segment percent-encoded, so `#`, `?`, `%`, spaces and non-ASCII letters reach the
+// Hub as the file's own name (an unencoded `a%20b.bin` would be read as `a b.bin`, `a#b.bin` as `a`).
+
+/** `dir with space/a#b.bin` → `dir%20with%20space/a%23b.bin`; the "/" between segments stays. */
+export function encodeRepoPath(path: string): string {
+  return path.split("/").map(encodeURIComponent).join("/");
+}
