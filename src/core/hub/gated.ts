@@ -4,6 +4,7 @@
 // errors.py GatedRepoError). We ask once, before the first byte, and say exactly what to do next.
 import { DownloadError, type ErrorDetail } from "../errors";
 import { redact } from "./token";
+import { resolveUrl } from "./urls";
 
 export type Gated = "auto" | "manual";
 
@@ -46,7 +47,7 @@ export async function checkGatedAccess(o: {
   timeoutMs?: number;
 }): Promise<void> {
   if (!o.token) throw gatedError(o);
-  const url = `${o.endpoint}/${o.repo}/resolve/${o.commit}/${o.path.split("/").map(encodeURIComponent).join("/")}`;
+  const url = resolveUrl({ endpoint: o.endpoint, repo: o.repo, revision: o.commit, path: o.path });
   const timeout = AbortSignal.timeout(o.timeoutMs ?? 60_000);
   let res: Response;
   try {

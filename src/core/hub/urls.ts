@@ -5,3 +5,8 @@
 export function encodeRepoPath(path: string): string {
   return path.split("/").map(encodeURIComponent).join("/");
 }
+
+/** `{endpoint}/{repo}/resolve/{revision}/{path}`, the one resolve URL every route asks for a file by. */
+export function resolveUrl(o: { endpoint: string; repo: string; revision: string; path: string }): string {
+  return `${o.endpoint}/${o.repo}/resolve/${encodeURIComponent(o.revision)}/${encodeRepoPath(o.path)}`;
+}

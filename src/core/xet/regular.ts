@@ -5,6 +5,7 @@ import { retryWaitMs } from "../util/rateLimit";
 import { mkdir, open, rm, stat, truncate, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { RepoFileEntry } from "../hub/api";
+import { resolveUrl } from "../hub/urls";
 import { DownloadError } from "../errors";
 import { inAttemptFrame, verify, type Attempt } from "./attempt";
 import { IntegrityMismatch } from "./errors";
@@ -87,8 +88,7 @@ const MAX_REDIRECTS = 5;
 
 export async function openRegularSource(params: SourceParams): Promise<OpenedSource> {
   const hubOrigin = new URL(params.endpoint).origin;
-  const encodedPath = params.file.path.split("/").map(encodeURIComponent).join("/");
-  let url = new URL(`${params.endpoint}/${params.repo}/resolve/${encodeURIComponent(params.commit)}/${encodedPath}`);
+  let url = new URL(resolveUrl({ endpoint: params.endpoint, repo: params.repo, revision: params.commit, path: params.file.path }));
   let offset = params.offset;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const headers: Record<string, string> = {};
