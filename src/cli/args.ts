@@ -14,6 +14,10 @@ Options:
   --revision <rev>     branch, tag, refs/pr/<n> or 40-character commit SHA (default: main)
   --include <glob>     download only files matching the glob (repeatable)
   --exclude <glob>     skip files matching the glob (repeatable)
+  --prune              remove the files outside --include/--exclude (default: a narrower
+                       selection keeps every file already downloaded)
+  --overwrite-edited   replace files you changed since the last download (default: they are
+                       kept, left out of the record, and listed in a warning)
   --dir <dir>          models folder (default: $HF_MODELS_DIR or ~/hf-models)
   --use-xet            download through Xet instead of Git LFS
   --no-fallback        with --use-xet: fail instead of finishing with Git LFS
@@ -35,6 +39,8 @@ export interface DownloadArgs {
   revision?: string;
   include: string[];
   exclude: string[];
+  prune: boolean;
+  overwriteEdited: boolean;
   dir?: string;
   useXet: boolean;
   noFallback: boolean;
@@ -50,6 +56,8 @@ const OPTIONS = {
   include: { type: "string", multiple: true },
   exclude: { type: "string", multiple: true },
   dir: { type: "string" },
+  prune: { type: "boolean" },
+  "overwrite-edited": { type: "boolean" },
   "use-xet": { type: "boolean" },
   "no-fallback": { type: "boolean" },
   endpoint: { type: "string" },
@@ -90,6 +98,8 @@ export function parseCliArgs(argv: string[]): CliCommand {
       revision: values.revision,
       include: values.include ?? [],
       exclude: values.exclude ?? [],
+      prune: values.prune ?? false,
+      overwriteEdited: values["overwrite-edited"] ?? false,
       dir: values.dir,
       useXet: values["use-xet"] ?? false,
       noFallback: values["no-fallback"] ?? false,

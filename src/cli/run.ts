@@ -68,6 +68,11 @@ export async function runCli(io: CliIo): Promise<number> {
     const result = await download(request, { signal: io.signal, onProgress: (e: ProgressEvent) => view.handle(e) });
     view.stop();
     io.stdout.write(json ? `${JSON.stringify(toJson(result))}\n` : summary(result));
+    if (result.keptEdited) {
+      // Exit 0: everything else is downloaded and recorded; these files are the user's and stay out of the record.
+      const list = result.keptEdited.join(", ");
+      io.stderr.write(`warning: kept ${result.keptEdited.length} file(s) you changed since the last download (not replaced, not recorded): ${list}. Run again with --overwrite-edited to replace them with the Hub's version.\n`);
+    }
     return EXIT_OK;
   } catch (err) {
     view.stop();
@@ -87,6 +92,8 @@ async function buildRequest(args: DownloadArgs, env: NodeJS.ProcessEnv): Promise
     revision,
     include: args.include,
     exclude: args.exclude,
+    ...(args.prune ? { prune: true } : {}),
+    ...(args.overwriteEdited ? { overwriteEdited: true } : {}),
     method: args.useXet ? "xet" : "lfs",
     fallbackToLfs: !args.noFallback,
     modelsDir: modelsDir(args.dir, env),
@@ -109,6 +116,7 @@ export function toJson(r: DownloadResult): Record<string, unknown> {
     method: r.method,
     ...(r.fallbackReason !== undefined ? { fallbackReason: r.fallbackReason } : {}),
     files: r.files.map((f) => ({ path: f.path, size: f.size, hash: f.hash })),
+    ...(r.keptEdited ? { keptEdited: r.keptEdited } : {}),
     bytes: r.bytesTransferred,
     totalBytes: r.totalBytes,
     seconds: r.seconds,

@@ -51,12 +51,23 @@ export async function updateModel(s: Services, target: unknown): Promise<Downloa
   const model = localModel(s, target, vscode.l10n.t("Update"));
   if (!model) return undefined;
   const r = model.record;
-  return runDownload(s, {
+  const plan = {
     repo: model.repo,
     revision: r?.revision ?? "main",
     include: r ? await recordedSelection(s, r) : undefined,
     method: r?.method ?? "lfs",
-  });
+  };
+  const result = await runDownload(s, plan);
+  if (!result?.keptEdited) return result;
+  // Core never replaces a file the user changed; the user decides here (Update and Repair alike).
+  const replace = vscode.l10n.t("Replace with the Hub's Version");
+  const choice = await vscode.window.showWarningMessage(
+    vscode.l10n.t("{0}: you changed {1} file(s) since the last download. Keep your version?", model.repo, result.keptEdited.length),
+    { modal: true, detail: vscode.l10n.t("Kept as they are (not part of the download record): {0}", result.keptEdited.join(", ")) },
+    vscode.l10n.t("Keep Mine"),
+    replace,
+  );
+  return choice === replace ? runDownload(s, { ...plan, overwriteEdited: true }) : result;
 }
 
 /**

@@ -19,6 +19,8 @@ export interface DownloadPlan {
   revision: string;
   include?: string[];
   method: DownloadMethod;
+  /** Replace files the user changed since the last download (asked for by the keep/replace prompt). */
+  overwriteEdited?: boolean;
 }
 
 /** Resolves to the result, or undefined when cancelled or failed (the user has been told which). */
@@ -42,6 +44,7 @@ export async function runDownload(s: Services, plan: DownloadPlan): Promise<Down
     endpoint,
     token,
     concurrency: settings.concurrency,
+    ...(plan.overwriteEdited ? { overwriteEdited: true } : {}),
   };
   const files = plan.include ? `${plan.include.length} selected` : "all";
   s.logger.info(

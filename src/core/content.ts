@@ -71,3 +71,22 @@ export async function hashFile({ path, expected, signal, onBytes }: HashFileOpti
   await feedFile({ hash, path, length: size, signal, onBytes });
   return hash.digest("hex");
 }
+
+/** Which file on disk a route verified: noted at verification time, checked once more before the record is written. */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+}
+
+const identities = new WeakMap<DownloadedFile, FileIdentity>();
+
+/** Notes the inode whose bytes were just verified as `file` (never written to the record). Returns `file`. */
+export function noteIdentity(file: DownloadedFile, stats: { dev: number; ino: number }): DownloadedFile {
+  identities.set(file, { dev: stats.dev, ino: stats.ino });
+  return file;
+}
+
+/** The inode noted by `noteIdentity`, if any: a file without one is hashed again before it is recorded. */
+export function identityOf(file: DownloadedFile): FileIdentity | undefined {
+  return identities.get(file);
+}

@@ -24,7 +24,7 @@ describe("cli argument parsing", () => {
   it("has defaults for everything but the repo", () => {
     assert.deepEqual(parseCliArgs(["download", "a/b"]), {
       kind: "download",
-      args: { repo: "a/b", revision: undefined, include: [], exclude: [], dir: undefined, useXet: false, noFallback: false, endpoint: undefined, tokenFile: undefined, json: false },
+      args: { repo: "a/b", revision: undefined, include: [], exclude: [], prune: false, overwriteEdited: false, dir: undefined, useXet: false, noFallback: false, endpoint: undefined, tokenFile: undefined, json: false },
     });
   });
 

@@ -66,7 +66,7 @@ describe("download service (LFS) against the local Hub", function () {
     assert.equal(gitStatus(result.path, bed.home.env), "");
   });
 
-  it("include/exclude checks out and fetches only the matching files, and a new selection replaces the old", async () => {
+  it("include/exclude checks out and fetches only the matching files, and a new selection with `prune` replaces the old", async () => {
     const sources = sourceFiles(bed.hub, "demo/quantized-gguf");
     const first = await download(
       { repo: "demo/quantized-gguf", modelsDir: bed.models.path, endpoint: bed.hub.url, include: ["*Q4_K_M*", "config.json"] },
@@ -79,7 +79,8 @@ describe("download service (LFS) against the local Hub", function () {
     assert.equal(gitStatus(first.path, bed.home.env), "");
 
     bed.hub.resetLog();
-    const second = await download({ repo: "demo/quantized-gguf", modelsDir: bed.models.path, endpoint: bed.hub.url, exclude: ["*.gguf"] }, { env: bed.home.env });
+    // Without `prune` a narrower selection keeps what is there (test/reliability/selection-edits.test.ts).
+    const second = await download({ repo: "demo/quantized-gguf", modelsDir: bed.models.path, endpoint: bed.hub.url, exclude: ["*.gguf"], prune: true }, { env: bed.home.env });
     await assertMatchesHub(second.path, "demo/quantized-gguf", "main", [".gitattributes", "README.md", "config.json"]);
     assert.deepEqual(lfsObjectRequests(bed.hub), [], "no LFS object was needed");
     assert.deepEqual((await readRecord(second.path))!.files.map((f) => f.path), [".gitattributes", "README.md", "config.json"]);

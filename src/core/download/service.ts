@@ -9,7 +9,9 @@ import type { RateLimitWait } from "../util/rateLimit";
 import { mergeRevision, parseRepoId } from "../hub/repoId";
 import { PARTIAL_DIR } from "../layout";
 import { modelDirFor } from "../library/index";
-import { recordPath, writeRecord } from "../library/metadata";
+import { readRecord, recordPath, writeRecord } from "../library/metadata";
+import type { RepoFileEntry } from "../hub/api";
+import { editedSinceRecord, filesNotOnDisk, removeModelFiles, type FileProblem } from "./onDisk";
 import { downloadViaLfs } from "../lfs/route";
 import { assertNoLinksInside, checkSelectedPaths } from "../util/safePaths";
 import { hasSelection, selectFiles } from "../util/select";
@@ -100,42 +102,57 @@ export async function download(request: DownloadRequest, options: ServiceOptions
     const tracker = new ProgressTracker({ files, emit });
     const log = (level: "info" | "warn" | "debug", message: string) => emit({ type: "log", level, message });
     try {
+      // The previous record tells which files the user changed since (kept unless asked) and which went upstream.
+      const prior = await readRecord(modelDir).catch(() => undefined);
       // While files change, no record may claim the folder is complete; it is written again at the end.
       await rm(recordPath(modelDir), { force: true });
       await assertNoLinksInside({ modelDir, paths: [...files.map((f) => f.path), PARTIAL_DIR] });
-      let delivered: DownloadedFile[] | undefined;
+      const edited = prior && !request.overwriteEdited ? await editedSinceRecord({ modelDir, record: prior, signal: routeSignal }) : [];
+      const editedSet = new Set(edited);
+      const selected = new Set(files.map((f) => f.path));
+      const listed = new Set(listing.files.map((f) => f.path));
+      const toFetch = files.filter((f) => !editedSet.has(f.path));
+      const outside = [...new Set([...listed, ...(prior?.files.map((f) => f.path) ?? [])])].filter((path) => !selected.has(path));
+      // What a checkout must not touch: edited files, and (unless pruning) the complete files outside the selection.
+      const keep = new Set([...edited, ...(request.prune ? [] : outside.filter((path) => listed.has(path)))]);
+      const retainOids = [
+        ...listing.files.filter((f) => f.lfs && keep.has(f.path)).map((f) => f.lfs!.oid),
+        ...(prior?.files.filter((f) => f.hashKind === "sha256" && keep.has(f.path)).map((f) => f.hash) ?? []),
+      ];
       let used: DownloadMethod = method;
       let reason: string | undefined;
-      if (method === "xet") {
-        stage("downloading", "Downloading with Xet");
-        try {
-          delivered = (
-            await downloadViaXet({
-              endpoint, token, repo, commit: listing.commit, files, modelDir,
-              concurrency: request.concurrency ?? 4,
-              stallTimeoutMs: request.stallTimeoutMs ?? 30_000,
-              signal: routeSignal,
-              engine: options.xetEngine,
-              env,
-              onFileProgress: (p) => tracker.fileProgress(p),
-              log,
-              onRateLimit,
-            })
-          ).files;
-        } catch (err) {
-          // A gated repo's refusal (access revoked since the check, a token endpoint saying no) is the same for Git LFS.
-          if (listing.gated && refusedByHub(err, endpoint)) throw gatedError({ endpoint, repo, gated: listing.gated, token, cause: err });
-          if (signal?.aborted || lock.compromised.aborted || !shouldFallBack(err, request.fallbackToLfs)) throw err;
-          reason = fallbackReason(err);
-          used = "lfs";
-          // Each face words the fallback itself, from this event.
-          emit({ type: "fallback", from: "xet", to: "lfs", reason });
+      const deliver = async (via: DownloadMethod, wanted: RepoFileEntry[]): Promise<DownloadedFile[]> => {
+        if (toFetch.length === 0) return [];
+        if (via === "xet") {
+          stage("downloading", "Downloading with Xet");
+          try {
+            return (
+              await downloadViaXet({
+                endpoint, token, repo, commit: listing.commit, files: wanted, modelDir,
+                concurrency: request.concurrency ?? 4,
+                stallTimeoutMs: request.stallTimeoutMs ?? 30_000,
+                signal: routeSignal,
+                engine: options.xetEngine,
+                env,
+                onFileProgress: (p) => tracker.fileProgress(p),
+                log,
+                onRateLimit,
+              })
+            ).files;
+          } catch (err) {
+            // A gated repo's refusal (access revoked since the check, a token endpoint saying no) is the same for Git LFS.
+            if (listing.gated && refusedByHub(err, endpoint)) throw gatedError({ endpoint, repo, gated: listing.gated, token, cause: err });
+            if (signal?.aborted || lock.compromised.aborted || !shouldFallBack(err, request.fallbackToLfs)) throw err;
+            reason = fallbackReason(err);
+            used = "lfs";
+            // Each face words the fallback itself, from this event.
+            emit({ type: "fallback", from: "xet", to: "lfs", reason });
+          }
         }
-      }
-      if (!delivered) {
+        // Always the whole selection: a sparse checkout of fewer files would take the others out of the folder.
         const result = await downloadViaLfs({
-          endpoint, token, repo: repoId, revision, commit: listing.commit, files,
-          sparse: hasSelection(request), modelDir, env,
+          endpoint, token, repo: repoId, revision, commit: listing.commit, files: toFetch,
+          sparse: hasSelection(request), keep: [...keep], retainOids, modelDir, env,
           signal: routeSignal,
           onStage: (s, message) => stage(s, message),
           onFileProgress: (p) => tracker.fileProgress(p),
@@ -147,9 +164,36 @@ export async function download(request: DownloadRequest, options: ServiceOptions
           if (reason === undefined || !(err instanceof DownloadError) || err.code === "cancelled") throw err;
           throw new DownloadError(err.code, `Xet failed (${reason}), then Git LFS failed: ${err.message}`, { cause: err });
         });
-        delivered = result.files;
         // A finished LFS download makes any Xet partials left by a failed attempt worthless.
         await rm(join(modelDir, PARTIAL_DIR), { recursive: true, force: true });
+        return result.files;
+      };
+      let delivered = await deliver(method, toFetch);
+      // Before the record: every file it lists is on disk, of its size, the inode that was verified. A file deleted
+      // or replaced meanwhile (another process, the user) is fetched once more; if that does not hold either, no record.
+      let changed = await filesNotOnDisk({ modelDir, files: delivered, signal: routeSignal });
+      if (changed.length > 0) {
+        log("warn", `${changed.length} file(s) changed on disk while the download ran (${describeChanges(changed)}); fetching them again`);
+        const again = new Set(changed.map((c) => c.path));
+        const redone = new Map((await deliver(used, toFetch.filter((f) => again.has(f.path)))).map((f) => [f.path, f] as const));
+        delivered = delivered.map((f) => redone.get(f.path) ?? f);
+        changed = await filesNotOnDisk({ modelDir, files: delivered, signal: routeSignal });
+        if (changed.length > 0) {
+          throw new DownloadError(
+            "integrity",
+            `${describeChanges(changed)}: changed on disk while the download of ${repo} ran, twice. Nothing was recorded as complete. Make sure no other program deletes or writes files in ${modelDir}, then run the download again.`,
+          );
+        }
+      }
+      // Files the new revision no longer has go, as an update means "make it that revision"; with prune, so do the
+      // files outside the selection. Edited files stay, whatever the reason.
+      const known = [...(prior?.files.map((f) => f.path) ?? []), ...(prior?.keptEdited ?? [])];
+      const removals = new Set([...known.filter((path) => !listed.has(path)), ...(request.prune ? outside : [])]);
+      for (const path of [...edited, ...selected]) removals.delete(path);
+      const removed = await removeModelFiles(modelDir, removals);
+      if (removed.length > 0) log("info", `Removed ${removed.length} file(s) ${request.prune ? "outside the selection or " : ""}no longer in ${revision}: ${removed.slice(0, 5).join(", ")}${removed.length > 5 ? " …" : ""}`);
+      if (edited.length > 0) {
+        log("warn", `Kept ${edited.length} file(s) changed since the last download, neither replaced nor recorded: ${edited.slice(0, 5).join(", ")}${edited.length > 5 ? " …" : ""}`);
       }
       for (const f of delivered) tracker.fileDone(f.path);
       tracker.flush();
@@ -157,12 +201,13 @@ export async function download(request: DownloadRequest, options: ServiceOptions
       stage("finalizing");
       await writeRecord(modelDir, {
         version: 1, repo, revision, commit: listing.commit, method: used, endpoint,
-        files: delivered, completedAt: new Date().toISOString(),
+        files: delivered, ...(edited.length > 0 ? { keptEdited: edited } : {}), completedAt: new Date().toISOString(),
       });
       return {
         repo, revision, commit: listing.commit, method: used,
         ...(reason !== undefined ? { fallbackReason: reason } : {}),
         files: delivered,
+        ...(edited.length > 0 ? { keptEdited: edited } : {}),
         bytesTransferred: tracker.bytesTransferred,
         totalBytes,
         seconds: (Date.now() - started) / 1000,
@@ -186,4 +231,9 @@ export async function download(request: DownloadRequest, options: ServiceOptions
     if (err instanceof DownloadError) throw err;
     throw new DownloadError("internal", `Download of ${repo} failed unexpectedly: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   }
+}
+
+function describeChanges(changed: readonly FileProblem[]): string {
+  const shown = changed.slice(0, 3).map((c) => `${c.path}: ${c.why}`).join("; ");
+  return changed.length > 3 ? `${shown}; and ${changed.length - 3} more` : shown;
 }

@@ -23,6 +23,16 @@ export interface DownloadRequest {
   endpoint?: string;
   /** Hub token (`hf_…`); never logged, never written to disk. */
   token?: string;
+  /**
+   * Remove the files outside include/exclude (and their Git LFS objects). Default false: a narrower selection
+   * downloads what it names and leaves every other file in place.
+   */
+  prune?: boolean;
+  /**
+   * Replace (or remove, when gone upstream) files the user changed since the last complete download. Default false:
+   * they are left as they are, left out of the record, and reported in `DownloadResult.keptEdited`.
+   */
+  overwriteEdited?: boolean;
   /** Files fetched at once on the Xet route. Default 4. */
   concurrency?: number;
   /** No bytes for this long counts as a stall. Default 30 000 ms. */
@@ -45,6 +55,8 @@ export interface DownloadResult {
   seconds: number;
   /** Absolute path of the model folder. */
   path: string;
+  /** Files changed by the user since the last download, left untouched and not recorded (see `overwriteEdited`). */
+  keptEdited?: string[];
 }
 
 /** Progress is a stream of small typed events. */

@@ -4,7 +4,7 @@
 import { chmod, lstat, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { DownloadError } from "../errors";
-import { type DownloadedFile } from "../content";
+import { noteIdentity, type DownloadedFile } from "../content";
 import { hashFile } from "../content";
 import type { IndexEntry } from "./gitIndex";
 import { lfsPointerBlobId } from "./gitIndex";
@@ -76,7 +76,8 @@ export async function linkVerifiedFiles(options: LinkVerifiedOptions): Promise<L
       dedupe.linked++;
       dedupe.savedBytes += size;
     }
-    linked.set(file.path, { path: file.path, size, hash: oid, hashKind: "sha256" });
+    // The file is now the object's inode (linked here, or found linked already).
+    linked.set(file.path, noteIdentity({ path: file.path, size, hash: oid, hashKind: "sha256" }, stored));
   }
   return { linked, dedupe };
 }

@@ -23,6 +23,7 @@ import { recordStatInIndex } from "./indexStat";
 import { linkVerifiedFiles, type DedupeResult } from "./linkVerified";
 import { scrubLfsLogs } from "./logs";
 import { pruneObjects, seedObjectsFromWorkingTree, type LfsFile } from "./objects";
+import { restoreSetAside, setAside } from "./setAside";
 
 export interface LfsRouteParams {
   endpoint: string;
@@ -34,6 +35,10 @@ export interface LfsRouteParams {
   files: RepoFileEntry[];
   /** True when include/exclude narrowed the set: only `files` are checked out (sparse) and fetched. */
   sparse: boolean;
+  /** Repo paths whose files the checkout must leave as they are (outside a narrower selection, edited by the user). */
+  keep?: readonly string[];
+  /** LFS objects to keep even when no file of this run uses them (those of the kept files). */
+  retainOids?: readonly string[];
   modelDir: string;
   /** Base environment for git (PATH, HOME, proxies). Default `process.env`. */
   env?: NodeJS.ProcessEnv;
@@ -104,7 +109,14 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
     // Before the fetch, so that git-lfs finds these objects in place instead of downloading them.
     const seeded = await seedObjectsFromWorkingTree({ modelDir, gitDir, files: lfsFiles, signal });
     if (seeded.length > 0) p.log?.("info", `Reusing ${seeded.length} verified file(s) already in the folder: ${seeded.join(", ")}`);
-    await checkoutSelection({ git, gitDir, revision, commit, sparsePaths: p.sparse ? p.files.map((f) => f.path) : undefined });
+    // Files a killed run set aside go back first; then the ones this run keeps step out of the checkout's way.
+    await restoreSetAside(modelDir);
+    await setAside(modelDir, p.keep ?? []);
+    try {
+      await checkoutSelection({ git, gitDir, revision, commit, sparsePaths: p.sparse ? p.files.map((f) => f.path) : undefined });
+    } finally {
+      await restoreSetAside(modelDir);
+    }
 
     step = "git lfs fetch";
     p.onStage?.("downloading");
@@ -152,7 +164,7 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
       await updateIndexEntries(smudgingGit(), linkedPaths).catch((err: Error) => p.log?.("warn", `git update-index failed: ${err.message}`));
     }
     await settleIndexTimestamp({ gitDir, modelDir, paths: lfsFiles.map((f) => f.path), signal });
-    await pruneSuperseded(gitDir, lfsFiles, p.log);
+    await pruneSuperseded(gitDir, [...lfsFiles.map((f) => f.lfs.oid), ...(p.retainOids ?? [])], p.log);
     if (dedupe.failure) p.log?.("warn", `Could not hard-link LFS objects to the model files (${dedupe.failure}); the model takes twice its size on disk.`);
     else if (dedupe.linked > 0) p.log?.("debug", `Hard-linked ${dedupe.linked} LFS object(s), ${dedupe.savedBytes} bytes stored once instead of twice`);
     return { files, bytesTransferred: transferred, dedupe };
@@ -169,9 +181,9 @@ async function updateIndexEntries(git: SimpleGit, paths: readonly string[]): Pro
 }
 
 /** Frees what an update left behind: the objects of the files' previous versions. Failing to is only a warning. */
-async function pruneSuperseded(gitDir: string, files: readonly LfsFile[], log: LfsRouteParams["log"]): Promise<void> {
+async function pruneSuperseded(gitDir: string, keep: readonly string[], log: LfsRouteParams["log"]): Promise<void> {
   try {
-    const { removed, bytes } = await pruneObjects(gitDir, new Set(files.map((f) => f.lfs.oid)));
+    const { removed, bytes } = await pruneObjects(gitDir, new Set(keep));
     if (removed > 0) log?.("info", `Removed ${removed} LFS object(s) the checkout no longer uses, ${formatBytes(bytes)} freed`);
   } catch (err) {
     log?.("warn", `Could not remove LFS objects the checkout no longer uses: ${(err as Error).message}`);

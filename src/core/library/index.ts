@@ -6,6 +6,7 @@ import { DownloadError } from "../errors";
 import { isBookkeepingPath, PARTIAL_DIR, RECORD_FILE } from "../layout";
 import { resolveCommit } from "../hub/api";
 import { isCommitSha, parseRepoId, type RepoId } from "../hub/repoId";
+import { acquireModelLock, lockPathFor } from "../download/lock";
 import { diskUsage } from "./diskUsage";
 import { readRecord, type ModelRecord } from "./metadata";
 
@@ -119,12 +120,21 @@ export async function deleteModel(modelDir: string): Promise<void> {
     throw refuse(dir, "it is not an <org>/<name> model folder");
   }
   if (!(await ownsFolder(dir, repo))) throw refuse(dir, `it holds no HF Models download of ${repo}`);
+  // The lock every download holds (any process: the CLI, another window): never delete under a running download.
+  const lock = await acquireModelLock({ modelDir: dir, timeoutMs: 0 }).catch((err: unknown) => {
+    if (err instanceof DownloadError && err.code === "locked") {
+      throw new DownloadError("locked", `Cannot delete ${repo} now: another process is downloading it (it holds the lock ${lockPathFor(dir)}). Wait for that download to finish or cancel it, then delete again.`, { cause: err });
+    }
+    throw err;
+  });
   try {
     await rm(dir, { recursive: true, force: false, maxRetries: 3 });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const kind = code === "EACCES" || code === "EPERM" || code === "EBUSY" ? "not-writable" : "internal";
     throw new DownloadError(kind, `Could not delete ${dir} completely: ${(err as Error).message}`, { cause: err });
+  } finally {
+    await lock.release();
   }
   await rmdir(dirname(dir)).catch(() => undefined); // only succeeds when the org folder is now empty
 }

@@ -16,6 +16,8 @@ export interface ModelRecord {
   method: DownloadMethod;
   endpoint: string;
   files: DownloadedFile[];
+  /** Files the user changed that the download left as they are (not in `files`): later runs keep them too. */
+  keptEdited?: string[];
   /** ISO date. */
   completedAt: string;
 }
@@ -78,6 +80,7 @@ function recordProblem(data: unknown): string | undefined {
   }
   if (r.method !== "lfs" && r.method !== "xet") return `"method" must be "lfs" or "xet"`;
   if (!Array.isArray(r.files)) return `"files" is missing`;
+  if (r.keptEdited !== undefined && !(Array.isArray(r.keptEdited) && r.keptEdited.every((p) => typeof p === "string"))) return `"keptEdited" must list paths`;
   for (const f of r.files as unknown[]) {
     const file = f as Record<string, unknown>;
     if (typeof file?.path !== "string" || typeof file.size !== "number" || typeof file.hash !== "string") return "a file entry is incomplete";

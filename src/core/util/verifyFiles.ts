@@ -4,7 +4,7 @@ import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 import type { RepoFileEntry } from "../hub/api";
 import { DownloadError } from "../errors";
-import { expectedContent, hashFile, type DownloadedFile } from "../content";
+import { expectedContent, hashFile, noteIdentity, type DownloadedFile } from "../content";
 
 export interface VerifyFilesOptions {
   modelDir: string;
@@ -23,8 +23,10 @@ export async function verifyFiles({ modelDir, files, signal, onFile }: VerifyFil
     const { hash, kind: hashKind, size } = expected;
     const path = join(modelDir, file.path);
     let actualSize: number;
+    let identity: { dev: number; ino: number };
     try {
       const info = await lstat(path);
+      identity = info;
       // A link (e.g. checked out by git from a hostile repo) is not the downloaded file, whatever it points at.
       if (!info.isFile()) {
         throw new DownloadError("integrity", `Integrity check failed for ${file.path}: it is ${info.isSymbolicLink() ? "a symbolic link" : "not a regular file"}, not the downloaded file. Remove it and run the download again.`);
@@ -45,7 +47,7 @@ export async function verifyFiles({ modelDir, files, signal, onFile }: VerifyFil
         `Integrity check failed for ${file.path}: its ${hashKind === "sha256" ? "SHA-256" : "git blob id"} is ${actual}, expected ${hash}. Run the download again.`,
       );
     }
-    const record: DownloadedFile = { path: file.path, size, hash, hashKind };
+    const record = noteIdentity({ path: file.path, size, hash, hashKind }, identity);
     out.push(record);
     onFile?.(record);
   }

@@ -5,7 +5,7 @@ import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { backoffMs, sleep } from "../util/backoff";
 import { DownloadError } from "../errors";
-import { type DownloadedFile } from "../content";
+import { noteIdentity, type DownloadedFile } from "../content";
 import type { FileJobParams } from "./attempt";
 import { engineAttempt } from "./engine/attempt";
 import { ClassifiedFailure, classifyFailure, IntegrityMismatch } from "./errors";
@@ -28,11 +28,12 @@ export async function downloadFileJob(params: FileJobParams): Promise<Downloaded
   const expected = expectedContent(file);
   const done: DownloadedFile = { path: file.path, size: expected.size, hash: expected.hash, hashKind: expected.kind };
 
-  if (await alreadyComplete(target.final, expected, params.signal)) {
+  const complete = await alreadyComplete(target.final, expected, params.signal);
+  if (complete) {
     params.log("debug", `${file.path} is already complete; skipping it`);
     await rm(target.partial, { force: true });
     params.onProgress(expected.size, 0);
-    return done;
+    return noteIdentity(done, complete);
   }
 
   let failures = 0;
@@ -46,8 +47,9 @@ export async function downloadFileJob(params: FileJobParams): Promise<Downloaded
       // files not migrated to Xet yet (no xetHash), by a plain resolve GET that resumes with Range and checks SHA-256.
       await (file.lfs && file.xetHash ? engineAttempt : regularAttempt)(params, expected, tally);
       await mkdir(dirname(target.final), { recursive: true });
+      const verified = await stat(target.partial);
       await rename(target.partial, target.final);
-      return done;
+      return noteIdentity(done, verified);
     } catch (err) {
       throwIfAborted(params);
       if (err instanceof IntegrityMismatch) {
@@ -87,10 +89,11 @@ export async function downloadFileJob(params: FileJobParams): Promise<Downloaded
   }
 }
 
-async function alreadyComplete(path: string, expected: ExpectedContent, signal: AbortSignal): Promise<boolean> {
+/** The stat data of `path` when it already holds the expected bytes. */
+async function alreadyComplete(path: string, expected: ExpectedContent, signal: AbortSignal): Promise<{ dev: number; ino: number } | undefined> {
   const info = await stat(path).catch(() => undefined);
-  if (!info?.isFile() || info.size !== expected.size) return false;
-  return (await hashFile({ path, expected, signal })) === expected.hash;
+  if (!info?.isFile() || info.size !== expected.size) return undefined;
+  return (await hashFile({ path, expected, signal })) === expected.hash ? info : undefined;
 }
 
 function throwIfAborted(params: FileJobParams): void {

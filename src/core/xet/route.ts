@@ -1,12 +1,12 @@
 // The Xet route: downloads the selected files of one commit into the model folder, several at once,
 // through our Xet engine (small files by a plain GET), with resume, verification, stall handling and cancel.
 import type { RateLimitWait } from "../util/rateLimit";
-import { copyFile, mkdir, rename, rm, rmdir } from "node:fs/promises";
+import { copyFile, mkdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { RepoFileEntry } from "../hub/api";
 import { assertHubToken } from "../hub/token";
 import { DownloadError, isCancel } from "../errors";
-import { type DownloadedFile } from "../content";
+import { noteIdentity, type DownloadedFile } from "../content";
 import { errnoCode } from "./errors";
 import type { EngineOptions } from "./engine/download";
 import { downloadFileJob, type LogLevel } from "./fileJob";
@@ -124,9 +124,11 @@ export async function downloadViaXet(params: XetRouteParams): Promise<XetRouteRe
 
 async function copyDuplicate(primary: DownloadedFile, from: TargetPaths, to: TargetPaths, path: string): Promise<DownloadedFile> {
   const temp = `${to.partial}.copy`;
+  let copied;
   try {
     await mkdir(dirname(temp), { recursive: true });
     await copyFile(from.final, temp);
+    copied = await stat(temp);
     await mkdir(dirname(to.final), { recursive: true });
     await rename(temp, to.final);
   } catch (err) {
@@ -134,5 +136,6 @@ async function copyDuplicate(primary: DownloadedFile, from: TargetPaths, to: Tar
     if (errnoCode(err) === "ENOSPC") throw new DownloadError("disk-full", `No space left on the disk while writing ${path}; free some space and retry.`, { cause: err });
     throw new DownloadError("not-writable", `Cannot write ${path}: ${(err as Error).message}`, { cause: err });
   }
-  return { ...primary, path };
+  // A copy of verified bytes: its own inode is the one the final check expects.
+  return noteIdentity({ path, size: primary.size, hash: primary.hash, hashKind: primary.hashKind }, copied);
 }
