@@ -171,12 +171,14 @@ export async function download(request: DownloadRequest, options: ServiceOptions
       let delivered = await deliver(method, toFetch);
       // Before the record: every file it lists is on disk, of its size, the inode that was verified. A file deleted
       // or replaced meanwhile (another process, the user) is fetched once more; if that does not hold either, no record.
+      stage("verifying", CHECKING_DISK);
       let changed = await filesNotOnDisk({ modelDir, files: delivered, signal: routeSignal });
       if (changed.length > 0) {
         log("warn", `${changed.length} file(s) changed on disk while the download ran (${describeChanges(changed)}); fetching them again`);
         const again = new Set(changed.map((c) => c.path));
         const redone = new Map((await deliver(used, toFetch.filter((f) => again.has(f.path)))).map((f) => [f.path, f] as const));
         delivered = delivered.map((f) => redone.get(f.path) ?? f);
+        stage("verifying", CHECKING_DISK);
         changed = await filesNotOnDisk({ modelDir, files: delivered, signal: routeSignal });
         if (changed.length > 0) {
           throw new DownloadError(
@@ -232,6 +234,9 @@ export async function download(request: DownloadRequest, options: ServiceOptions
     throw new DownloadError("internal", `Download of ${repo} failed unexpectedly: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   }
 }
+
+/** The stage message of the last check before the record (tests hook on it). */
+export const CHECKING_DISK = "Checking that every file is still on disk";
 
 function describeChanges(changed: readonly FileProblem[]): string {
   const shown = changed.slice(0, 3).map((c) => `${c.path}: ${c.why}`).join("; ");

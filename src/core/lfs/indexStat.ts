@@ -37,7 +37,9 @@ export async function recordStatInIndex(options: { gitDir: string; modelDir: str
     if (nameEnd < 0 || nameEnd >= body.length) return false;
     const path = data.toString("utf8", nameAt, nameEnd);
     if (wanted.delete(path)) {
-      const st = await lstat(join(options.modelDir, path), { bigint: true });
+      // A file gone meanwhile (deleted by someone else): git's own refresh reports it; the caller's disk check refetches it.
+      const st = await lstat(join(options.modelDir, path), { bigint: true }).catch(() => undefined);
+      if (!st) return false;
       const fields = [st.ctimeMs / 1000n, st.ctimeNs % 1_000_000_000n, st.mtimeMs / 1000n, st.mtimeNs % 1_000_000_000n, st.dev, st.ino];
       fields.forEach((value, k) => data.writeUInt32BE(Number(value & 0xffffffffn), offset + 4 * k));
       // Mode (offset 24) stays: it comes from the tree. uid, gid, size as git records them (truncated to 32 bits).
