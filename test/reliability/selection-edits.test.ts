@@ -60,6 +60,10 @@ describe("reliability: selections and updates never delete the user's files (iss
         const oid = sourceFiles(bed.hub, REPO).get("model.safetensors")!.lfsOid!;
         assert.ok(existsSync(lfsObjectPath(join(modelDir(), ".git"), oid)), "the weights' LFS object stays");
       }
+      // The whole selection again takes the kept files back as they are (no conflict with the sparse checkout).
+      const whole = await cli(flags);
+      assert.equal(whole.code, 0, whole.stderr);
+      for (const path of ["README.md", "model.safetensors", "weights/extra.bin"]) await assertHubBytes(path);
       // Removing them is its own, explicit action.
       const pruned = await cli([...flags, "--include", "*.json", "--prune"]);
       assert.equal(pruned.code, 0, pruned.stderr);

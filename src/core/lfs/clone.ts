@@ -135,8 +135,9 @@ export async function checkoutSelection(options: { git: SimpleGit; gitDir: strin
   const sparseEnabled = (await git.raw(["config", "--bool", "--get", "core.sparseCheckout"]).catch(() => "")).trim() === "true";
   if (sparsePaths) {
     await writeFile(join(gitDir, "info", "sparse-checkout"), sparseCheckoutFile(sparsePaths));
-    await git.raw(["config", "core.sparseCheckout", "true"]);
-    await git.raw(["config", "core.sparseCheckoutCone", "false"]);
+    // --worktree: after `sparse-checkout disable` git keeps these in config.worktree, which overrides .git/config.
+    await git.raw(["config", "--worktree", "core.sparseCheckout", "true"]);
+    await git.raw(["config", "--worktree", "core.sparseCheckoutCone", "false"]);
   }
   const detached = isCommitSha(revision) || revision.startsWith("refs/");
   await git.raw(detached ? ["checkout", "-f", "--detach", commit] : ["checkout", "-f", "-B", revision, commit]);
