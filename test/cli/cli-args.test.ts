@@ -11,12 +11,13 @@ describe("cli argument parsing", () => {
     const cmd = parseCliArgs([
       "download", "demo/tiny-model", "--revision", "v1", "--include", "*.json", "--include=*.safetensors", "--exclude", "README.md",
       "--dir", "/tmp/m", "--use-xet", "--no-fallback", "--endpoint", "http://127.0.0.1:1", "--token-file", "/tmp/t", "--json",
+      "--prune", "--overwrite-edited",
     ]);
     assert.deepEqual(cmd, {
       kind: "download",
       args: {
         repo: "demo/tiny-model", revision: "v1", include: ["*.json", "*.safetensors"], exclude: ["README.md"], dir: "/tmp/m",
-        useXet: true, noFallback: true, endpoint: "http://127.0.0.1:1", tokenFile: "/tmp/t", json: true,
+        useXet: true, noFallback: true, endpoint: "http://127.0.0.1:1", tokenFile: "/tmp/t", json: true, prune: true, overwriteEdited: true,
       },
     });
   });

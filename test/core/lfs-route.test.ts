@@ -172,8 +172,11 @@ describe("lfs route against the local Hub", function () {
     const handle = await open(object, "r+");
     await handle.write(Buffer.from([0xff ^ (await readFile(object))[1000]!]), 0, 1, 1000);
     await handle.close();
+    // A changed file is the user's until they say otherwise (issue 17 point 2): kept and reported, not replaced.
+    const kept = await download({ repo, modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env });
+    assert.deepEqual(kept.keptEdited, ["tiny-Q5_K_M.gguf"]);
     await rejectsWithCode(
-      download({ repo, modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env }),
+      download({ repo, modelsDir: bed.models.path, endpoint: bed.hub.url, overwriteEdited: true }, { env: bed.home.env }),
       "integrity", /Integrity check failed for tiny-Q5_K_M\.gguf: its stored Git LFS object has SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}\. Run the download again\./,
     );
     assert.ok(!existsSync(object), "the bad object is gone, so the next run downloads it");

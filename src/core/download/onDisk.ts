@@ -1,9 +1,10 @@
 // What the disk says about a download before its record claims it complete: every delivered file still there, of
 // its size, and the inode the route verified (only a file without a noted inode is hashed again); and which files of
 // the previous record the user changed since, so that no run overwrites or removes them without being asked.
-import { lstat, rm, rmdir } from "node:fs/promises";
+import { lstat, rm, rmdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { hashFile, identityOf, type DownloadedFile } from "../content";
+import { RECORD_FILE } from "../layout";
 import type { ModelRecord } from "../library/metadata";
 import { isSafeRepoPath } from "../util/safePaths";
 
@@ -38,7 +39,9 @@ export async function filesNotOnDisk(options: { modelDir: string; files: readonl
  */
 export async function editedSinceRecord(options: { modelDir: string; record: ModelRecord; signal?: AbortSignal }): Promise<string[]> {
   const { modelDir, record, signal } = options;
-  const recordedAt = Date.parse(record.completedAt);
+  // The record file's own mtime, from the same (coarse) filesystem clock as the files': an edit after the record was
+  // written is never dated before it. A file written in the record's clock tick is merely hashed once more.
+  const recordedAt = (await stat(join(modelDir, RECORD_FILE)).catch(() => undefined))?.mtimeMs ?? Date.parse(record.completedAt);
   const edited: string[] = [];
   for (const entry of record.files) {
     if (!isSafeRepoPath(entry.path)) continue;
@@ -49,7 +52,7 @@ export async function editedSinceRecord(options: { modelDir: string; record: Mod
       edited.push(entry.path);
       continue;
     }
-    if (!(info.mtimeMs > recordedAt)) continue;
+    if (info.mtimeMs < recordedAt) continue;
     const hash = await hashFile({ path, expected: { kind: entry.hashKind, size: entry.size }, signal });
     if (hash !== entry.hash.toLowerCase()) edited.push(entry.path);
   }
