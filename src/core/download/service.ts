@@ -18,7 +18,6 @@ import { hasSelection, selectFiles } from "../util/select";
 import type { EngineOptions } from "../xet/engine/download";
 import { downloadViaXet } from "../xet/route";
 import { fallbackReason, shouldFallBack } from "./fallback";
-import { assertCloneIsOurs, dropGitLfsPartials, removeLeftovers } from "./leftovers";
 import { acquireModelLock } from "./lock";
 import { ProgressTracker } from "./progress";
 import { DownloadError, type DownloadedFile, type DownloadMethod, type DownloadOptions, type DownloadRequest, type DownloadResult, type ProgressEvent } from "./types";
@@ -105,9 +104,6 @@ export async function download(request: DownloadRequest, options: ServiceOptions
     try {
       // The previous record tells which files the user changed since (kept unless asked) and which went upstream.
       const prior = await readRecord(modelDir).catch(() => undefined);
-      // A user's own git clone is never taken over without consent; what killed runs left beside the files goes.
-      await assertCloneIsOurs({ modelDir, hasRecord: prior !== undefined, adopt: request.adoptClone });
-      await removeLeftovers({ modelDir, log: (m) => log("info", m) });
       await assertNoLinksInside({ modelDir, paths: [...files.map((f) => f.path), PARTIAL_DIR] });
       // Read while the record file is there (its mtime dates the previous download).
       const edited = prior && !request.overwriteEdited ? await editedSinceRecord({ modelDir, record: prior, signal: routeSignal }) : [];
@@ -205,8 +201,6 @@ export async function download(request: DownloadRequest, options: ServiceOptions
       for (const f of delivered) tracker.fileDone(f.path);
       tracker.flush();
       if (routeSignal.aborted) throw routeSignal.reason;
-      // Partial git-lfs objects of earlier runs are worthless now, whichever route finished the model.
-      await dropGitLfsPartials(modelDir);
       stage("finalizing");
       await writeRecord(modelDir, {
         version: 1, repo, revision, commit: listing.commit, method: used, endpoint,
