@@ -21,6 +21,7 @@ export type DownloadErrorCode =
   | "stalled"
   | "cancelled"
   | "locked"
+  | "foreign-clone"
   | "xet-unavailable"
   | "internal";
 

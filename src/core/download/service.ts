@@ -9,6 +9,7 @@ import type { RateLimitWait } from "../util/rateLimit";
 import { mergeRevision, parseRepoId } from "../hub/repoId";
 import { PARTIAL_DIR } from "../layout";
 import { modelDirFor } from "../library/index";
+import { commitToCache, hfHubCacheDir, seedStaging, stagingDirFor } from "../storage/hfCache";
 import { readRecord, recordPath, writeRecord } from "../library/metadata";
 import type { RepoFileEntry } from "../hub/api";
 import { editedSinceRecord, filesNotOnDisk, removeModelFiles, type FileProblem } from "./onDisk";
@@ -18,6 +19,7 @@ import { hasSelection, selectFiles } from "../util/select";
 import type { EngineOptions } from "../xet/engine/download";
 import { downloadViaXet } from "../xet/route";
 import { fallbackReason, shouldFallBack } from "./fallback";
+import { assertCloneIsOurs, dropGitLfsPartials, removeLeftovers } from "./leftovers";
 import { acquireModelLock } from "./lock";
 import { ProgressTracker } from "./progress";
 import { DownloadError, type DownloadedFile, type DownloadMethod, type DownloadOptions, type DownloadRequest, type DownloadResult, type ProgressEvent } from "./types";
@@ -64,7 +66,10 @@ export async function download(request: DownloadRequest, options: ServiceOptions
   const revision = mergeRevision({ repo: asked, explicit: request.revision }) ?? "main";
   const endpoint = resolveEndpoint(request.endpoint, env);
   const method: DownloadMethod = request.method ?? "lfs";
-  let modelDir = modelDirFor(request.modelsDir, repoId);
+  // In the Hugging Face cache the routes work in a staging folder of `models--org--name` (storage/hfCache).
+  const cacheDir = request.storage === "hfCache" ? (request.cacheDir ?? hfHubCacheDir(env)) : undefined;
+  const dirOf = (r: typeof repoId) => (cacheDir !== undefined ? stagingDirFor(cacheDir, r) : modelDirFor(request.modelsDir, r));
+  let modelDir = dirOf(repoId);
   const { token } = request;
 
   try {
@@ -79,7 +84,7 @@ export async function download(request: DownloadRequest, options: ServiceOptions
       // From here on everything (git remote, resolve URLs, folder, record) uses the id the Hub names.
       repoId = listing.repo;
       repo = repoId.id;
-      modelDir = modelDirFor(request.modelsDir, repoId);
+      modelDir = dirOf(repoId);
       emit({ type: "renamed", from: asked.id, to: repo });
     }
     // The selection is checked strictly (and against this filesystem's case rules); the rest is only reported.
@@ -104,6 +109,10 @@ export async function download(request: DownloadRequest, options: ServiceOptions
     try {
       // The previous record tells which files the user changed since (kept unless asked) and which went upstream.
       const prior = await readRecord(modelDir).catch(() => undefined);
+      if (cacheDir !== undefined) await seedStaging({ stagingDir: modelDir, files, revision });
+      // A user's own git clone is never taken over without consent; what killed runs left beside the files goes.
+      await assertCloneIsOurs({ modelDir, hasRecord: prior !== undefined, adopt: request.adoptClone });
+      await removeLeftovers({ modelDir, log: (m) => log("info", m) });
       await assertNoLinksInside({ modelDir, paths: [...files.map((f) => f.path), PARTIAL_DIR] });
       // Read while the record file is there (its mtime dates the previous download).
       const edited = prior && !request.overwriteEdited ? await editedSinceRecord({ modelDir, record: prior, signal: routeSignal }) : [];
@@ -201,11 +210,15 @@ export async function download(request: DownloadRequest, options: ServiceOptions
       for (const f of delivered) tracker.fileDone(f.path);
       tracker.flush();
       if (routeSignal.aborted) throw routeSignal.reason;
+      // Partial git-lfs objects of earlier runs are worthless now, whichever route finished the model.
+      await dropGitLfsPartials(modelDir);
       stage("finalizing");
-      await writeRecord(modelDir, {
+      const path = cacheDir !== undefined
+        ? await commitToCache({ stagingDir: modelDir, files: delivered, commit: listing.commit, revision, log })
+        : (await writeRecord(modelDir, {
         version: 1, repo, revision, commit: listing.commit, method: used, endpoint,
         files: delivered, ...(edited.length > 0 ? { keptEdited: edited } : {}), completedAt: new Date().toISOString(),
-      });
+      }}), modelDir);
       return {
         repo, revision, commit: listing.commit, method: used,
         ...(reason !== undefined ? { fallbackReason: reason } : {}),
@@ -214,7 +227,7 @@ export async function download(request: DownloadRequest, options: ServiceOptions
         bytesTransferred: tracker.bytesTransferred,
         totalBytes,
         seconds: (Date.now() - started) / 1000,
-        path: modelDir,
+        path,
       };
     } catch (err) {
       tracker.dispose();

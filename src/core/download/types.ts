@@ -17,8 +17,15 @@ export interface DownloadRequest {
   method?: DownloadMethod;
   /** When the Xet route fails for a reason other than a cancel, finish with Git LFS. Default true. */
   fallbackToLfs?: boolean;
-  /** The model lands in `<modelsDir>/<org>/<name>/`. */
+  /** The model lands in `<modelsDir>/<org>/<name>/` (with `storage: "folder"`). */
   modelsDir: string;
+  /**
+   * `folder` (default): `<modelsDir>/<org>/<name>/`. `hfCache`: the standard Hugging Face cache layout
+   * (`models--org--name/blobs`, `snapshots/<commit>`, `refs/<revision>`) in `cacheDir`.
+   */
+  storage?: "folder" | "hfCache";
+  /** The cache folder for `storage: "hfCache"`. Default `HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`. */
+  cacheDir?: string;
   /** Hub base URL without a trailing slash. Default `HF_ENDPOINT` or https://huggingface.co. */
   endpoint?: string;
   /** Hub token (`hf_…`); never logged, never written to disk. */
@@ -33,6 +40,11 @@ export interface DownloadRequest {
    * they are left as they are, left out of the record, and reported in `DownloadResult.keptEdited`.
    */
   overwriteEdited?: boolean;
+  /**
+   * Download into a model folder that is a git clone HF Models did not make (the user consented): its branch is
+   * reset to the Hub's commit and its files replaced, uncommitted changes included. Default false: `foreign-clone`.
+   */
+  adoptClone?: boolean;
   /** Files fetched at once on the Xet route. Default 4. */
   concurrency?: number;
   /** No bytes for this long counts as a stall. Default 30 000 ms. */

@@ -9,6 +9,9 @@ import { isCommitSha } from "../hub/repoId";
 import { PARTIAL_DIR, RECORD_FILE } from "../layout";
 import { sparseCheckoutFile } from "./patterns";
 
+/** The git config key that marks a clone HF Models made (download/leftovers.ts refuses a clone without it). */
+export const MANAGED_KEY = "hfmodels.managed";
+
 /** What our files look like to git: never tracked, never shown as untracked. */
 const EXCLUDES = [`/${RECORD_FILE}`, `/${RECORD_FILE}.*.tmp`, `/${PARTIAL_DIR}/`];
 
@@ -58,12 +61,12 @@ export async function reusableClone({ modelDir, makeGit, log }: { modelDir: stri
 export async function freshClone({ modelDir, remote, makeGit }: { modelDir: string; remote: string; makeGit: MakeGit }): Promise<void> {
   const parent = dirname(modelDir);
   if (await isEmptyOrMissing(modelDir)) {
-    await makeGit(parent).raw(["clone", "--no-checkout", remote, modelDir]);
+    await makeGit(parent).raw(["clone", "--no-checkout", "--config", `${MANAGED_KEY}=true`, remote, modelDir]);
     return;
   }
   const temp = await mkdtemp(join(parent, `.${basename(modelDir)}.clone-`));
   try {
-    await makeGit(parent).raw(["clone", "--no-checkout", remote, temp]);
+    await makeGit(parent).raw(["clone", "--no-checkout", "--config", `${MANAGED_KEY}=true`, remote, temp]);
     await rename(join(temp, ".git"), join(modelDir, ".git"));
   } finally {
     await rm(temp, { recursive: true, force: true });
@@ -108,6 +111,8 @@ export async function ensureCommit({ git, remote, revision, commit }: { git: Sim
  * path later changes the shared inode's ctime; without this `git status` would then re-hash whole model files.
  */
 export async function configureClone({ git, gitDir, log }: { git: SimpleGit; gitDir: string; log?: (m: string) => void }): Promise<void> {
+  // Marks the clone as ours (download/leftovers.ts): one we reuse, or one the user consented to have us take over.
+  await git.raw(["config", MANAGED_KEY, "true"]);
   await git.raw(["config", "core.trustctime", "false"]);
   await git.raw(["config", "core.checkStat", "minimal"]);
   // Without the filters (a user who never ran `git lfs install`) git status would see every model file as modified.
@@ -118,12 +123,26 @@ export async function configureClone({ git, gitDir, log }: { git: SimpleGit; git
     log?.(`git lfs install --local failed (${(err as Error).message.split("\n")[0]}); git status may show LFS files as modified.`);
   }
   await mkdir(join(gitDir, "info"), { recursive: true });
+  await appendMissingLines(join(gitDir, "info", "attributes"), NO_CONVERSION);
   const excludeFile = join(gitDir, "info", "exclude");
   const current = existsSync(excludeFile) ? await readFile(excludeFile, "utf8") : "";
   const missing = EXCLUDES.filter((line) => !current.split(/\r?\n/).includes(line));
   if (missing.length > 0) {
     await appendFile(excludeFile, `${current === "" || current.endsWith("\n") ? "" : "\n"}# HF Models\n${missing.join("\n")}\n`);
   }
+}
+
+/**
+ * `$GIT_DIR/info/attributes` outranks every `.gitattributes` (gitattributes(5)): no checkout conversion a repo asks
+ * for (`eol=crlf`, `text` with core.autocrlf, `ident`, `working-tree-encoding`) applies, so the files are the Hub's
+ * bytes, as the Xet route delivers them. `filter` is left alone: the repo's `filter=lfs` lines keep working.
+ */
+const NO_CONVERSION = ["* -text -eol -ident -working-tree-encoding"];
+
+async function appendMissingLines(file: string, lines: readonly string[]): Promise<void> {
+  const current = existsSync(file) ? await readFile(file, "utf8") : "";
+  const missing = lines.filter((line) => !current.split(/\r?\n/).includes(line));
+  if (missing.length > 0) await appendFile(file, `${current === "" || current.endsWith("\n") ? "" : "\n"}# HF Models\n${missing.join("\n")}\n`);
 }
 
 /**

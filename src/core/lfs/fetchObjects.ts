@@ -7,7 +7,7 @@ import { MAX_RATE_LIMIT_WAIT_MS, waitOutRateLimit, type RateLimitWait } from "..
 import { isLfsRateLimited } from "./rateLimit";
 import { watchObjectProgress } from "./objectProgress";
 import { dropLfsTemporaries, dropPartialObjects, lfsBytesOnDisk, salvagePartialObjects, type LfsFile } from "./objects";
-import { lfsIncludeList } from "./patterns";
+import { lfsIncludeBatches } from "./patterns";
 
 /** Failures a new `git lfs fetch` may not meet: it asks the batch API again (fresh, unexpired hrefs) and resumes. */
 const RETRYABLE = new Set(["server", "network", "integrity"]);
@@ -64,8 +64,16 @@ export async function fetchLfsObjects(o: FetchObjectsOptions): Promise<FetchObje
       o.onFileProgress(p);
     },
   });
-  const args = ["lfs", "fetch", "origin", o.commit, ...(o.sparse ? [`--include=${lfsIncludeList(o.files.map((f) => f.path))}`] : [])];
+  // A selection goes to git-lfs as include lists, in as many runs as the argument-length limit needs.
+  const runs = o.sparse ? lfsIncludeBatches(missing.map((m) => m.path)).map((list) => [`--include=${list}`]) : [[]];
   try {
+    for (const include of runs) await fetchWithRetries(["lfs", "fetch", "origin", o.commit, ...include]);
+  } finally {
+    await progress.stop();
+  }
+  return { transferred, fetched };
+
+  async function fetchWithRetries(args: string[]): Promise<void> {
     for (let attempt = 1, limited = 0; ; attempt++) {
       try {
         await git.raw(args);
@@ -91,8 +99,5 @@ export async function fetchLfsObjects(o: FetchObjectsOptions): Promise<FetchObje
         await sleep(waitMs, signal);
       }
     }
-  } finally {
-    await progress.stop();
   }
-  return { transferred, fetched };
 }

@@ -30,3 +30,21 @@ export function lfsIncludePattern(path: string): string {
 export function lfsIncludeList(paths: readonly string[]): string {
   return paths.map(lfsIncludePattern).join(",");
 }
+
+/**
+ * The include list cut into lists of at most `maxChars` each, one `git lfs fetch` per list: Linux caps one argument
+ * at 128 KiB (MAX_ARG_STRLEN), and a selection of a few thousand files makes one list longer than that.
+ */
+export function lfsIncludeBatches(paths: readonly string[], maxChars = 64 * 1024): string[] {
+  const batches: string[] = [];
+  let current = "";
+  for (const pattern of paths.map(lfsIncludePattern)) {
+    if (current !== "" && current.length + 1 + pattern.length > maxChars) {
+      batches.push(current);
+      current = "";
+    }
+    current = current === "" ? pattern : `${current},${pattern}`;
+  }
+  if (current !== "") batches.push(current);
+  return batches;
+}

@@ -11,6 +11,7 @@ import { DownloadError } from "../errors";
 import { type DownloadedFile } from "../content";
 import { formatBytes } from "../util/format";
 import { verifyFiles } from "../util/verifyFiles";
+import { explainFailedCheck } from "./conversion";
 import { checkoutSelection, configureClone, ensureCommit, freshClone, reusableClone } from "./clone";
 import { gitEnv } from "./env";
 import { mapGitError } from "./errors";
@@ -146,9 +147,12 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
     if (unlinked.length > 0) {
       // Pointers still: they get their content from the objects through the smudge filter (a copy each).
       for (const path of unlinked) await rm(join(modelDir, path), { force: true });
-      await smudgingGit().raw(["checkout", "--", ...unlinked]);
+      for (let i = 0; i < unlinked.length; i += 500) await smudgingGit().raw(["checkout", "--", ...unlinked.slice(i, i + 500)]);
     }
-    const hashed = await verifyFiles({ modelDir, files: rest, signal });
+    const verified = new Set<string>();
+    const hashed = await verifyFiles({ modelDir, files: rest, signal, onFile: (f) => verified.add(f.path) }).catch(async (err: unknown) => {
+      throw await explainFailedCheck({ err, git, modelDir, file: rest.find((f) => !verified.has(f.path)) });
+    });
     const byPath = new Map([...linked, ...hashed.map((f) => [f.path, f] as const)]);
     const files = p.files.map((f) => byPath.get(f.path)!);
     for (const f of files) p.onFileProgress({ path: f.path, doneBytes: f.size, newBytes: 0 });

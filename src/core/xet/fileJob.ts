@@ -1,7 +1,7 @@
 // Downloads one repo file to its final path: skip it when already complete, run attempts (attempt.ts) until one
 // leaves a verified partial, rename it atomically, and retry what a new attempt can fix.
 import { MAX_RATE_LIMIT_WAIT_MS, rateLimitedError, waitOutRateLimit } from "../util/rateLimit";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { backoffMs, sleep } from "../util/backoff";
 import { DownloadError } from "../errors";
@@ -34,6 +34,21 @@ export async function downloadFileJob(params: FileJobParams): Promise<Downloaded
     await rm(target.partial, { force: true });
     params.onProgress(expected.size, 0);
     return noteIdentity(done, complete);
+  }
+
+  if (expected.size === 0) {
+    // Nothing to fetch (the engine would write no partial at all): the empty file, checked against the listing's hash.
+    await mkdir(dirname(target.partial), { recursive: true });
+    await writeFile(target.partial, "");
+    if ((await hashFile({ path: target.partial, expected, signal: params.signal })) !== expected.hash) {
+      await rm(target.partial, { force: true });
+      throw new DownloadError("integrity", `${file.path} is listed with 0 bytes but a hash that is not the empty file's; the Hub's listing is inconsistent.`);
+    }
+    await mkdir(dirname(target.final), { recursive: true });
+    const verified = await stat(target.partial);
+    await rename(target.partial, target.final);
+    params.onProgress(0, 0);
+    return noteIdentity(done, verified);
   }
 
   let failures = 0;
