@@ -216,9 +216,9 @@ export async function download(request: DownloadRequest, options: ServiceOptions
       const path = cacheDir !== undefined
         ? await commitToCache({ stagingDir: modelDir, files: delivered, commit: listing.commit, revision, log })
         : (await writeRecord(modelDir, {
-        version: 1, repo, revision, commit: listing.commit, method: used, endpoint,
-        files: delivered, ...(edited.length > 0 ? { keptEdited: edited } : {}), completedAt: new Date().toISOString(),
-      }}), modelDir);
+            version: 1, repo, revision, commit: listing.commit, method: used, endpoint,
+            files: delivered, ...(edited.length > 0 ? { keptEdited: edited } : {}), completedAt: new Date().toISOString(),
+          }), modelDir);
       return {
         repo, revision, commit: listing.commit, method: used,
         ...(reason !== undefined ? { fallbackReason: reason } : {}),
