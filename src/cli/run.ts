@@ -4,7 +4,7 @@ import { download } from "../core/download/service";
 import { DownloadError, isCancel } from "../core/errors";
 import { type DownloadRequest, type DownloadResult, type ProgressEvent } from "../core/download/types";
 import { resolveEndpoint } from "../core/hub/endpoint";
-import { mergeRevision, parseRepoId } from "../core/hub/repoId";
+import { assertUrlOnEndpoint, mergeRevision, parseRepoId } from "../core/hub/repoId";
 import { redact, resolveToken } from "../core/hub/token";
 import { resolveModelsDir } from "../core/layout";
 import { USAGE, UsageError, parseCliArgs, wantsJson, type DownloadArgs } from "./args";
@@ -86,6 +86,7 @@ async function buildRequest(args: DownloadArgs, env: NodeJS.ProcessEnv): Promise
   const repo = parseRepoId(args.repo);
   const revision = mergeRevision({ repo, explicit: args.revision });
   const endpoint = resolveEndpoint(args.endpoint, env);
+  assertUrlOnEndpoint(repo, endpoint);
   const { token } = await resolveToken({ tokenFile: args.tokenFile, env });
   const request: DownloadRequest = {
     repo: repo.id,

@@ -6,7 +6,7 @@ import { resolveEndpoint } from "../hub/endpoint";
 import { listRepoFiles } from "../hub/api";
 import { checkGatedAccess, gatedError, refusedByHub } from "../hub/gated";
 import type { RateLimitWait } from "../util/rateLimit";
-import { mergeRevision, parseRepoId } from "../hub/repoId";
+import { assertUrlOnEndpoint, mergeRevision, parseRepoId } from "../hub/repoId";
 import { PARTIAL_DIR } from "../layout";
 import { modelDirFor } from "../library/index";
 import { commitToCache, hfHubCacheDir, seedStaging, stagingDirFor } from "../storage/hfCache";
@@ -65,6 +65,7 @@ export async function download(request: DownloadRequest, options: ServiceOptions
   let repo = asked.id;
   const revision = mergeRevision({ repo: asked, explicit: request.revision }) ?? "main";
   const endpoint = resolveEndpoint(request.endpoint, env);
+  assertUrlOnEndpoint(asked, endpoint);
   const method: DownloadMethod = request.method ?? "lfs";
   // In the Hugging Face cache the routes work in a staging folder of `models--org--name` (storage/hfCache).
   const cacheDir = request.storage === "hfCache" ? (request.cacheDir ?? hfHubCacheDir(env)) : undefined;

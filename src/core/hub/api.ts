@@ -212,7 +212,29 @@ export async function repoInfo(options: HubCallOptions & { repo: RepoId; revisio
     const gated = (info as { gated?: unknown }).gated;
     return { repo: canonicalRepoId((info as { name?: unknown }).name, options.repo), commit: sha, gated: gated === "auto" || gated === "manual" ? gated : false };
   } catch (err) {
-    throw mapHubError(err, ctx);
+    const mapped = mapHubError(err, ctx);
+    // A Hub's model API answers a 404 with RepoNotFound or RevisionNotFound; anything else (no code, an unknown
+    // route's EntryNotFound, an HTML page) may be a server that is no Hub, or a Hub URL with a path after it.
+    const named = mapped.detail.hubErrorCode === "RepoNotFound" || mapped.detail.hubErrorCode === "RevisionNotFound";
+    if (mapped.detail.status === 404 && !named && !(await answersLikeHub({ ...options, endpoint }))) {
+      throw new DownloadError(
+        "invalid-endpoint",
+        `${endpoint} is not a Hugging Face Hub: its model API (${endpoint}/api/models) is not there. Check the endpoint (HF_ENDPOINT): it is the Hub's root URL, such as https://huggingface.co, with no path after it.`,
+        { cause: err, detail: mapped.detail },
+      );
+    }
+    throw mapped;
+  }
+}
+
+/** True when `${endpoint}/api/models` answers a JSON list, as every Hub does; an unreachable endpoint counts as a Hub (the network error speaks). */
+async function answersLikeHub(options: HubCallOptions): Promise<boolean> {
+  try {
+    const res = await hubFetch(options.signal, {}, options.timeoutMs, options)(`${options.endpoint}/api/models?limit=1`, { headers: { accept: "application/json" } });
+    if (!res.ok) return false;
+    return Array.isArray(await res.json());
+  } catch (err) {
+    return !(err instanceof SyntaxError);
   }
 }
 

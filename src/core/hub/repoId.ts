@@ -15,6 +15,8 @@ export interface RepoId {
   legacy?: true;
   /** Set when the input was a pasted `…/tree/<rev>` or `…/blob/<rev>/<path>` URL. */
   revision?: string;
+  /** Set when the input was a pasted URL: its host (`name[:port]`), which must be the endpoint's (assertUrlOnEndpoint). */
+  urlHost?: string;
 }
 
 const MAX_PART = 96;
@@ -54,10 +56,12 @@ export function parseRepoId(input: string): RepoId {
 
   let path = text;
   let revision: string | undefined;
+  let urlHost: string | undefined;
   if (/^https?:\/\//i.test(text)) {
     const fromUrl = pathFromUrl(input, text);
     path = fromUrl.path;
     revision = fromUrl.revision;
+    urlHost = new URL(text).host.toLowerCase();
   }
   const parts = path.split("/");
   if (parts.length === 1 && path === text) {
@@ -75,7 +79,28 @@ export function parseRepoId(input: string): RepoId {
   if (name.toLowerCase().endsWith(".git")) throw invalidRepo(input, 'the name must not end with ".git"');
   const result: RepoId = { id: `${org}/${name}`, org, name };
   if (revision !== undefined) result.revision = validateRevision(revision);
+  if (urlHost !== undefined) result.urlHost = urlHost;
   return result;
+}
+
+/** huggingface.co under its other names. */
+function canonicalHost(host: string): string {
+  const h = host.toLowerCase();
+  return h === "hf.co" || h === "www.huggingface.co" || h === "www.hf.co" ? "huggingface.co" : h;
+}
+
+/**
+ * A pasted URL names its Hub: one of another host than the endpoint the download uses is an `invalid-endpoint`
+ * naming both, instead of a silent download of the same id from another Hub.
+ */
+export function assertUrlOnEndpoint(repo: RepoId, endpoint: string): void {
+  if (repo.urlHost === undefined) return;
+  const endpointHost = new URL(endpoint).host;
+  if (canonicalHost(repo.urlHost) === canonicalHost(endpointHost)) return;
+  throw new DownloadError(
+    "invalid-endpoint",
+    `The URL is on ${repo.urlHost}, but the endpoint is ${endpoint} (${endpointHost}). Give only "${repo.id}" to download it from ${endpointHost}, or set the endpoint to https://${repo.urlHost}.`,
+  );
 }
 
 function pathFromUrl(input: string, text: string): { path: string; revision?: string } {

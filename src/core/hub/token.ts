@@ -45,7 +45,8 @@ export async function resolveToken(options: { explicit?: string; tokenFile?: str
       const code = (cause as NodeJS.ErrnoException).code ?? "error";
       throw new DownloadError("unauthorized", `Cannot read the token file ${options.tokenFile} (${code}).`, { cause });
     }
-    const token = clean(firstLine(text));
+    // The whole file, not its first line: a second line is a broken token (the one token rule refuses it), not one to drop.
+    const token = clean(text);
     if (!token) throw new DownloadError("unauthorized", `The token file ${options.tokenFile} is empty.`);
     return { token, source: "file" };
   }
@@ -54,16 +55,12 @@ export async function resolveToken(options: { explicit?: string; tokenFile?: str
   if (fromEnv) return { token: fromEnv, source: "env" };
 
   try {
-    const token = clean(firstLine(await readFile(hfTokenPath(env), "utf8")));
+    const token = clean(await readFile(hfTokenPath(env), "utf8"));
     if (token) return { token, source: "hf-home" };
   } catch {
     // No `hf auth login` token on this machine: anonymous access.
   }
   return { source: "none" };
-}
-
-function firstLine(text: string): string {
-  return text.split(/\r?\n/, 1)[0] ?? "";
 }
 
 /** What is wrong with the shape of a Hub token, as a code each face words: `undefined` when it looks fine. */
@@ -82,7 +79,7 @@ export function assertHubToken(token: string | undefined): string | undefined {
   if (token === undefined) return undefined;
   const problem = tokenShapeProblem(token);
   if (problem === "not-hf") throw new DownloadError("unauthorized", 'The access token is not a Hugging Face token (it must start with "hf_").');
-  if (problem) throw new DownloadError("unauthorized", `The access token is not usable (${problem === "empty" ? "it is empty" : "it contains whitespace"}).`);
+  if (problem) throw new DownloadError("unauthorized", `The access token is not usable (${problem === "empty" ? "it is empty" : "it contains whitespace, a line break or a control character"}).`);
   return token;
 }
 

@@ -158,7 +158,8 @@ export async function checkoutSelection(options: { git: SimpleGit; gitDir: strin
     await git.raw(["config", "--worktree", "core.sparseCheckout", "true"]);
     await git.raw(["config", "--worktree", "core.sparseCheckoutCone", "false"]);
   }
-  const detached = isCommitSha(revision) || revision.startsWith("refs/");
+  // `HEAD` (the Hub's default branch, as the Xet route resolves it too) is no valid branch name for `checkout -B`.
+  const detached = isCommitSha(revision) || revision.startsWith("refs/") || revision === "HEAD";
   await git.raw(detached ? ["checkout", "-f", "--detach", commit] : ["checkout", "-f", "-B", revision, commit]);
   if (sparsePaths) {
     // Checkout only re-evaluates entries it touches; reapply applies a changed selection to the whole tree.

@@ -2,6 +2,7 @@
 // `git lfs fetch` their objects with byte progress, then make each LFS file a hard link to its verified object
 // and record the links' stat data in git's index (one copy on disk, no copy and no re-hash); whatever cannot be
 // linked is checked out through the smudge filter and hashed, like every file stored in git itself.
+import { existsSync } from "node:fs";
 import { mkdir, realpath, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { SimpleGit, SimpleGitProgressEvent } from "simple-git";
@@ -71,6 +72,7 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
   const gitDir = join(modelDir, ".git");
   const lfsFiles = p.files.filter((f): f is LfsFile => f.lfs !== undefined);
   let step = "preparing the model folder";
+  let cloned = false;
   const fail = (err: unknown) => mapGitError({ err, step, repo, endpoint, revision, token, signal });
 
   const parent = dirname(modelDir);
@@ -101,6 +103,7 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
     const reuse = await reusableClone({ modelDir, makeGit, log: (m) => p.log?.("warn", m) });
     p.onStage?.("cloning", reuse ? `Updating the existing clone of ${repo}` : `Cloning ${remote}`);
     if (!reuse) await freshClone({ modelDir, remote, makeGit });
+    cloned = true;
     const git = makeGit(modelDir);
     step = "git fetch";
     await ensureCommit({ git, remote, revision, commit });
@@ -173,6 +176,14 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
     else if (dedupe.linked > 0) p.log?.("debug", `Hard-linked ${dedupe.linked} LFS object(s), ${dedupe.savedBytes} bytes stored once instead of twice`);
     return { files, bytesTransferred: transferred, dedupe };
   } catch (err) {
+    // git run in a folder that is gone fails with "spawn git ENOENT" or "not a git repository": say what happened.
+    if (cloned && !signal?.aborted && !existsSync(gitDir)) {
+      throw new DownloadError(
+        "not-writable",
+        `The model folder ${modelDir}${existsSync(modelDir) ? " lost its .git folder" : " was deleted"} while the download ran (during ${step}); nothing was recorded as complete. Make sure no other program removes it, then run the download again.`,
+        { cause: err },
+      );
+    }
     throw fail(err);
   } finally {
     await scrubLfsLogs(gitDir, token).catch(() => 0);
