@@ -21,10 +21,32 @@ export interface DownloadPlan {
   method: DownloadMethod;
   /** Replace files the user changed since the last download (asked for by the keep/replace prompt). */
   overwriteEdited?: boolean;
+  /** Download into a git clone HF Models did not make (the user consented in the modal). */
+  adoptClone?: boolean;
 }
+
+const FOREIGN_CLONE = Symbol("foreign-clone");
 
 /** Resolves to the result, or undefined when cancelled or failed (the user has been told which). */
 export async function runDownload(s: Services, plan: DownloadPlan): Promise<DownloadResult | undefined> {
+  const outcome = await runDownloadOnce(s, plan);
+  if (outcome !== FOREIGN_CLONE) return outcome;
+  // The model folder is a git clone someone else made: taking it over only with the user's explicit consent.
+  const useIt = vscode.l10n.t("Use It Anyway");
+  const answer = await vscode.window.showWarningMessage(
+    vscode.l10n.t("The folder for {0} is a git repository not made by HF Models.", plan.repo),
+    {
+      modal: true,
+      detail: vscode.l10n.t("Downloading into it resets its current branch to the Hub's commit and replaces its files. Uncommitted changes in it are lost. Move it away to keep it."),
+    },
+    useIt,
+  );
+  if (answer !== useIt) return undefined;
+  const again = await runDownloadOnce(s, { ...plan, adoptClone: true });
+  return again === FOREIGN_CLONE ? undefined : again;
+}
+
+async function runDownloadOnce(s: Services, plan: DownloadPlan): Promise<DownloadResult | undefined | typeof FOREIGN_CLONE> {
   const settings = readSettings();
   let endpoint: string;
   try {
@@ -45,6 +67,7 @@ export async function runDownload(s: Services, plan: DownloadPlan): Promise<Down
     token,
     concurrency: settings.concurrency,
     ...(plan.overwriteEdited ? { overwriteEdited: true } : {}),
+    ...(plan.adoptClone ? { adoptClone: true } : {}),
   };
   const files = plan.include ? `${plan.include.length} selected` : "all";
   s.logger.info(
@@ -101,6 +124,9 @@ export async function runDownload(s: Services, plan: DownloadPlan): Promise<Down
     if (isCancel(err) || job.controller.signal.aborted) {
       s.logger.info(`Download ${plan.repo} cancelled after ${formatDuration(seconds)}`);
       s.notifier.status(vscode.l10n.t("HF Models: download of {0} cancelled", plan.repo));
+    } else if (err instanceof DownloadError && err.code === "foreign-clone" && !plan.adoptClone) {
+      s.logger.warn(`Download ${plan.repo}: ${err.message}`);
+      return FOREIGN_CLONE;
     } else {
       s.logger.error(`Download ${plan.repo} failed after ${formatDuration(seconds)}`, err);
       reportFailure(s, plan.repo, err, endpoint);
