@@ -19,6 +19,10 @@ Options:
   --overwrite-edited   replace files you changed since the last download (default: they are
                        kept, left out of the record, and listed in a warning)
   --dir <dir>          models folder (default: $HF_MODELS_DIR or ~/hf-models)
+  --cache              write into the Hugging Face cache (models--org--name/blobs, snapshots,
+                       refs) that huggingface_hub, transformers and the hf CLI read: $HF_HUB_CACHE,
+                       else $HF_HOME/hub, else ~/.cache/huggingface/hub
+  --cache-dir <dir>    like --cache, in this cache folder
   --use-xet            download through Xet instead of Git LFS
   --no-fallback        with --use-xet: fail instead of finishing with Git LFS
   --endpoint <url>     Hub URL (default: $HF_ENDPOINT or https://huggingface.co)
@@ -42,6 +46,9 @@ export interface DownloadArgs {
   prune: boolean;
   overwriteEdited: boolean;
   dir?: string;
+  /** --cache or --cache-dir: the Hugging Face cache layout; `cacheDir` only with --cache-dir. */
+  cache: boolean;
+  cacheDir?: string;
   useXet: boolean;
   noFallback: boolean;
   endpoint?: string;
@@ -56,6 +63,8 @@ const OPTIONS = {
   include: { type: "string", multiple: true },
   exclude: { type: "string", multiple: true },
   dir: { type: "string" },
+  cache: { type: "boolean" },
+  "cache-dir": { type: "string" },
   prune: { type: "boolean" },
   "overwrite-edited": { type: "boolean" },
   "use-xet": { type: "boolean" },
@@ -85,9 +94,10 @@ export function parseCliArgs(argv: string[]): CliCommand {
   if (command !== "download") throw new UsageError(`unknown command "${command}"`);
   if (rest.length === 0) throw new UsageError("download needs a repository, e.g. hf-models download demo/tiny-model");
   if (rest.length > 1) throw new UsageError(`download takes one repository, got ${rest.length}: ${rest.join(" ")}`);
-  for (const key of ["revision", "dir", "endpoint", "token-file"] as const) {
+  for (const key of ["revision", "dir", "cache-dir", "endpoint", "token-file"] as const) {
     if (values[key] !== undefined && values[key]!.trim() === "") throw new UsageError(`--${key} needs a value`);
   }
+  if (values.dir !== undefined && (values.cache || values["cache-dir"] !== undefined)) throw new UsageError("--dir and --cache/--cache-dir exclude each other");
   for (const key of ["include", "exclude"] as const) {
     if (values[key]?.some((g) => g.trim() === "")) throw new UsageError(`--${key} needs a non-empty glob`);
   }
@@ -101,6 +111,8 @@ export function parseCliArgs(argv: string[]): CliCommand {
       prune: values.prune ?? false,
       overwriteEdited: values["overwrite-edited"] ?? false,
       dir: values.dir,
+      cache: values.cache === true || values["cache-dir"] !== undefined,
+      cacheDir: values["cache-dir"],
       useXet: values["use-xet"] ?? false,
       noFallback: values["no-fallback"] ?? false,
       endpoint: values.endpoint,

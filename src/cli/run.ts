@@ -98,6 +98,7 @@ async function buildRequest(args: DownloadArgs, env: NodeJS.ProcessEnv): Promise
     method: args.useXet ? "xet" : "lfs",
     fallbackToLfs: !args.noFallback,
     modelsDir: modelsDir(args.dir, env),
+    ...(args.cache ? { storage: "hfCache" as const, ...(args.cacheDir ? { cacheDir: resolveModelsDir({ configured: args.cacheDir, env, base: process.cwd() }) } : {}) } : {}),
     endpoint,
     token,
   };

@@ -16,7 +16,7 @@ describe("cli argument parsing", () => {
     assert.deepEqual(cmd, {
       kind: "download",
       args: {
-        repo: "demo/tiny-model", revision: "v1", include: ["*.json", "*.safetensors"], exclude: ["README.md"], dir: "/tmp/m",
+        repo: "demo/tiny-model", revision: "v1", include: ["*.json", "*.safetensors"], exclude: ["README.md"], dir: "/tmp/m", cache: false, cacheDir: undefined,
         useXet: true, noFallback: true, endpoint: "http://127.0.0.1:1", tokenFile: "/tmp/t", json: true, prune: true, overwriteEdited: true,
       },
     });
@@ -25,7 +25,7 @@ describe("cli argument parsing", () => {
   it("has defaults for everything but the repo", () => {
     assert.deepEqual(parseCliArgs(["download", "a/b"]), {
       kind: "download",
-      args: { repo: "a/b", revision: undefined, include: [], exclude: [], prune: false, overwriteEdited: false, dir: undefined, useXet: false, noFallback: false, endpoint: undefined, tokenFile: undefined, json: false },
+      args: { repo: "a/b", revision: undefined, include: [], exclude: [], prune: false, overwriteEdited: false, dir: undefined, cache: false, cacheDir: undefined, useXet: false, noFallback: false, endpoint: undefined, tokenFile: undefined, json: false },
     });
   });
 
@@ -66,5 +66,15 @@ describe("cli argument parsing", () => {
     assert.equal(modelsDir(undefined, {}), join(homedir(), "hf-models"));
     assert.equal(modelsDir("~/x", {}), join(homedir(), "x"));
     assert.equal(modelsDir("rel/m", {}), resolve("rel/m"));
+  });
+});
+
+describe("CLI arguments: the Hugging Face cache", () => {
+  it("--cache and --cache-dir ask for the cache layout; --dir excludes them", () => {
+    const cache = parseCliArgs(["download", "a/b", "--cache"]);
+    assert.ok(cache.kind === "download" && cache.args.cache && cache.args.cacheDir === undefined);
+    const dir = parseCliArgs(["download", "a/b", "--cache-dir", "/tmp/hub"]);
+    assert.ok(dir.kind === "download" && dir.args.cache && dir.args.cacheDir === "/tmp/hub");
+    assert.throws(() => parseCliArgs(["download", "a/b", "--cache", "--dir", "/tmp/m"]), /exclude each other/);
   });
 });

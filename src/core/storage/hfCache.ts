@@ -4,11 +4,11 @@
 // previous version); once verified, each file is renamed into `blobs/<hash>` (same filesystem: no copy) and
 // `snapshots/<commit>/<path>` becomes a relative symlink to it, then `refs/<revision>`. The staging folder
 // (git's clone and its LFS objects, which are the same inodes as the blobs) is removed: one copy on disk.
-import { copyFile, link, lstat, mkdir, readFile, readdir, readlink, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { copyFile, link, realpath, lstat, mkdir, readFile, readdir, readlink, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import type { DownloadedFile } from "../content";
 import type { RepoFileEntry } from "../hub/api";
-import { expectedContent } from "../content";
+import { expectedContent, hashFile } from "../content";
 import { isCommitSha, type RepoId } from "../hub/repoId";
 import { hfHubCacheDir } from "../library/hfCache";
 import { withBlobLock } from "./flock";
@@ -59,6 +59,8 @@ export async function seedStaging(options: { stagingDir: string; files: readonly
       source = found;
     }
     await mkdir(dirname(target), { recursive: true });
+    // huggingface_hub 2.0 keeps Xet files in a shared store (`<cache>/blobs/xx/<xet hash>`), the repo's blob a link to it.
+    source = await realpath(source).catch(() => source);
     await link(source, target).catch(() => undefined); // another filesystem: the route fetches it, nothing is lost
     seeded++;
   }
@@ -157,4 +159,22 @@ export async function snapshotFiles(repoDir: string, commit: string): Promise<{ 
   };
   await walk(root, "");
   return out.sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+/**
+ * Verify of a cache snapshot, whoever wrote it (HF Models, `hf download`, transformers): each file's bytes hashed
+ * against the name of its blob (SHA-256 for LFS files, the git blob id for the others). Returns the failures.
+ */
+export async function verifyCacheSnapshot(options: { repoDir: string; commit: string; signal?: AbortSignal }): Promise<Array<{ path: string; why: string }>> {
+  const failures: Array<{ path: string; why: string }> = [];
+  for (const file of await snapshotFiles(options.repoDir, options.commit)) {
+    const name = file.blobName;
+    if (!name || !/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(name)) {
+      failures.push({ path: file.path, why: name ? `blob name ${name} is not a content hash` : "not a link to a blob" });
+      continue;
+    }
+    const got = await hashFile({ path: file.target, expected: { kind: name.length === 64 ? "sha256" : "git-sha1" }, signal: options.signal }).catch((err: Error) => `unreadable (${err.message})`);
+    if (got !== name) failures.push({ path: file.path, why: `content hashes to ${got}, the blob is named ${name}` });
+  }
+  return failures;
 }
