@@ -60,14 +60,13 @@ export async function updateModel(s: Services, target: unknown): Promise<Downloa
   const result = await runDownload(s, plan);
   if (!result?.keptEdited) return result;
   // Core never replaces a file the user changed; the user decides here (Update and Repair alike).
-  const replace = vscode.l10n.t("Replace with the Hub's Version");
-  const choice = await vscode.window.showWarningMessage(
-    vscode.l10n.t("{0}: you changed {1} file(s) since the last download. Keep your version?", model.repo, result.keptEdited.length),
-    { modal: true, detail: vscode.l10n.t("Kept as they are (not part of the download record): {0}", result.keptEdited.join(", ")) },
-    vscode.l10n.t("Keep Mine"),
-    replace,
-  );
-  return choice === replace ? runDownload(s, { ...plan, overwriteEdited: true }) : result;
+  const replace = await s.prompter().confirm({
+    step: "replaceEdited",
+    message: vscode.l10n.t("{0}: {1} file(s) differ from the last download. Replace them with the Hub's version?", model.repo, result.keptEdited.length),
+    detail: vscode.l10n.t("Cancel keeps your version of: {0}", result.keptEdited.join(", ")),
+    confirm: vscode.l10n.t("Replace with the Hub's Version"),
+  });
+  return replace ? runDownload(s, { ...plan, overwriteEdited: true }) : result;
 }
 
 /**

@@ -96,8 +96,13 @@ describe("Models view and item commands", () => {
     assert.ok(problem && problem.message.includes("config.json"), JSON.stringify(api.notices()));
     assert.deepEqual(problem.actions, ["Repair", "Show Log"]);
 
+    // A damaged file and an edited one look alike: Repair asks before it replaces either.
+    const repair = new ScriptedPrompter({ confirm: { replaceEdited: true } });
+    api.setPrompter(repair);
     const repaired = await vscode.commands.executeCommand<DownloadResult | undefined>("hfModels.updateModel", node);
     assert.ok(repaired, JSON.stringify(api.notices()));
+    const asked = repair.seen.find((q) => q.step === "replaceEdited")?.spec as { detail: string } | undefined;
+    assert.match(asked?.detail ?? "", /config\.json/, "the question names the file it would replace");
     assert.equal(await sha256File(join(modelDir, "config.json")), hubFiles(hub, "demo/tiny-model").get("config.json")!.sha256);
     assert.equal(await vscode.commands.executeCommand("hfModels.verifyModel", await localNode("demo/tiny-model")), true);
   });
