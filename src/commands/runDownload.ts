@@ -63,6 +63,7 @@ async function runDownloadOnce(s: Services, plan: DownloadPlan): Promise<Downloa
     method: plan.method,
     fallbackToLfs: settings.fallbackToLfs,
     modelsDir: settings.modelsDir,
+    ...(settings.storage === "hfCache" ? { storage: "hfCache" as const } : {}),
     endpoint,
     token,
     concurrency: settings.concurrency,

@@ -9,6 +9,7 @@ export const SECTION = "hfModels";
 
 export const Setting = {
   useXet: "useXet",
+  storage: "storage",
   fallbackToLfs: "fallbackToLfs",
   modelsDirectory: "modelsDirectory",
   endpoint: "endpoint",
@@ -18,6 +19,8 @@ export type SettingName = (typeof Setting)[keyof typeof Setting];
 
 export interface ExtensionSettings {
   useXet: boolean;
+  /** `folder` (default) or `hfCache`, the standard Hugging Face cache. */
+  storage: "folder" | "hfCache";
   fallbackToLfs: boolean;
   /** Absolute folder; the default models folder (`$HF_MODELS_DIR`, else `~/hf-models`) when the setting is empty. */
   modelsDir: string;
@@ -32,6 +35,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): ExtensionSettin
   const concurrency = Number(cfg.get<number>(Setting.concurrency, 4));
   return {
     useXet: cfg.get<boolean>(Setting.useXet, false) === true,
+    storage: cfg.get<string>(Setting.storage, "folder") === "hfCache" ? "hfCache" : "folder",
     fallbackToLfs: cfg.get<boolean>(Setting.fallbackToLfs, true) !== false,
     modelsDir: modelsDirFrom(cfg.get<string>(Setting.modelsDirectory, "")),
     endpointSetting: (cfg.get<string>(Setting.endpoint, "") ?? "").trim(),
