@@ -17,6 +17,7 @@ const MANY = "rel/many";
 const CONVERT = "rel/convert";
 const EMPTY = "rel/empty";
 const SMALL = "rel/leftovers";
+const FILTERED = "rel/filtered";
 const MANY_FILES = 3000;
 
 async function writeTree(dir: string, files: Record<string, string | Buffer>): Promise<void> {
@@ -52,6 +53,11 @@ describe("reliability: Git LFS edge cases (issue 17, points 3, 4, 6, 8, 10)", fu
         "text.utf16": "plain UTF-8 text\n",
         "model.bin": pseudoRandomBytes(64 * 1024 + 3, 71),
       });
+      await writeTree(join(work, "filtered"), {
+        ".gitattributes": "*.bin filter=lfs diff=lfs merge=lfs -text\n*.up filter=upper\n",
+        "shout.up": "hello\n",
+        "model.bin": pseudoRandomBytes(8 * 1024, 77),
+      });
       await writeTree(join(work, "empty"), { "config.json": "{}\n", "empty.bin": "", "empty.txt": "", "model.safetensors": pseudoRandomBytes(32 * 1024, 72) });
       await writeTree(join(work, "small"), { "config.json": "{}\n", "README.md": "# leftovers\n", "model.safetensors": pseudoRandomBytes(200 * 1024 + 1, 73) });
       return [
@@ -59,6 +65,7 @@ describe("reliability: Git LFS edge cases (issue 17, points 3, 4, 6, 8, 10)", fu
         { id: CONVERT, revisions: [{ dir: join(work, "convert"), message: "converting attributes" }] },
         { id: EMPTY, revisions: [{ dir: join(work, "empty"), message: "empty files" }] },
         { id: SMALL, revisions: [{ dir: join(work, "small"), message: "small" }] },
+        { id: FILTERED, revisions: [{ dir: join(work, "filtered"), message: "a filter the user defines" }] },
       ];
     },
   });
@@ -100,6 +107,22 @@ describe("reliability: Git LFS edge cases (issue 17, points 3, 4, 6, 8, 10)", fu
     await assertHubBytes(CONVERT);
     const status = execFileSync("git", ["status", "--porcelain"], { cwd: modelDir(CONVERT), env: cliEnv(bed.home.path) }).toString();
     assert.equal(status, "", "git sees the checkout as clean");
+  });
+
+  it("point 4: a conversion that cannot be turned off (a filter driver in the user's git config) leaves no converted file and says why", async () => {
+    const config = join(bed.home.path, ".gitconfig");
+    const before = await readFile(config, "utf8").catch(() => "");
+    await writeFile(config, `${before}\n[filter "upper"]\n\tsmudge = tr a-z A-Z\n\tclean = cat\n`);
+    try {
+      const run = await cli(FILTERED);
+      assert.notEqual(run.code, 0);
+      assert.match(run.stderr, /git converts shout\.up on checkout \(filter=upper\)/);
+      assert.doesNotMatch(run.stderr, /Run the download again/);
+      assert.equal(existsSync(join(modelDir(FILTERED), "shout.up")), false, "no converted file left behind");
+      assert.equal(await readRecord(modelDir(FILTERED)), undefined);
+    } finally {
+      await writeFile(config, before);
+    }
   });
 
   for (const route of ["lfs", "xet"] as const) {
