@@ -54,7 +54,9 @@ describe("resolveToken", () => {
     await mkdir(join(home, "hf-home"), { recursive: true });
     await writeFile(join(home, "hf-home", "token"), "hf_from_home\n");
     await writeFile(join(home, "path-token"), "hf_from_token_path\n");
-    await writeFile(join(home, "flag-token"), "  hf_from_flag  \n\nsecond line ignored\n");
+    await writeFile(join(home, "flag-token"), "  hf_from_flag  \n\n");
+    await writeFile(join(home, "two-lines"), "hf_from_flag\nsecond line\n");
+    await assert.rejects(resolveToken({ env: env(), tokenFile: join(home, "two-lines") }), (err: Error) => (err as { code?: string }).code === "unauthorized" && /more than one line/.test(err.message));
 
     assert.deepEqual(await resolveToken({ env: env() }), { token: "hf_from_home", source: "hf-home" });
     assert.deepEqual(await resolveToken({ env: env({ HF_TOKEN_PATH: join(home, "path-token") }) }), { token: "hf_from_token_path", source: "hf-home" });

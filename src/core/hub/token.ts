@@ -45,9 +45,9 @@ export async function resolveToken(options: { explicit?: string; tokenFile?: str
       const code = (cause as NodeJS.ErrnoException).code ?? "error";
       throw new DownloadError("unauthorized", `Cannot read the token file ${options.tokenFile} (${code}).`, { cause });
     }
-    // The whole file, not its first line: a second line is a broken token (the one token rule refuses it), not one to drop.
     const token = clean(text);
     if (!token) throw new DownloadError("unauthorized", `The token file ${options.tokenFile} is empty.`);
+    assertOneLine(token, options.tokenFile);
     return { token, source: "file" };
   }
 
@@ -56,11 +56,20 @@ export async function resolveToken(options: { explicit?: string; tokenFile?: str
 
   try {
     const token = clean(await readFile(hfTokenPath(env), "utf8"));
-    if (token) return { token, source: "hf-home" };
-  } catch {
+    if (token) {
+      assertOneLine(token, hfTokenPath(env));
+      return { token, source: "hf-home" };
+    }
+  } catch (err) {
+    if (err instanceof DownloadError) throw err;
     // No `hf auth login` token on this machine: anonymous access.
   }
   return { source: "none" };
+}
+
+/** A token file holds one line: a second one is a broken token, refused with the file's name instead of dropped or sent. */
+function assertOneLine(token: string, file: string): void {
+  if (/[\r\n]/.test(token)) throw new DownloadError("unauthorized", `The token file ${file} holds more than one line; a Hub token is a single line starting with "hf_".`);
 }
 
 /** What is wrong with the shape of a Hub token, as a code each face words: `undefined` when it looks fine. */
