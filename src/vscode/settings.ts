@@ -22,7 +22,11 @@ export interface ExtensionSettings {
   /** `folder` (default) or `hfCache`, the standard Hugging Face cache. */
   storage: "folder" | "hfCache";
   fallbackToLfs: boolean;
-  /** Absolute folder; the default models folder (`$HF_MODELS_DIR`, else `~/hf-models`) when the setting is empty. */
+  /**
+   * Absolute folder; the default models folder (`$HF_MODELS_DIR`, else `~/hf-models`) when the setting is empty.
+   * The setting is `resource`-scoped: a `machine(-overridable)` value in the user settings file is dropped by VS Code
+   * in a remote window (code-server) once the schema is known, i.e. after any settings change (issue 13, M1).
+   */
   modelsDir: string;
   /** The raw setting; empty means `HF_ENDPOINT` or the public Hub (resolved by `endpointFrom`). */
   endpointSetting: string;

@@ -66,7 +66,7 @@ describe("activation and contributions", () => {
       {
         "hfModels.useXet": [false, "resource"],
         "hfModels.fallbackToLfs": [true, "resource"],
-        "hfModels.modelsDirectory": ["", "machine-overridable"],
+        "hfModels.modelsDirectory": ["", "resource"],
         "hfModels.endpoint": ["", "window"],
         "hfModels.concurrency": [4, "window"],
       },

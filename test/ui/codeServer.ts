@@ -78,7 +78,7 @@ export async function startCodeServer(o: { bin: string; profile: Profile; logFil
       "--disable-getting-started-override",
     ],
     // Own process group, so stop() ends the server and every child it spawned (extension hosts, git).
-    { detached: true, stdio: ["ignore", log, log], env: o.env ?? process.env },
+    { detached: true, stdio: ["ignore", log, log], env: { ...(o.env ?? process.env), HF_MODELS_TEST_USER_DATA_DIR: o.profile.userDataDir } },
   );
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
