@@ -12,6 +12,16 @@ import type { ModelNode } from "../views/nodes";
 import { exactPattern, includePatterns } from "./fileChoices";
 import { reportFailure, runDownload, showLog } from "./runDownload";
 import type { Services } from "./services";
+import { endpointFrom, readSettings } from "../vscode/settings";
+
+/** The endpoint the settings name now, else `fallback` (when the setting is not a usable URL). */
+function endpointOr(fallback: string): string {
+  try {
+    return endpointFrom(readSettings());
+  } catch {
+    return fallback;
+  }
+}
 
 function localModel(s: Services, target: unknown, action: string): LocalModel | undefined {
   const node = target as ModelNode | undefined;
@@ -26,8 +36,10 @@ export async function checkForUpdates(s: Services, target: unknown): Promise<boo
   const record = model.record;
   const { token } = await s.tokens.get();
   try {
+    // The current endpoint, not the one the model was downloaded from (it may have moved: issue 13, M2).
+    const endpoint = endpointFrom(readSettings());
     const check = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t("Checking {0} for updates", model.repo) }, () =>
-      checkForUpdate({ modelDir: model.path, endpoint: record.endpoint, token }),
+      checkForUpdate({ modelDir: model.path, endpoint, token }),
     );
     s.logger.info(`Update check ${model.repo}@${record.revision}: local ${check.localCommit}, remote ${check.remoteCommit}`);
     if (check.upToDate) {
@@ -41,7 +53,7 @@ export async function checkForUpdates(s: Services, target: unknown): Promise<boo
     return true;
   } catch (err) {
     s.logger.error(`Update check for ${model.repo} failed`, err);
-    reportFailure(s, model.repo, err, record.endpoint);
+    reportFailure(s, model.repo, err, endpointOr(record.endpoint));
     return undefined;
   }
 }
@@ -77,7 +89,7 @@ async function recordedSelection(s: Services, r: ModelRecord): Promise<string[] 
   const recorded = r.files.map((f) => f.path);
   try {
     const { token } = await s.tokens.get();
-    const then = await listRepoFiles({ endpoint: r.endpoint, token, repo: parseRepoId(r.repo), revision: r.commit });
+    const then = await listRepoFiles({ endpoint: endpointOr(r.endpoint), token, repo: parseRepoId(r.repo), revision: r.commit });
     return includePatterns(recorded, then.files);
   } catch (err) {
     s.logger.warn(`Cannot list ${r.repo} at ${r.commit} (${(err as Error).message}); updating the recorded files only`);

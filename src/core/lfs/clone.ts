@@ -73,6 +73,13 @@ export async function freshClone({ modelDir, remote, makeGit }: { modelDir: stri
   }
 }
 
+/** Sets `origin` to `remote` (the current endpoint and canonical repo id). */
+export async function pointOriginAt(git: SimpleGit, remote: string): Promise<void> {
+  const current = (await git.raw(["config", "--get", "remote.origin.url"]).catch(() => "")).trim();
+  if (current === "") await git.raw(["remote", "add", "origin", remote]);
+  else if (current !== remote) await git.raw(["remote", "set-url", "origin", remote]);
+}
+
 async function hasCommit(git: SimpleGit, commit: string): Promise<boolean> {
   try {
     await git.raw(["cat-file", "-e", `${commit}^{commit}`]);
@@ -87,10 +94,10 @@ async function hasCommit(git: SimpleGit, commit: string): Promise<boolean> {
  * by SHA. No network at all when it is already there (resume, or a second download of the same revision).
  */
 export async function ensureCommit({ git, remote, revision, commit }: { git: SimpleGit; remote: string; revision: string; commit: string }): Promise<void> {
+  // Always, before anything else: git-lfs fetches from origin, and a clone made against an earlier endpoint (the
+  // sandbox's port changes on every start) must follow the current one even when no git fetch is needed (issue 13, M2).
+  await pointOriginAt(git, remote);
   if (await hasCommit(git, commit)) return;
-  const current = (await git.raw(["config", "--get", "remote.origin.url"]).catch(() => "")).trim();
-  if (current === "") await git.raw(["remote", "add", "origin", remote]);
-  else if (current !== remote) await git.raw(["remote", "set-url", "origin", remote]);
   let lastError: unknown;
   for (const ref of revision === commit ? [commit] : [revision, commit]) {
     try {

@@ -115,8 +115,22 @@ export function mapGitError(f: GitFailure): DownloadError {
   const summary = gitOutputSummary(f.err, f.token);
   // The cause keeps git's words (redacted) for logs; the original error could contain the token.
   const cause = new Error(`${f.step}: ${summary}`);
+  const detail = { host: failedHost(text, f.endpoint) };
   for (const rule of RULES) {
-    if (rule.test.test(text)) return new DownloadError(rule.code, rule.message(f), { cause });
+    if (rule.test.test(text)) return new DownloadError(rule.code, rule.message(f), { cause, detail });
   }
-  return new DownloadError("internal", `${f.step} failed: ${summary}`, { cause });
+  return new DownloadError("internal", `${f.step} failed: ${summary}`, { cause, detail });
+}
+
+/** The host (`name:port`) git or curl named in its output (the one really asked), else the endpoint's. */
+export function failedHost(text: string, endpoint: string): string | undefined {
+  const connect = /Failed to connect to ([^\s]+) port (\d+)/i.exec(text);
+  if (connect) return `${connect[1]}:${connect[2]}`;
+  const url = /\bhttps?:\/\/([^/\s'"]+)/i.exec(text);
+  if (url) return url[1]!.replace(/^[^@]*@/, "");
+  try {
+    return new URL(endpoint).host;
+  } catch {
+    return undefined;
+  }
 }
