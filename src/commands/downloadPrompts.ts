@@ -25,13 +25,14 @@ export interface AskDownloadOptions {
   defaultMethod: DownloadMethod;
 }
 
-const TITLE = "HF Models: Download Model";
+const title = (step: string, detail?: string) =>
+  detail ? vscode.l10n.t("HF Models: Download Model ({0}): {1}", step, detail) : vscode.l10n.t("HF Models: Download Model ({0})", step);
 
 export async function askDownload(o: AskDownloadOptions): Promise<DownloadAnswers | undefined> {
   const picked = await o.prompter.pick<RepoId>({
     step: "repo",
-    title: `${TITLE} (1/4)`,
-    placeholder: "Search the Hub, or paste org/name or a model URL",
+    title: title("1/4"),
+    placeholder: vscode.l10n.t("Search the Hub, or paste org/name or a model URL"),
     items: [],
     search: (query, signal) => repoItems(o, query, signal),
   });
@@ -40,15 +41,15 @@ export async function askDownload(o: AskDownloadOptions): Promise<DownloadAnswer
 
   const revision = await o.prompter.input({
     step: "revision",
-    title: `${TITLE} (2/4): ${repo.id}`,
-    prompt: "Branch, tag or commit SHA",
+    title: title("2/4", repo.id),
+    prompt: vscode.l10n.t("Branch, tag or commit SHA"),
     value: repo.revision ?? "main",
     validate: revisionProblem,
   });
   if (revision === undefined) return undefined;
 
   const listing = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Window, title: `Listing files of ${repo.id}@${revision}` },
+    { location: vscode.ProgressLocation.Window, title: vscode.l10n.t("Listing files of {0}@{1}", repo.id, revision) },
     () => listRepoFiles({ endpoint: o.endpoint, token: o.token, repo, revision: revision.trim() }),
   );
   const files = await askFiles(o, repo.id, listing.files);
@@ -80,7 +81,7 @@ async function repoItems(o: AskDownloadOptions, query: string, signal: AbortSign
   if (!typed) return hits;
   const typedItem: PickItem<RepoId> = {
     label: typed.id,
-    description: typed.revision ? `revision ${typed.revision}` : "repository id as typed",
+    description: typed.revision ? vscode.l10n.t("revision {0}", typed.revision) : vscode.l10n.t("repository id as typed"),
     value: typed,
   };
   const exact = hits.find((h) => h.label.toLowerCase() === typed.id.toLowerCase());
@@ -128,11 +129,11 @@ async function askFiles(o: AskDownloadOptions, repo: string, files: RepoFileEntr
     const all = { name: "all", paths: [], size: 0 } as Quantization;
     const choice = await o.prompter.pick<Quantization>({
       step: "quantization",
-      title: `${TITLE} (3/4): ${repo}`,
-      placeholder: `${quants.length} GGUF quantizations: pick one, or all of them`,
+      title: title("3/4", repo),
+      placeholder: vscode.l10n.t("{0} GGUF quantizations: pick one, or all of them", quants.length),
       items: [
         ...quants.map((q) => ({ label: q.name, description: formatBytes(q.size), detail: q.paths.join(", "), value: q })),
-        { label: "All quantizations", description: formatBytes(quants.reduce((n, q) => n + q.size, 0)), value: all },
+        { label: vscode.l10n.t("All quantizations"), description: formatBytes(quants.reduce((n, q) => n + q.size, 0)), value: all },
       ],
     });
     if (!choice?.[0]) return undefined;
@@ -147,15 +148,15 @@ async function askFiles(o: AskDownloadOptions, repo: string, files: RepoFileEntr
   }));
   const chosen = await o.prompter.pick<string>({
     step: "files",
-    title: `${TITLE} (3/4): ${repo}`,
-    placeholder: `${files.length} files, ${formatBytes(files.reduce((n, f) => n + f.size, 0))}: uncheck what you do not need`,
+    title: title("3/4", repo),
+    placeholder: vscode.l10n.t("{0} files, {1}: uncheck what you do not need", files.length, formatBytes(files.reduce((n, f) => n + f.size, 0))),
     items,
     canPickMany: true,
     buttons: [
       ...(offersSafetensorsOnly(files)
-        ? [{ label: "Safetensors only", icon: "filter", select: () => itemsFor(items, safetensorsOnly(files)) }]
+        ? [{ label: vscode.l10n.t("Safetensors only"), icon: "filter", select: () => itemsFor(items, safetensorsOnly(files)) }]
         : []),
-      { label: "Select all", icon: "check-all", select: () => items },
+      { label: vscode.l10n.t("Select all"), icon: "check-all", select: () => items },
     ],
   });
   if (!chosen) return undefined;
@@ -172,14 +173,14 @@ function itemsFor(items: PickItem<string>[], files: RepoFileEntry[]): PickItem<s
 }
 
 async function askMethod(o: AskDownloadOptions): Promise<DownloadMethod | undefined> {
-  const lfs: PickItem<DownloadMethod> = { label: "Git LFS", description: "git clone + git-lfs", value: "lfs" };
-  const xet: PickItem<DownloadMethod> = { label: "Xet", description: "chunk-deduplicated storage; falls back to Git LFS if it fails", value: "xet" };
+  const lfs: PickItem<DownloadMethod> = { label: "Git LFS", description: vscode.l10n.t("git clone + git-lfs"), value: "lfs" };
+  const xet: PickItem<DownloadMethod> = { label: "Xet", description: vscode.l10n.t("chunk-deduplicated storage; falls back to Git LFS if it fails"), value: "xet" };
   const first = o.defaultMethod === "xet" ? xet : lfs;
-  first.description = `${first.description} (default: hfModels.useXet)`;
+  first.description = vscode.l10n.t("{0} (default, from the Use Xet setting)", first.description ?? "");
   const picked = await o.prompter.pick<DownloadMethod>({
     step: "method",
-    title: `${TITLE} (4/4)`,
-    placeholder: "Download method",
+    title: title("4/4"),
+    placeholder: vscode.l10n.t("Download method"),
     items: o.defaultMethod === "xet" ? [xet, lfs] : [lfs, xet],
   });
   return picked?.[0];

@@ -31,11 +31,13 @@ export function treeItemFor(node: ModelNode): vscode.TreeItem {
     case "file":
       return fileItem(node.model, node.file);
     case "cacheGroup": {
-      const item = new vscode.TreeItem("Hugging Face cache", vscode.TreeItemCollapsibleState.Collapsed);
+      const item = new vscode.TreeItem(vscode.l10n.t("Hugging Face cache"), vscode.TreeItemCollapsibleState.Collapsed);
       item.id = "cache-group";
       const total = node.models.reduce((n, m) => n + m.sizeOnDisk, 0);
-      item.description = `${node.models.length} model${node.models.length === 1 ? "" : "s"} · ${formatBytes(total)} · read-only`;
-      item.tooltip = `Models downloaded by the hf tools, transformers and others, in ${node.dir}. Shown read-only.`;
+      item.description = node.models.length === 1
+        ? vscode.l10n.t("1 model · {0} · read-only", formatBytes(total))
+        : vscode.l10n.t("{0} models · {1} · read-only", node.models.length, formatBytes(total));
+      item.tooltip = vscode.l10n.t("Models downloaded by the hf tools, transformers and others, in {0}. Shown read-only.", node.dir);
       item.iconPath = new vscode.ThemeIcon("database");
       item.contextValue = ContextValue.cacheGroup;
       return item;
@@ -45,9 +47,10 @@ export function treeItemFor(node: ModelNode): vscode.TreeItem {
       const item = new vscode.TreeItem(m.repo, vscode.TreeItemCollapsibleState.None);
       item.id = `cache:${m.path}`;
       const refs = Object.keys(m.refs);
-      item.description = `${refs.length ? refs.join(", ") : `${m.revisions.length} revision${m.revisions.length === 1 ? "" : "s"}`} · ${formatBytes(m.sizeOnDisk)}`;
+      const revisions = refs.length ? refs.join(", ") : m.revisions.length === 1 ? vscode.l10n.t("1 revision") : vscode.l10n.t("{0} revisions", m.revisions.length);
+      item.description = `${revisions} · ${formatBytes(m.sizeOnDisk)}`;
       item.tooltip = new vscode.MarkdownString(
-        [`**${m.repo}** (Hugging Face cache, read-only)`, "", `Folder: \`${m.path}\``, "", ...m.revisions.map((r) => `- \`${r}\``)].join("\n"),
+        [vscode.l10n.t("**{0}** (Hugging Face cache, read-only)", m.repo), "", vscode.l10n.t("Folder: `{0}`", m.path), "", ...m.revisions.map((r) => `- \`${r}\``)].join("\n"),
       );
       item.iconPath = new vscode.ThemeIcon("archive");
       item.contextValue = ContextValue.cacheModel;
@@ -60,19 +63,19 @@ function localModelItem(m: LocalModel): vscode.TreeItem {
   const item = new vscode.TreeItem(m.repo, vscode.TreeItemCollapsibleState.Collapsed);
   item.id = `local:${m.path}`;
   const r = m.record;
-  const lines = [`**${m.repo}**`, "", `Folder: \`${m.path}\``];
+  const lines = [`**${m.repo}**`, "", vscode.l10n.t("Folder: `{0}`", m.path)];
   if (r) {
     item.description = `${r.revision} · ${formatBytes(m.sizeOnDisk)} · ${METHOD_LABEL[r.method] ?? r.method}`;
     item.iconPath = new vscode.ThemeIcon("package");
     item.contextValue = ContextValue.localModel;
-    lines.push("", `Revision: \`${r.revision}\` (commit \`${r.commit.slice(0, 12)}\`)`, `Method: ${METHOD_LABEL[r.method] ?? r.method}`);
-    lines.push(`Files: ${r.files.length}, on disk ${formatBytes(m.sizeOnDisk)}`, `Downloaded: ${new Date(r.completedAt).toLocaleString()}`);
+    lines.push("", vscode.l10n.t("Revision: `{0}` (commit `{1}`)", r.revision, r.commit.slice(0, 12)), vscode.l10n.t("Method: {0}", METHOD_LABEL[r.method] ?? r.method));
+    lines.push(vscode.l10n.t("Files: {0}, on disk {1}", r.files.length, formatBytes(m.sizeOnDisk)), vscode.l10n.t("Downloaded: {0}", new Date(r.completedAt).toLocaleString()));
   } else {
-    const why = m.recordProblem ? "damaged record" : "incomplete";
+    const why = m.recordProblem ? vscode.l10n.t("damaged record") : vscode.l10n.t("incomplete");
     item.description = `${why} · ${formatBytes(m.sizeOnDisk)}`;
     item.iconPath = new vscode.ThemeIcon("warning");
     item.contextValue = ContextValue.incompleteModel;
-    lines.push("", m.recordProblem ?? "The download did not finish. Download it again to resume, or delete it.");
+    lines.push("", m.recordProblem ?? vscode.l10n.t("The download did not finish. Download it again to resume, or delete it."));
   }
   item.tooltip = new vscode.MarkdownString(lines.join("\n\n"));
   return item;
@@ -87,7 +90,7 @@ function fileItem(m: LocalModel, f: { path: string; size: number }): vscode.Tree
   item.tooltip = uri.fsPath;
   item.contextValue = ContextValue.file;
   if (TEXT_FILE.test(f.path) && f.size <= MAX_TEXT_OPEN) {
-    item.command = { command: "vscode.open", title: "Open", arguments: [uri] };
+    item.command = { command: "vscode.open", title: vscode.l10n.t("Open"), arguments: [uri] };
   }
   return item;
 }

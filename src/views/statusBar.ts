@@ -22,7 +22,7 @@ export class DownloadStatusBar implements vscode.Disposable {
     private readonly jobs: DownloadJobs,
     showLogCommand: string,
   ) {
-    this.item.name = "HF Models Downloads";
+    this.item.name = vscode.l10n.t("HF Models Downloads");
     this.item.command = showLogCommand;
     this.subscription = jobs.onDidChange(() => this.update());
   }
@@ -36,7 +36,11 @@ export class DownloadStatusBar implements vscode.Disposable {
     }
     this.item.text = text;
     this.item.tooltip = running
-      .map((j) => `${j.repo}: ${j.stage}, ${formatBytes(j.doneBytes)} / ${formatBytes(j.totalBytes)}${j.bytesPerSecond ? `, ${formatRate(j.bytesPerSecond)}` : ""}`)
+      .map((j) =>
+        j.bytesPerSecond
+          ? vscode.l10n.t("{0}: {1}, {2} / {3}, {4}", j.repo, j.stage, formatBytes(j.doneBytes), formatBytes(j.totalBytes), formatRate(j.bytesPerSecond))
+          : vscode.l10n.t("{0}: {1}, {2} / {3}", j.repo, j.stage, formatBytes(j.doneBytes), formatBytes(j.totalBytes)),
+      )
       .join("\n");
     this.item.show();
   }
