@@ -35,6 +35,39 @@ export interface LinkVerifiedResult {
   dedupe: DedupeResult;
 }
 
+/**
+ * Hashes the stored objects of `files` that this run did not check already (`skip`), before the fetch: a working
+ * file is a hard link to its object, so a file damaged or edited in place damaged the object too. A bad object is
+ * deleted, so that the fetch that follows downloads exactly it again (Repair works the first time: issue 13, M3).
+ * Returns the oids found good (trusted by linkVerifiedFiles) and the paths whose object was dropped.
+ */
+export async function dropDamagedObjects(options: { gitDir: string; files: readonly LfsFile[]; skip: ReadonlySet<string>; signal?: AbortSignal }): Promise<{ good: string[]; dropped: string[] }> {
+  const good = new Set<string>();
+  const bad = new Set<string>();
+  const dropped: string[] = [];
+  for (const file of options.files) {
+    if (options.signal?.aborted) throw new DownloadError("cancelled", "Download cancelled.");
+    const { oid, size } = file.lfs;
+    if (options.skip.has(oid) || good.has(oid)) continue;
+    if (bad.has(oid)) {
+      dropped.push(file.path);
+      continue;
+    }
+    const object = lfsObjectPath(options.gitDir, oid);
+    const stored = await stat(object).catch(() => undefined);
+    if (!stored) continue;
+    const hash = stored.size === size ? await hashFile({ path: object, expected: { kind: "sha256" }, signal: options.signal }) : undefined;
+    if (hash === oid) {
+      good.add(oid);
+    } else {
+      await rm(object, { force: true });
+      bad.add(oid);
+      dropped.push(file.path);
+    }
+  }
+  return { good: [...good], dropped };
+}
+
 /** Links what it can; the caller checks out and hashes the files it did not link. Throws `integrity` for a bad stored object. */
 export async function linkVerifiedFiles(options: LinkVerifiedOptions): Promise<LinkVerifiedResult> {
   const { modelDir, gitDir, signal } = options;

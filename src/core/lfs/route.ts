@@ -22,7 +22,7 @@ import type { RateLimitWait } from "../util/rateLimit";
 import { checkGitTools, createGit } from "./git";
 import { indexEntries, settleIndexTimestamp } from "./gitIndex";
 import { recordStatInIndex } from "./indexStat";
-import { linkVerifiedFiles, type DedupeResult } from "./linkVerified";
+import { dropDamagedObjects, linkVerifiedFiles, type DedupeResult } from "./linkVerified";
 import { scrubLfsLogs } from "./logs";
 import { pruneObjects, seedObjectsFromWorkingTree, type LfsFile } from "./objects";
 import { restoreSetAside, setAside } from "./setAside";
@@ -122,6 +122,10 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
       await restoreSetAside(modelDir);
     }
 
+    // A file damaged in place damaged its (hard-linked) object: such objects go now, so the fetch gets them again.
+    const checked = await dropDamagedObjects({ gitDir, files: lfsFiles, skip: new Set(lfsFiles.filter((f) => seeded.includes(f.path)).map((f) => f.lfs.oid)), signal });
+    if (checked.dropped.length > 0) p.log?.("warn", `Downloading again ${checked.dropped.length} file(s) whose stored Git LFS object was damaged: ${checked.dropped.join(", ")}`);
+
     step = "git lfs fetch";
     p.onStage?.("downloading");
     for (const f of p.files) if (!f.lfs) p.onFileProgress({ path: f.path, doneBytes: f.size, newBytes: 0 });
@@ -142,7 +146,7 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
     const seededOids = lfsFiles.filter((f) => seeded.includes(f.path)).map((f) => f.lfs.oid);
     const { linked, dedupe } = await linkVerifiedFiles({
       modelDir, gitDir, files: lfsFiles, signal,
-      trusted: new Set([...fetched, ...seededOids]),
+      trusted: new Set([...fetched, ...seededOids, ...checked.good]),
       index: await indexEntries(git),
     });
     const rest = p.files.filter((f) => !linked.has(f.path));
