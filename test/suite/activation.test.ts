@@ -1,11 +1,13 @@
-// The extension activates, registers every contributed command, hides item commands from the palette,
-// groups its context menus, and declares its settings with the documented defaults and scopes.
+// The manifest and the code agree: every contributed command is registered, palette-hidden commands are the ones
+// that need a model from the view, menus follow the tree's real context values, and declared settings are read.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as vscode from "vscode";
-import { Command } from "../../src/commands/ids";
-import { EXTENSION_ID, packageJson, testApi } from "./helpers";
+import { Command, VIEW_ID } from "../../src/commands/ids";
+import { readSettings, SECTION, Setting } from "../../src/vscode/settings";
+import { ContextValue } from "../../src/views/nodes";
+import { EXTENSION_ID, packageJson, resetSettings, ScriptedPrompter, testApi } from "./helpers";
 
 /** A manifest string as users see it: a `%key%` placeholder resolved through package.nls.json. */
 function shown(value: string): string {
@@ -23,6 +25,7 @@ const ITEM_COMMANDS = [
   Command.openModelPage,
   Command.checkForUpdates,
   Command.updateModel,
+  Command.resumeModel,
   Command.verifyModel,
   Command.deleteModel,
 ];
@@ -42,47 +45,82 @@ describe("activation and contributions", () => {
     }
   });
 
-  it("hides item commands from the Command Palette and keeps the others there", () => {
-    const hidden = new Map<string, string>(packageJson().contributes.menus.commandPalette.map((m: any) => [m.command, m.when]));
-    for (const id of ITEM_COMMANDS) assert.equal(hidden.get(id), "false", `${id} should be hidden`);
-    for (const id of [Command.downloadModel, Command.setToken, Command.signOut, Command.refresh]) assert.ok(!hidden.has(id), `${id} should be in the palette`);
+  it("every command hidden from the Command Palette needs a model from the view; run without one it only says where to find it", async () => {
+    const api = await testApi();
+    const hidden = new Set<string>(packageJson().contributes.menus.commandPalette.filter((m: any) => m.when === "false").map((m: any) => m.command));
+    assert.deepEqual([...hidden].sort(), [...ITEM_COMMANDS].sort(), "exactly the item commands are hidden");
+    for (const id of [Command.checkForUpdates, Command.updateModel, Command.verifyModel, Command.deleteModel, Command.openFolder, Command.revealInOS, Command.copyPath]) {
+      api.clearNotices();
+      assert.ok(!(await vscode.commands.executeCommand(id)), `${id} without a model does nothing`);
+      const notice = api.notices().at(-1);
+      assert.equal(notice?.level, "warning", `${id} says why: ${JSON.stringify(api.notices())}`);
+      assert.match(notice!.message, /HF Models view/);
+    }
   });
 
-  it("orders context-menu entries in open / general / destructive groups keyed on contextValue", () => {
+  it("every command left in the palette works without an argument: the downloads and the token ask their first question", async () => {
+    const api = await testApi();
+    const prompter = new ScriptedPrompter({});
+    api.setPrompter(prompter);
+    assert.equal(await vscode.commands.executeCommand(Command.downloadModel), undefined, "Esc at the first step ends the flow");
+    assert.equal(prompter.steps()[0], "repo");
+    assert.equal(await vscode.commands.executeCommand(Command.setToken), false, "Esc stores nothing");
+    assert.equal(prompter.seen.at(-1)?.step, "token", "Set Access Token asks for the token");
+    await vscode.commands.executeCommand(Command.refresh);
+    await vscode.commands.executeCommand(Command.showLog);
+  });
+
+  it("context menus follow the context values the tree really gives its items, with destructive entries last", () => {
     const entries: Array<{ command: string; when: string; group: string }> = packageJson().contributes.menus["view/item/context"];
-    const groupOf = (id: string) => entries.find((e) => e.command === id)?.group.split("@")[0];
-    assert.equal(groupOf(Command.openFolder), "1_open");
-    assert.equal(groupOf(Command.revealInOS), "1_open");
-    assert.equal(groupOf(Command.copyPath), "2_general");
-    assert.equal(groupOf(Command.verifyModel), "2_general");
-    assert.equal(groupOf(Command.deleteModel), "3_destructive");
-    for (const e of entries) assert.match(e.when, /viewItem/, `${e.command} menu must depend on the item's contextValue`);
+    const offeredFor = (contextValue: string) => entries.filter((e) => whenHolds(e.when, contextValue)).map((e) => e.command);
+    for (const id of ITEM_COMMANDS) {
+      assert.ok(Object.values(ContextValue).some((v) => offeredFor(v).includes(id)), `${id} is offered for some item the tree shows`);
+    }
+    // Models shown read-only (the Hugging Face cache) and single files can be opened, never changed or deleted.
+    for (const readOnly of [ContextValue.cacheModel, ContextValue.file, ContextValue.cacheGroup]) {
+      for (const id of [Command.updateModel, Command.verifyModel, Command.deleteModel, Command.checkForUpdates]) {
+        assert.ok(!offeredFor(readOnly).includes(id), `${id} must not be offered for ${readOnly}`);
+      }
+    }
+    assert.ok(offeredFor(ContextValue.incompleteModel).includes(Command.deleteModel), "an incomplete download can be deleted");
+    const groups = entries.map((e) => e.group.split("@")[0]);
+    assert.equal(groups.at(-1), "3_destructive");
+    assert.deepEqual(entries.filter((e) => e.group.startsWith("3_destructive")).map((e) => e.command), [Command.deleteModel]);
   });
 
-  it("declares the settings with their defaults and scopes", () => {
+  it("every setting the code reads is declared, with the default the code falls back to", async () => {
+    await resetSettings();
     const props = packageJson().contributes.configuration.properties;
-    assert.deepEqual(
-      Object.fromEntries(Object.entries(props).map(([k, v]: [string, any]) => [k, [v.default, v.scope]])),
-      {
-        "hfModels.useXet": [false, "resource"],
-        "hfModels.fallbackToLfs": [true, "resource"],
-        "hfModels.modelsDirectory": ["", "resource"],
-        "hfModels.endpoint": ["", "window"],
-        "hfModels.concurrency": [4, "window"],
-      },
-    );
-    const untrusted = packageJson().capabilities.untrustedWorkspaces;
-    assert.equal(untrusted.supported, "limited");
-    assert.deepEqual(untrusted.restrictedConfigurations, ["hfModels.modelsDirectory", "hfModels.endpoint"]);
-    const cfg = vscode.workspace.getConfiguration("hfModels");
-    assert.equal(cfg.inspect("useXet")?.defaultValue, false);
-    assert.equal(cfg.inspect("concurrency")?.defaultValue, 4);
+    assert.deepEqual(Object.keys(props).sort(), Object.values(Setting).map((k) => `${SECTION}.${k}`).sort(), "declared = read");
+    const cfg = vscode.workspace.getConfiguration(SECTION);
+    const read = readSettings();
+    assert.equal(cfg.inspect(Setting.useXet)?.defaultValue, read.useXet);
+    assert.equal(cfg.inspect(Setting.fallbackToLfs)?.defaultValue, read.fallbackToLfs);
+    assert.equal(cfg.inspect(Setting.storage)?.defaultValue, read.storage);
+    assert.equal(cfg.inspect(Setting.concurrency)?.defaultValue, read.concurrency);
+    assert.equal(cfg.inspect(Setting.endpoint)?.defaultValue, "", "empty means HF_ENDPOINT, else the public Hub (the tests set the local Hub)");
+    assert.equal(cfg.inspect(Setting.modelsDirectory)?.defaultValue, "", "empty means the default models folder");
+    for (const key of packageJson().capabilities.untrustedWorkspaces.restrictedConfigurations) assert.ok(key in props, `${key} is a declared setting`);
   });
 
-  it("contributes an activity-bar container, the Models view and its welcome content", () => {
-    const c = packageJson().contributes;
-    assert.equal(c.viewsContainers.activitybar[0].id, "hfModels");
-    assert.equal(c.views.hfModels[0].id, "hfModels.models");
-    assert.match(shown(c.viewsWelcome[0].contents), /\[Download a model\]\(command:hfModels\.downloadModel\)/);
+  it("the Models view is registered and its welcome content links to a registered command", async () => {
+    await vscode.commands.executeCommand(`${VIEW_ID}.focus`);
+    const registered = new Set(await vscode.commands.getCommands(true));
+    const links = [...shown(packageJson().contributes.viewsWelcome[0].contents).matchAll(/\(command:([\w.]+)/g)].map((m) => m[1]!);
+    assert.ok(links.includes(Command.downloadModel), "the welcome view offers Download Model");
+    for (const id of links) assert.ok(registered.has(id), `${id} (linked from the welcome view) is registered`);
   });
 });
+
+/** Evaluates the two `when` forms our menus use (`viewItem == x`, `viewItem =~ /re/`) for one item's context value. */
+function whenHolds(when: string, contextValue: string): boolean {
+  return when.split("&&").every((clause) => {
+    const c = clause.trim();
+    if (c.startsWith("view ==")) return c === `view == ${VIEW_ID}`;
+    const eq = /^viewItem == (\S+)$/.exec(c);
+    if (eq) return contextValue === eq[1];
+    const re = /^viewItem =~ \/(.+)\/$/.exec(c);
+    if (re) return new RegExp(re[1]!).test(contextValue);
+    throw new Error(`unexpected when clause: ${c}`);
+  });
+}
