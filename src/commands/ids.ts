@@ -12,6 +12,7 @@ export const Command = {
   openModelPage: "hfModels.openModelPage",
   checkForUpdates: "hfModels.checkForUpdates",
   updateModel: "hfModels.updateModel",
+  resumeModel: "hfModels.resumeModel",
   verifyModel: "hfModels.verifyModel",
   deleteModel: "hfModels.deleteModel",
 } as const;

@@ -63,11 +63,14 @@ export async function updateModel(s: Services, target: unknown): Promise<Downloa
   const model = localModel(s, target, vscode.l10n.t("Update"));
   if (!model) return undefined;
   const r = model.record;
+  // An unfinished download continues as it was asked for (route, revision, selection), keeping its partials (issue 13, M4).
+  const p = r ? undefined : model.pending;
   const plan = {
     repo: model.repo,
-    revision: r?.revision ?? "main",
-    include: r ? await recordedSelection(s, r) : undefined,
-    method: r?.method ?? "lfs",
+    revision: r?.revision ?? p?.revision ?? "main",
+    include: r ? await recordedSelection(s, r) : p?.include,
+    ...(p?.exclude ? { exclude: p.exclude } : {}),
+    method: r?.method ?? p?.method ?? (readSettings().useXet ? ("xet" as const) : ("lfs" as const)),
   };
   const result = await runDownload(s, plan);
   if (!result?.keptEdited) return result;

@@ -21,6 +21,7 @@ const handlers: Record<CommandId, Handler> = {
   [Command.openModelPage]: openModelPage,
   [Command.checkForUpdates]: checkForUpdates,
   [Command.updateModel]: updateModel,
+  [Command.resumeModel]: updateModel,
   [Command.verifyModel]: verifyLocalModel,
   [Command.deleteModel]: deleteLocalModel,
 };

@@ -18,6 +18,7 @@ export interface DownloadPlan {
   repo: string;
   revision: string;
   include?: string[];
+  exclude?: string[];
   method: DownloadMethod;
   /** Replace files the user changed since the last download (asked for by the keep/replace prompt). */
   overwriteEdited?: boolean;
@@ -60,6 +61,7 @@ async function runDownloadOnce(s: Services, plan: DownloadPlan): Promise<Downloa
     repo: plan.repo,
     revision: plan.revision,
     include: plan.include,
+    ...(plan.exclude ? { exclude: plan.exclude } : {}),
     method: plan.method,
     fallbackToLfs: settings.fallbackToLfs,
     modelsDir: settings.modelsDir,

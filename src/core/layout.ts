@@ -9,8 +9,11 @@ export const RECORD_FILE = ".hf-models.json";
 /** Partial downloads (Xet route) live here, named after the content hash; its presence marks an interrupted download. */
 export const PARTIAL_DIR = ".hf-models-partial";
 
+/** What a running download asked for (`library/metadata`): written before bytes move, removed with the record written. */
+export const PENDING_FILE = ".hf-models-pending.json";
+
 /** Root-level names of a model folder that belong to HF Models, never to the model (lower case). */
-export const RESERVED_ROOT_NAMES: ReadonlySet<string> = new Set([RECORD_FILE, PARTIAL_DIR]);
+export const RESERVED_ROOT_NAMES: ReadonlySet<string> = new Set([RECORD_FILE, PARTIAL_DIR, PENDING_FILE]);
 
 /** True for repo-relative paths that belong to HF Models or to git rather than to the model. */
 export function isBookkeepingPath(path: string): boolean {

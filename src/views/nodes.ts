@@ -72,10 +72,13 @@ function localModelItem(m: LocalModel): vscode.TreeItem {
     lines.push(vscode.l10n.t("Files: {0}, on disk {1}", r.files.length, formatBytes(m.sizeOnDisk)), vscode.l10n.t("Downloaded: {0}", new Date(r.completedAt).toLocaleString()));
   } else {
     const why = m.recordProblem ? vscode.l10n.t("damaged record") : vscode.l10n.t("incomplete");
-    item.description = `${why} · ${formatBytes(m.sizeOnDisk)}`;
+    const p = m.pending;
+    item.description = p ? `${why} · ${p.revision} · ${formatBytes(m.sizeOnDisk)} · ${METHOD_LABEL[p.method] ?? p.method}` : `${why} · ${formatBytes(m.sizeOnDisk)}`;
     item.iconPath = new vscode.ThemeIcon("warning");
     item.contextValue = ContextValue.incompleteModel;
-    lines.push("", m.recordProblem ?? vscode.l10n.t("The download did not finish. Download it again to resume, or delete it."));
+    lines.push("", m.recordProblem ?? (p
+      ? vscode.l10n.t("The download of {0} with {1} did not finish. Resume continues it where it stopped, or delete it.", p.revision, METHOD_LABEL[p.method] ?? p.method)
+      : vscode.l10n.t("The download did not finish. Resume downloads it again and keeps what is already there, or delete it.")));
   }
   item.tooltip = new vscode.MarkdownString(lines.join("\n\n"));
   return item;

@@ -10,7 +10,7 @@ import { assertUrlOnEndpoint, mergeRevision, parseRepoId } from "../hub/repoId";
 import { PARTIAL_DIR } from "../layout";
 import { modelDirFor } from "../library/index";
 import { commitToCache, hfHubCacheDir, seedStaging, stagingDirFor } from "../storage/hfCache";
-import { readRecord, recordPath, writeRecord } from "../library/metadata";
+import { readRecord, recordPath, removePending, removePendingIfAlone, writePending, writeRecord } from "../library/metadata";
 import type { RepoFileEntry } from "../hub/api";
 import { editedSinceRecord, filesNotOnDisk, removeModelFiles, type FileProblem } from "./onDisk";
 import { downloadViaLfs } from "../lfs/route";
@@ -119,6 +119,15 @@ export async function download(request: DownloadRequest, options: ServiceOptions
       const edited = prior && !request.overwriteEdited ? await editedSinceRecord({ modelDir, record: prior, signal: routeSignal }) : [];
       // While files change, no record may claim the folder is complete; it is written again at the end.
       await rm(recordPath(modelDir), { force: true });
+      // What this run asks for, before any byte moves: a Resume continues with it (issue 13, M4).
+      if (cacheDir === undefined) {
+        await writePending(modelDir, {
+          version: 1, repo, revision, commit: listing.commit, method,
+          ...(request.include?.length ? { include: request.include } : {}),
+          ...(request.exclude?.length ? { exclude: request.exclude } : {}),
+          startedAt: new Date().toISOString(),
+        });
+      }
       const editedSet = new Set(edited);
       const selected = new Set(files.map((f) => f.path));
       const listed = new Set(listing.files.map((f) => f.path));
@@ -219,7 +228,7 @@ export async function download(request: DownloadRequest, options: ServiceOptions
         : (await writeRecord(modelDir, {
             version: 1, repo, revision, commit: listing.commit, method: used, endpoint,
             files: delivered, ...(edited.length > 0 ? { keptEdited: edited } : {}), completedAt: new Date().toISOString(),
-          }), modelDir);
+          }), await removePending(modelDir), modelDir);
       return {
         repo, revision, commit: listing.commit, method: used,
         ...(reason !== undefined ? { fallbackReason: reason } : {}),
@@ -235,6 +244,7 @@ export async function download(request: DownloadRequest, options: ServiceOptions
       // Partials are what the next run resumes from, except after a full disk: they are what filled it.
       if (err instanceof DownloadError && err.code === "disk-full") await rm(join(modelDir, PARTIAL_DIR), { recursive: true, force: true }).catch(() => undefined);
       else await rmdir(join(modelDir, PARTIAL_DIR)).catch(() => undefined);
+      await removePendingIfAlone(modelDir).catch(() => undefined);
       if (lock.compromised.aborted && !signal?.aborted) {
         throw new DownloadError("locked", `Another process took over the download lock of ${repo} (this one stalled too long). Run the download again.`, { cause: err });
       }

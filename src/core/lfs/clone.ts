@@ -6,14 +6,14 @@ import { basename, dirname, join } from "node:path";
 import type { SimpleGit } from "simple-git";
 import { DownloadError } from "../errors";
 import { isCommitSha } from "../hub/repoId";
-import { PARTIAL_DIR, RECORD_FILE } from "../layout";
+import { PARTIAL_DIR, PENDING_FILE, RECORD_FILE } from "../layout";
 import { sparseCheckoutFile } from "./patterns";
 
 /** The git config key that marks a clone HF Models made (download/leftovers.ts refuses a clone without it). */
 export const MANAGED_KEY = "hfmodels.managed";
 
 /** What our files look like to git: never tracked, never shown as untracked. */
-const EXCLUDES = [`/${RECORD_FILE}`, `/${RECORD_FILE}.*.tmp`, `/${PARTIAL_DIR}/`];
+const EXCLUDES = [`/${RECORD_FILE}`, `/${RECORD_FILE}.*.tmp`, `/${PARTIAL_DIR}/`, `/${PENDING_FILE}`, `/${PENDING_FILE}.*.tmp`];
 
 export type MakeGit = (baseDir: string) => SimpleGit;
 

@@ -3,12 +3,12 @@
 import { lstat, readFile, readdir, rm, rmdir } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { DownloadError } from "../errors";
-import { isBookkeepingPath, PARTIAL_DIR, RECORD_FILE } from "../layout";
+import { isBookkeepingPath, PARTIAL_DIR, PENDING_FILE, RECORD_FILE } from "../layout";
 import { resolveCommit } from "../hub/api";
 import { isCommitSha, parseRepoId, type RepoId } from "../hub/repoId";
 import { acquireModelLock, lockPathFor } from "../download/lock";
 import { diskUsage } from "./diskUsage";
-import { readRecord, type ModelRecord } from "./metadata";
+import { readPending, readRecord, type ModelRecord, type PendingDownload } from "./metadata";
 
 export { verifyModel, type VerifyProgress, type VerifyResult } from "./verify";
 
@@ -21,6 +21,8 @@ export interface LocalModel {
   record?: ModelRecord;
   /** Why the record could not be read, when it exists but is damaged. */
   recordProblem?: string;
+  /** Without a record: what the unfinished download asked for (route, revision, selection), when it left its note. */
+  pending?: PendingDownload;
   /** Bytes allocated on disk for the whole folder, `.git` included, each hard-linked inode once. */
   sizeOnDisk: number;
   /** The model's own files (not `.git`, not our bookkeeping), sorted by path. */
@@ -63,7 +65,7 @@ async function subdirs(dir: string): Promise<string[]> {
 }
 
 async function hasModelMarker(dir: string): Promise<boolean> {
-  return (await exists(join(dir, RECORD_FILE))) || (await isDir(join(dir, ".git"))) || (await isDir(join(dir, PARTIAL_DIR)));
+  return (await exists(join(dir, RECORD_FILE))) || (await isDir(join(dir, ".git"))) || (await isDir(join(dir, PARTIAL_DIR))) || (await exists(join(dir, PENDING_FILE)));
 }
 
 /** Every `<org>/<name>` folder that holds a record, a `.git` clone or an interrupted download. */
@@ -85,6 +87,10 @@ export async function listLocalModels(modelsDir: string): Promise<LocalModel[]> 
         model.record = await readRecord(path);
       } catch (err) {
         model.recordProblem = (err as Error).message;
+      }
+      if (!model.record) {
+        const pending = await readPending(path);
+        if (pending) model.pending = pending;
       }
       const usage = await diskUsage({ root: path, listFile: (p) => !isBookkeepingPath(p) });
       model.sizeOnDisk = usage.bytes;

@@ -1,12 +1,12 @@
 // The download record kept inside each model folder (`.hf-models.json`): what was fetched, from where,
 // at which commit, with the hash of every file. Written atomically so a crash never leaves half a record.
 import { randomBytes } from "node:crypto";
-import { open, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { DownloadedFile, DownloadMethod } from "../content";
 import { DownloadError } from "../errors";
 
-import { RECORD_FILE } from "../layout";
+import { PENDING_FILE, RECORD_FILE } from "../layout";
 
 export interface ModelRecord {
   version: 1;
@@ -87,4 +87,65 @@ function recordProblem(data: unknown): string | undefined {
     if (file.hashKind !== "sha256" && file.hashKind !== "git-sha1") return `a file entry has an unknown hashKind`;
   }
   return undefined;
+}
+
+/**
+ * What an unfinished download asked for, beside the record (`.hf-models-pending.json`): written before any byte
+ * moves and removed once the record is written, so Resume continues with the same route, revision and selection,
+ * keeping that route's partials (issue 13, M4).
+ */
+export interface PendingDownload {
+  version: 1;
+  repo: string;
+  revision: string;
+  commit: string;
+  method: DownloadMethod;
+  include?: string[];
+  exclude?: string[];
+  /** ISO date. */
+  startedAt: string;
+}
+
+export function pendingPath(modelDir: string): string {
+  return join(modelDir, PENDING_FILE);
+}
+
+export async function writePending(modelDir: string, pending: PendingDownload): Promise<void> {
+  const target = pendingPath(modelDir);
+  const temp = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  try {
+    await mkdir(modelDir, { recursive: true });
+    await writeFile(temp, `${JSON.stringify(pending, null, 2)}\n`, { flag: "wx", mode: 0o644 });
+    await rename(temp, target);
+  } catch (err) {
+    await rm(temp, { force: true }).catch(() => undefined);
+    const code = (err as NodeJS.ErrnoException).code;
+    const kind = code === "ENOSPC" ? "disk-full" : code === "EACCES" || code === "EPERM" || code === "EROFS" ? "not-writable" : "internal";
+    throw new DownloadError(kind, `Cannot write ${target}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The note of an unfinished download, or undefined (none, or unreadable: it is only a hint). */
+export async function readPending(modelDir: string): Promise<PendingDownload | undefined> {
+  try {
+    const data = JSON.parse(await readFile(pendingPath(modelDir), "utf8")) as Partial<PendingDownload>;
+    const strings = (v: unknown) => v === undefined || (Array.isArray(v) && v.every((x) => typeof x === "string"));
+    if (data?.version !== 1 || typeof data.repo !== "string" || typeof data.revision !== "string" || typeof data.commit !== "string") return undefined;
+    if ((data.method !== "lfs" && data.method !== "xet") || !strings(data.include) || !strings(data.exclude)) return undefined;
+    return data as PendingDownload;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function removePending(modelDir: string): Promise<void> {
+  await rm(pendingPath(modelDir), { force: true });
+}
+
+/** After a failed run that left nothing but its note (it failed before the first byte), the folder goes too. */
+export async function removePendingIfAlone(modelDir: string): Promise<void> {
+  const names = await readdir(modelDir).catch(() => [] as string[]);
+  if (names.length !== 1 || names[0] !== PENDING_FILE) return;
+  await rm(pendingPath(modelDir), { force: true });
+  await rmdir(modelDir).catch(() => undefined);
 }
