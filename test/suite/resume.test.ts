@@ -5,7 +5,6 @@ import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import * as vscode from "vscode";
-import { download } from "../../src/core/download/service";
 import type { DownloadResult } from "../../src/core/download/types";
 import { PARTIAL_DIR } from "../../src/core/layout";
 import type { HfModelsTestApi } from "../../src/vscode/testApi";
@@ -34,17 +33,19 @@ describe("Resume of an incomplete model (issue 13, M4)", function () {
   });
 
   it("offers Resume on the incomplete item and continues with Xet, revision v1 and the same files", async () => {
-    // The interrupted run: a Xet download of v1 with a selection, cancelled at about 35 %.
+    // The interrupted run: a Xet download of v1 with a selection, cancelled at about 35 % (as Cancel in the notification).
     hub.setFault("slow", true);
-    const ac = new AbortController();
     const total = include.reduce((n, p) => n + hubFiles(hub, repo, "v1").get(p)!.size, 0);
-    await assert.rejects(
-      download({ repo, revision: "v1", include, method: "xet", fallbackToLfs: false, modelsDir: models, endpoint: hub.url }, {
-        signal: ac.signal,
-        onProgress: (e) => e.type === "bytes" && e.doneBytes > total * 0.35 && ac.abort(),
-      }),
-      (err: any) => err?.code === "cancelled",
-    );
+    const run = vscode.commands.executeCommand<DownloadResult | undefined>("hfModels.downloadModel", { repo, revision: "v1", files: include, method: "xet" });
+    const end = Date.now() + 60_000;
+    for (;;) {
+      const job = api.jobs.running().find((j) => j.repo === repo);
+      if (job && job.doneBytes > total * 0.35) break;
+      assert.ok(Date.now() < end, "the download reached 35 %");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    api.jobs.cancelAll();
+    assert.equal(await run, undefined, "the download was cancelled");
     hub.setFault("slow", false);
     const dir = join(models, "demo", "two-revisions");
     assert.ok((await readdir(join(dir, PARTIAL_DIR))).length > 0, "Xet partials are there");
