@@ -1,5 +1,6 @@
 // `npm run hub -- --port <n> --repo <org/name>=<folder> [--repo …] [--fault <name>] …`
 // Serves folders (or the built-in demo repos) as a local Hugging Face Hub until stopped.
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { FAULTS } from "./context";
@@ -36,6 +37,9 @@ const USAGE = `Usage: npm run hub -- [--port N] [--repo org/name=FOLDER]… [--f
   --not-in-xet ID=PATH  LFS file PATH of repo ID is not migrated to Xet yet (no xetHash; "*" = every LFS file)
   --rate-limit SPEC     "off", or quotas per 5-minute window for every client, e.g. api=100,resolvers=500,window=60
                         (default: huggingface.co's, anonymous api 500 / resolvers 3000 per IP, 1000 / 5000 per token)
+  --tls-key FILE, --tls-cert FILE
+                        serve both origins over HTTPS with this key and certificate (PEM)
+  --accept-from ADDR    refusal mode: accept connections only from ADDR (a proxy's source address; repeatable)
   --data-dir DIR        keep git repos and xorbs here (default: a temporary folder)
   --demo-dir DIR        where demo content is generated (default: .hub-data/demo)
 `;
@@ -65,6 +69,9 @@ async function main(): Promise<void> {
       "not-in-xet": { type: "string", multiple: true, default: [] },
       "rate-limit": { type: "string" },
       "data-dir": { type: "string" },
+      "tls-key": { type: "string" },
+      "tls-cert": { type: "string" },
+      "accept-from": { type: "string", multiple: true },
       "demo-dir": { type: "string", default: ".hub-data/demo" },
       help: { type: "boolean", short: "h" },
     },
@@ -118,6 +125,8 @@ async function main(): Promise<void> {
     mirrorOf: values["mirror-of"],
     rateLimit: values["rate-limit"] === undefined ? undefined : parseRateLimitSpec(values["rate-limit"]),
     dataDir: values["data-dir"] ? resolve(values["data-dir"]) : undefined,
+    tls: values["tls-key"] && values["tls-cert"] ? { key: readFileSync(values["tls-key"], "utf8"), cert: readFileSync(values["tls-cert"], "utf8") } : undefined,
+    acceptFrom: values["accept-from"],
     slow: {
       ...(values["latency-ms"] ? { latencyMs: Number(values["latency-ms"]) } : {}),
       ...(values["conn-mbps"] ? { perConnectionBytesPerSecond: mbps(values["conn-mbps"]) } : {}),

@@ -4,6 +4,7 @@
 // Xet reconstructions, signed xorb ranges and LFS objects, and never needs the Hub token.
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -36,6 +37,13 @@ export interface StartHubOptions extends HubOptions {
   dataDir?: string;
   /** Files at least this large go to LFS even without a `.gitattributes` pattern. */
   lfsThresholdBytes?: number;
+  /** Serve both origins over HTTPS with this key and certificate (PEM; the certificate names both hosts). */
+  tls?: { key: string; cert: string };
+  /**
+   * Refusal mode: accept connections only from these source addresses (a forward proxy's), closing any other
+   * before a byte is read, so a client that goes around the proxy fails instead of passing unnoticed.
+   */
+  acceptFrom?: string[];
 }
 
 export interface LocalHub {
@@ -66,9 +74,20 @@ export async function startHub(options: StartHubOptions): Promise<LocalHub> {
   const { ctx, resetCounters } = createHubContext({ repos, xet, options });
   const hubRoutes = withRateLimits(withHostileModes("hub", [...apiRoutes, ...gitRoutes, ...controlRoutes]));
   const cdnRoutes = withRateLimits(withHostileModes("cdn", [...casRoutes, ...lfsObjectRoutes]));
-  const hubServer = createServer((req, res) => dispatch(ctx, "hub", hubRoutes, req, res));
-  const cdnServer = createServer((req, res) => dispatch(ctx, "cdn", cdnRoutes, req, res));
+  const make = (handler: (req: IncomingMessage, res: ServerResponse) => void): Server =>
+    options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, handler) : createServer(handler);
+  const hubServer = make((req, res) => dispatch(ctx, "hub", hubRoutes, req, res));
+  const cdnServer = make((req, res) => dispatch(ctx, "cdn", cdnRoutes, req, res));
   for (const s of [hubServer, cdnServer]) {
+    if (options.acceptFrom) {
+      const allowed = new Set(options.acceptFrom);
+      s.on("connection", (socket) => {
+        const from = (socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+        if (allowed.has(from)) return;
+        process.stderr.write(`hub: refused a connection from ${from} (not the proxy)\n`);
+        socket.destroy();
+      });
+    }
     // Long keep-alive: clients reuse connections across slow xorb fetches (see CLIENT_PROTOCOL §5).
     s.keepAliveTimeout = 65_000;
     s.headersTimeout = 70_000;
@@ -77,8 +96,9 @@ export async function startHub(options: StartHubOptions): Promise<LocalHub> {
   const cdnHost = options.cdnHost ?? "127.0.0.2";
   const hubPort = await listen(hubServer, hubHost, options.port ?? 0);
   const cdnPort = await listen(cdnServer, cdnHost, 0);
-  ctx.hubUrl = `http://${urlHost(hubHost)}:${hubPort}`;
-  ctx.cdnUrl = `http://${urlHost(cdnHost)}:${cdnPort}`;
+  const scheme = options.tls ? "https" : "http";
+  ctx.hubUrl = `${scheme}://${urlHost(hubHost)}:${hubPort}`;
+  ctx.cdnUrl = `${scheme}://${urlHost(cdnHost)}:${cdnPort}`;
 
   return {
     url: ctx.hubUrl,

@@ -15,6 +15,7 @@ export type DownloadErrorCode =
   | "disk-full"
   | "integrity"
   | "network"
+  | "tls"
   | "invalid-endpoint"
   | "server"
   | "rate-limited"

@@ -5,6 +5,7 @@ import { DownloadError, type DownloadErrorCode, type ErrorDetail } from "../erro
 import { parseRateLimit, retryWaitMs, waitOutRateLimit, type RateLimitWait } from "../util/rateLimit";
 import { canonicalRepoId, validateRevision, type RepoId } from "./repoId";
 import { assertHubToken, redact } from "./token";
+import { certificateError, isCertificateError, netFetch } from "../net/proxy";
 
 export interface RepoFileEntry {
   path: string;
@@ -51,7 +52,7 @@ function hubFetch(signal: AbortSignal | undefined, state: CallState, timeoutMs =
   return async (input, init) => {
     for (let waited = 0; ; waited++) {
       const timeout = AbortSignal.timeout(timeoutMs);
-      const res = await fetch(input, { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+      const res = await netFetch(input, { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
       if (res.status === 429) {
         void res.body?.cancel().catch(() => undefined);
         const host = new URL(res.url || (input instanceof Request ? input.url : String(input))).host;
@@ -152,6 +153,7 @@ export function mapHubError(err: unknown, c: MapContext): DownloadError {
   if (err instanceof SyntaxError || isShapeError(err)) {
     return new DownloadError("server", `The Hub at ${c.endpoint} sent a malformed answer (${redact((err as Error).message, c.token)}).`, { cause: err });
   }
+  if (isCertificateError(err)) return certificateError(hostOf(c.endpoint), err);
   const reason = networkReason(err);
   if (/redirect count exceeded/i.test(reason)) {
     return new DownloadError("server", `The Hub at ${c.endpoint} redirected in a loop. Check the endpoint (HF_ENDPOINT) and try again later.`, { cause: err });

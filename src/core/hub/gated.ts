@@ -3,6 +3,7 @@
 // `X-Error-Code: GatedRepo` and the Hub's own sentence (huggingface_hub utils/_http.py hf_raise_for_status,
 // errors.py GatedRepoError). We ask once, before the first byte, and say exactly what to do next.
 import { DownloadError, type ErrorDetail } from "../errors";
+import { netFetch } from "../net/proxy";
 import { redact } from "./token";
 import { resolveUrl } from "./urls";
 
@@ -51,7 +52,7 @@ export async function checkGatedAccess(o: {
   const timeout = AbortSignal.timeout(o.timeoutMs ?? 60_000);
   let res: Response;
   try {
-    res = await fetch(url, { method: "HEAD", redirect: "manual", headers: { Authorization: `Bearer ${o.token}` }, signal: o.signal ? AbortSignal.any([o.signal, timeout]) : timeout });
+    res = await netFetch(url, { method: "HEAD", redirect: "manual", headers: { Authorization: `Bearer ${o.token}` }, signal: o.signal ? AbortSignal.any([o.signal, timeout]) : timeout });
   } catch {
     // The probe only sharpens the message; the download's own requests report network trouble.
     return;

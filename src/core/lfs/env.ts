@@ -1,5 +1,7 @@
 // The environment every git / git-lfs child runs with: the Hub token only as a config variable scoped
 // to the Hub origin, no prompts, English messages, and nothing inherited that could redirect git elsewhere.
+import { applyGitNetworkEnv, currentNetwork } from "../net/proxy";
+
 export interface GitEnvOptions {
   /** Hub base URL without a trailing slash. */
   endpoint: string;
@@ -84,6 +86,8 @@ export function gitEnv({ endpoint, token, baseEnv = process.env, smudge = false,
     env[`GIT_CONFIG_KEY_${i}`] = key;
     env[`GIT_CONFIG_VALUE_${i}`] = value;
   });
+  // Proxy and CA for our runs only, as environment: never in .git/config, a proxy password never in argv.
+  applyGitNetworkEnv(env, currentNetwork(baseEnv));
   env.GIT_TERMINAL_PROMPT = "0";
   env.GCM_INTERACTIVE = "never";
   if (!smudge) env.GIT_LFS_SKIP_SMUDGE = "1";

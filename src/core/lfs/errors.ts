@@ -2,6 +2,7 @@
 // recognising auth, missing repo or revision, server and network failures from git's stderr (LC_ALL=C).
 import { DownloadError, type DownloadErrorCode } from "../errors";
 import { redact } from "../hub/token";
+import { certificateError, isCertificateError } from "../net/proxy";
 
 export interface GitFailure {
   err: unknown;
@@ -116,6 +117,8 @@ export function mapGitError(f: GitFailure): DownloadError {
   // The cause keeps git's words (redacted) for logs; the original error could contain the token.
   const cause = new Error(`${f.step}: ${summary}`);
   const detail = { host: failedHost(text, f.endpoint) };
+  // An untrusted certificate (git: "SSL certificate problem", git-lfs: "x509: …") is not a network failure.
+  if (isCertificateError(new Error(text))) return certificateError(detail.host ?? f.endpoint, cause);
   for (const rule of RULES) {
     if (rule.test.test(text)) return new DownloadError(rule.code, rule.message(f), { cause, detail });
   }

@@ -1,5 +1,6 @@
 // git-lfs (3.x) gives up on a batch 429 that carries no Retry-After and prints only the body's message, so the
 // Hub's `RateLimit` header never reaches us through it: we ask the batch API ourselves how long the window has left.
+import { netFetch } from "../net/proxy";
 import { retryWaitMs } from "../util/rateLimit";
 
 /** True when a failed `git lfs fetch` says the batch API rate-limited it. */
@@ -15,7 +16,7 @@ export async function lfsBatchWaitMs(o: { endpoint: string; repo: string; token?
   const url = `${o.endpoint.replace(/\/+$/, "")}/${o.repo}.git/info/lfs/objects/batch`;
   const host = new URL(url).host;
   try {
-    const res = await fetch(url, {
+    const res = await netFetch(url, {
       method: "POST",
       headers: {
         Accept: "application/vnd.git-lfs+json",

@@ -3,6 +3,7 @@
 import { HubApiError } from "@huggingface/hub";
 import { DownloadError } from "../errors";
 import { redact } from "../hub/token";
+import { certificateError, isCertificateError } from "../net/proxy";
 import { HttpStatusError, requestKind, type HttpFailure } from "./transport";
 
 export type RetryPolicy = "no" | "backoff" | "rate-limit";
@@ -49,6 +50,10 @@ export function classifyFailure(err: unknown, ctx: ClassifyContext): Classified 
     const seconds = +(ctx.stallTimeoutMs / 1000).toFixed(1);
     const reason = `no bytes for ${seconds} s from ${ctx.host ?? "the server"} while downloading ${ctx.path}`;
     return { error: new DownloadError("stalled", reason, { cause: err, detail: { reason, host: ctx.host } }), retry: "backoff" };
+  }
+  if (isCertificateError(err)) {
+    // Retrying cannot make an untrusted certificate trusted; never "network", never plain HTTP instead.
+    return { error: certificateError((err as { host?: string }).host || ctx.host || "the server", err), retry: "no" };
   }
   const code = errnoCode(err);
   if (code === "ENOSPC" || code === "EDQUOT") {

@@ -1,5 +1,6 @@
 // The `fetch` the Xet route hands to @huggingface/hub: adds the attempt's AbortSignal to every request,
 // keeps the Hub token on the Hub origin, reports byte activity for stall detection and remembers failures.
+import { netFetch } from "../net/proxy";
 import { retryWaitMs } from "../util/rateLimit";
 
 export type RequestKind = "resolve" | "token" | "reconstruction" | "data";
@@ -61,7 +62,7 @@ export function createTransport(options: TransportOptions): Transport {
       request.headers.delete("authorization");
     }
     const signal = init?.signal ? AbortSignal.any([options.signal, init.signal]) : options.signal;
-    const response = await fetch(request, { signal });
+    const response = await netFetch(request, { signal });
     options.onActivity(0);
 
     const kind = requestKind(url);

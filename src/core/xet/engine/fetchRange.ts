@@ -3,13 +3,13 @@
 import { retryWaitMs } from "../../util/rateLimit";
 import http from "node:http";
 import https from "node:https";
+import { workerData } from "node:worker_threads";
+import { createNodeAgents, type NetworkOptions } from "../../net/proxy";
 import { MAX_DECODED } from "./codec";
 import { Fail, fsFail, writeAll, type WorkerContext } from "./workerIo";
 
-const agents = {
-  http: new http.Agent({ keepAlive: true, maxSockets: Infinity }),
-  https: new https.Agent({ keepAlive: true, maxSockets: Infinity }),
-};
+// The proxy and trust settings come from the pool (workerData), not from this thread's environment.
+const agentFor = createNodeAgents(((workerData as { network?: NetworkOptions } | null)?.network) ?? {});
 const outBuf = Buffer.allocUnsafe(MAX_DECODED + 64);
 const out32 = new Uint32Array(outBuf.buffer, outBuf.byteOffset, outBuf.length >> 2);
 
@@ -181,7 +181,7 @@ export function runFetch(ctx: WorkerContext, job: FetchJob): void {
   };
 
   const lib = job.url.startsWith("https:") ? https : http;
-  const req = lib.get(job.url, { agent: job.url.startsWith("https:") ? agents.https : agents.http, headers: { Range: `bytes=${job.start}-${job.end}` } });
+  const req = lib.get(job.url, { agent: agentFor(new URL(job.url)), headers: { Range: `bytes=${job.start}-${job.end}` } });
   let timer: NodeJS.Timeout | undefined = setTimeout(() => fail(new Fail({ kind: "stall" })), job.stallMs);
   const touch = () => timer?.refresh();
 

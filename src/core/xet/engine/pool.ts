@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Worker, type WorkerOptions } from "node:worker_threads";
+import { currentNetwork } from "../../net/proxy";
 
 /** What a worker reports about one job. */
 export type WorkerEvent =
@@ -97,7 +98,8 @@ export class WorkerPool {
       // A small young generation: socket reads allocate a fresh 64 KiB buffer each, and the sooner their
       // wrappers are scavenged the sooner that memory is returned (peak RSS, not speed, is what this buys).
       const script = this.script ?? bundledWorker();
-      const options: WorkerOptions = { execArgv: script.execArgv, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } };
+      // Workers get the proxy and CA settings as data: they must not read this thread's environment or globals.
+      const options: WorkerOptions = { execArgv: script.execArgv, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB }, workerData: { network: currentNetwork() } };
       const worker = new Worker(script.file, options);
       worker.unref();
       const slot: Slot = { worker, load: 0 };

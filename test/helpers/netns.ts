@@ -1,0 +1,86 @@
+// The tests' own network: a namespace holding the local Hub's two origins on private addresses (10.201.N.1/.2,
+// not loopback, so git-lfs too uses a proxy for them) and a forward proxy on the veth end 10.200.N.2. The host
+// reaches the Hub only by a route through the namespace, where the Hub's refusal mode closes any connection
+// that does not come from the proxy. Needs root and `ip`; every address here is one the test created.
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(__dirname, "..", "..");
+
+export interface TestNet {
+  ns: string;
+  proxyAddr: string;
+  hubAddr: string;
+  cdnAddr: string;
+  /** Starts `node …args` inside the namespace; resolves once it printed a line matching `ready`. */
+  start(args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray; output(): string }>;
+  close(): void;
+}
+
+export function netnsAvailable(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    execFileSync("ip", ["netns", "list"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function createTestNet(): TestNet {
+  const n = 100 + (process.pid % 100);
+  const ns = `hfm-test-${process.pid}`;
+  const vh = `hfmh${process.pid}`.slice(0, 15);
+  const vn = `hfmn${process.pid}`.slice(0, 15);
+  const ip = (...args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
+  const inNs = (...args: string[]) => ip("netns", "exec", ns, "ip", ...args);
+  const children: ChildProcess[] = [];
+  const close = () => {
+    for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+    try { ip("link", "del", vh); } catch { /* gone with the namespace */ }
+    try { ip("netns", "del", ns); } catch { /* never made */ }
+  };
+  try {
+    ip("netns", "add", ns);
+    ip("link", "add", vh, "type", "veth", "peer", "name", vn);
+    ip("link", "set", vn, "netns", ns);
+    ip("addr", "add", `10.200.${n}.1/30`, "dev", vh);
+    ip("link", "set", vh, "up");
+    inNs("link", "set", "lo", "up");
+    inNs("addr", "add", `10.200.${n}.2/30`, "dev", vn);
+    inNs("link", "set", vn, "up");
+    inNs("addr", "add", `10.201.${n}.1/32`, "dev", "lo");
+    inNs("addr", "add", `10.201.${n}.2/32`, "dev", "lo");
+    // A client that goes around the proxy still reaches the Hub (and is refused there), rather than a host we did not create.
+    ip("route", "add", `10.201.${n}.0/24`, "via", `10.200.${n}.2`, "dev", vh);
+  } catch (err) {
+    close();
+    throw err;
+  }
+  return {
+    ns,
+    proxyAddr: `10.200.${n}.2`,
+    hubAddr: `10.201.${n}.1`,
+    cdnAddr: `10.201.${n}.2`,
+    start(args, ready) {
+      const child = spawn("ip", ["netns", "exec", ns, process.execPath, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+      children.push(child);
+      let out = "";
+      return new Promise((res, rej) => {
+        const onData = (d: Buffer) => {
+          out += d;
+          const m = ready.exec(out);
+          if (m) res({ child, match: m, output: () => out });
+        };
+        child.stdout!.on("data", onData);
+        child.stderr!.on("data", onData);
+        child.on("exit", (code) => rej(new Error(`${args.join(" ")} exited (${code}): ${out}`)));
+        setTimeout(() => rej(new Error(`${args.join(" ")} did not start: ${out}`)), 60_000).unref();
+      });
+    },
+    close,
+  };
+}
+
+export const PROXY_SCRIPT = join(ROOT, "test", "helpers", "proxyServer.mjs");
+export const HUB_CLI = join(ROOT, "hub", "cli.ts");
