@@ -38,7 +38,7 @@ export interface StartHubOptions extends HubOptions {
   /** Files at least this large go to LFS even without a `.gitattributes` pattern. */
   lfsThresholdBytes?: number;
   /** Serve both origins over HTTPS with this key and certificate (PEM; the certificate names both hosts). */
-  tls?: { key: string; cert: string };
+  tls?: { key: string; cert: string; /** Another key and certificate for the cdn origin (e.g. from an untrusted CA). */ cdn?: { key: string; cert: string } };
   /**
    * Refusal mode: accept connections only from these source addresses (a forward proxy's), closing any other
    * before a byte is read, so a client that goes around the proxy fails instead of passing unnoticed.
@@ -74,10 +74,10 @@ export async function startHub(options: StartHubOptions): Promise<LocalHub> {
   const { ctx, resetCounters } = createHubContext({ repos, xet, options });
   const hubRoutes = withRateLimits(withHostileModes("hub", [...apiRoutes, ...gitRoutes, ...controlRoutes]));
   const cdnRoutes = withRateLimits(withHostileModes("cdn", [...casRoutes, ...lfsObjectRoutes]));
-  const make = (handler: (req: IncomingMessage, res: ServerResponse) => void): Server =>
-    options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, handler) : createServer(handler);
-  const hubServer = make((req, res) => dispatch(ctx, "hub", hubRoutes, req, res));
-  const cdnServer = make((req, res) => dispatch(ctx, "cdn", cdnRoutes, req, res));
+  const make = (handler: (req: IncomingMessage, res: ServerResponse) => void, pem?: { key: string; cert: string }): Server =>
+    pem ? createTlsServer({ key: pem.key, cert: pem.cert }, handler) : createServer(handler);
+  const hubServer = make((req, res) => dispatch(ctx, "hub", hubRoutes, req, res), options.tls);
+  const cdnServer = make((req, res) => dispatch(ctx, "cdn", cdnRoutes, req, res), options.tls?.cdn ?? options.tls);
   for (const s of [hubServer, cdnServer]) {
     if (options.acceptFrom) {
       const allowed = new Set(options.acceptFrom);

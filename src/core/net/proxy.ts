@@ -240,7 +240,7 @@ export function isCertificateError(err: unknown): boolean {
 export function certificateError(host: string, cause: unknown): DownloadError {
   return new DownloadError(
     "tls",
-    `The certificate of ${host} is not trusted (certificate problem: ${certReason(cause)}). If your network uses a private or inspecting certificate authority, trust its CA: set NODE_EXTRA_CA_CERTS=/path/to/ca.pem for the CLI, or the "hfModels.caFile" setting in VS Code.`,
+    `The certificate of ${host} is not trusted (certificate problem: ${certReason(cause)}). If a private or TLS-inspecting certificate authority signed it, trust that CA: set NODE_EXTRA_CA_CERTS=/path/to/ca.pem for the CLI, or the "hfModels.caFile" setting in VS Code.`,
     { cause, detail: { host, reason: `the certificate of ${host} is not trusted` } },
   );
 }
