@@ -40,7 +40,7 @@ export async function downloadModel(s: Services, args?: unknown): Promise<Downlo
     try {
       endpoint = endpointFrom(settings);
     } catch (err) {
-      reportFailure(s, "the model", err);
+      reportFailure(s, vscode.l10n.t("the model"), err);
       return undefined;
     }
     const { token } = await s.tokens.get();
@@ -49,7 +49,7 @@ export async function downloadModel(s: Services, args?: unknown): Promise<Downlo
       answers = await askDownload({ prompter: s.prompter(), logger: s.logger, endpoint, token, defaultMethod });
     } catch (err) {
       s.logger.error("Download Model: the Hub could not be asked", err);
-      reportFailure(s, "the model", err, endpoint);
+      reportFailure(s, vscode.l10n.t("the model"), err, endpoint);
       return undefined;
     }
     if (!answers) {
@@ -74,7 +74,7 @@ function planFromArgs(args: DownloadModelArgs, defaultMethod: DownloadMethod): D
   const repo = parseRepoId(args.repo);
   const revision = mergeRevision({ repo, explicit: args.revision }) ?? "main";
   if (args.method !== undefined && args.method !== "lfs" && args.method !== "xet") {
-    throw new DownloadError("internal", `Unknown download method ${JSON.stringify(args.method)}; use "lfs" or "xet".`);
+    throw new DownloadError("internal", vscode.l10n.t('Unknown download method {0}; use "lfs" or "xet".', JSON.stringify(args.method)));
   }
   const files = args.files?.filter((f) => typeof f === "string" && f.length > 0);
   return {

@@ -34,7 +34,7 @@ export function registerCommands(s: Services): vscode.Disposable[] {
       } catch (err) {
         // Handlers report expected failures themselves; this is the net for the unexpected.
         s.logger.error(`Command ${id} failed`, err);
-        s.notifier.error(`HF Models: ${(err as Error)?.message ?? String(err)}`, { title: "Show Log", run: () => s.logger.show() });
+        s.notifier.error(vscode.l10n.t("HF Models: {0}", (err as Error)?.message ?? String(err)), { title: vscode.l10n.t("Show Log"), run: () => s.logger.show() });
         return undefined;
       }
     }),

@@ -4,6 +4,18 @@ import * as vscode from "vscode";
 import { formatBytes, formatRate } from "../core/util/format";
 import type { DownloadJobs, JobState } from "../vscode/jobs";
 
+/** The tooltip's word for a job's stage (JobState.stage: "starting" or core's stage code). */
+const STAGE_WORD: Record<string, () => string> = {
+  starting: () => vscode.l10n.t("starting"),
+  resolving: () => vscode.l10n.t("resolving"),
+  listing: () => vscode.l10n.t("listing"),
+  cloning: () => vscode.l10n.t("cloning"),
+  downloading: () => vscode.l10n.t("downloading"),
+  verifying: () => vscode.l10n.t("verifying"),
+  finalizing: () => vscode.l10n.t("finalizing"),
+};
+const stageWord = (stage: string): string => STAGE_WORD[stage]?.() ?? stage;
+
 /** "$(cloud-download) tiny-model 38%" for the running jobs, or undefined when none runs (the entry is hidden). */
 export function downloadsText(running: readonly JobState[]): string | undefined {
   if (running.length === 0) return undefined;
@@ -38,8 +50,8 @@ export class DownloadStatusBar implements vscode.Disposable {
     this.item.tooltip = running
       .map((j) =>
         j.bytesPerSecond
-          ? vscode.l10n.t("{0}: {1}, {2} / {3}, {4}", j.repo, j.stage, formatBytes(j.doneBytes), formatBytes(j.totalBytes), formatRate(j.bytesPerSecond))
-          : vscode.l10n.t("{0}: {1}, {2} / {3}", j.repo, j.stage, formatBytes(j.doneBytes), formatBytes(j.totalBytes)),
+          ? vscode.l10n.t("{0}: {1}, {2} / {3}, {4}", j.repo, stageWord(j.stage), formatBytes(j.doneBytes), formatBytes(j.totalBytes), formatRate(j.bytesPerSecond))
+          : vscode.l10n.t("{0}: {1}, {2} / {3}", j.repo, stageWord(j.stage), formatBytes(j.doneBytes), formatBytes(j.totalBytes)),
       )
       .join("\n");
     this.item.show();

@@ -9,10 +9,10 @@ export type BytesProgress = Omit<Extract<ProgressEvent, { type: "bytes" }>, "typ
 
 /** "model.safetensors · 1.2 GB / 4.5 GB · 38 MB/s · ETA 1m32s" (speed and ETA once the speed is known and trusted). */
 export function progressMessage(p: BytesProgress, options: { showRate?: boolean } = {}): string {
-  const parts = [p.currentFile ?? `${p.filesDone}/${p.totalFiles} files`, `${formatBytes(p.doneBytes)} / ${formatBytes(p.totalBytes)}`];
+  const parts = [p.currentFile ?? vscode.l10n.t("{0}/{1} files", p.filesDone, p.totalFiles), `${formatBytes(p.doneBytes)} / ${formatBytes(p.totalBytes)}`];
   if (p.bytesPerSecond > 0 && options.showRate !== false) {
     parts.push(formatRate(p.bytesPerSecond));
-    parts.push(`ETA ${formatDuration(Math.max(0, p.totalBytes - p.doneBytes) / p.bytesPerSecond)}`);
+    parts.push(vscode.l10n.t("ETA {0}", formatDuration(Math.max(0, p.totalBytes - p.doneBytes) / p.bytesPerSecond)));
   }
   return parts.join(" · ");
 }
