@@ -2,23 +2,23 @@
 // CA: the Hub runs in the tests' own network namespace on non-loopback addresses and refuses every connection that
 // does not come from the proxy, so a download that succeeds proves every request of its route went through it.
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildCli, runCli } from "../helpers/cliBuild";
 import { DEMO_DIR } from "../helpers/hub";
-import { HUB_CLI, PROXY_SCRIPT, createTestNet, netnsAvailable, type TestNet } from "../helpers/netns";
-import { makeTestCa, type TestCa } from "../helpers/testCa";
+import { netnsAvailable, startProxyTestbed, type ProxyTestbed, type TestNet } from "../helpers/netns";
 
 const TOKEN = "hf_proxy_test_token_0123456789";
 
 describe("CLI behind a forward proxy (Hub in its own network namespace, refusal mode)", function () {
+  let bed: ProxyTestbed;
   let net: TestNet;
-  let ca: TestCa;
+  let ca: { caFile: string };
   let bin: string;
   let hubUrl: string;
   let home: string;
-  const proxies: Array<{ url: string; log: () => string }> = [];
+  let proxies: ProxyTestbed["proxies"];
 
   before(async function () {
     if (!netnsAvailable()) {
@@ -27,27 +27,14 @@ describe("CLI behind a forward proxy (Hub in its own network namespace, refusal 
       this.skip();
     }
     bin = await buildCli();
-    net = createTestNet();
-    ca = await makeTestCa({ ips: [net.hubAddr, net.cdnAddr] });
-    await writeFile(join(ca.dir, "leaf.key"), ca.key);
-    await writeFile(join(ca.dir, "leaf.pem"), ca.cert);
-    const hub = await net.start(
-      ["--import", "tsx", HUB_CLI, "--host", net.hubAddr, "--cdn-host", net.cdnAddr, "--demo-dir", DEMO_DIR,
-        "--tls-key", join(ca.dir, "leaf.key"), "--tls-cert", join(ca.dir, "leaf.pem"),
-        "--accept-from", net.hubAddr, "--accept-from", net.cdnAddr],
-      /listening on (\S+)/,
-    );
-    hubUrl = hub.match[1]!;
-    for (const auth of ["", "proxyuser:pr0xy p@ss"]) {
-      const p = await net.start([PROXY_SCRIPT, net.proxyAddr, "0", auth], /listening (\d+)/);
-      const cred = auth ? `${encodeURIComponent(auth.split(":")[0]!)}:${encodeURIComponent(auth.split(":")[1]!)}@` : "";
-      proxies.push({ url: `http://${cred}${net.proxyAddr}:${p.match[1]}`, log: p.output });
-    }
+    bed = await startProxyTestbed(DEMO_DIR);
+    ({ net, hubUrl, proxies } = bed);
+    ca = { caFile: bed.caFile };
     home = await mkdtemp(join(tmpdir(), "hf-proxy-cli-"));
   });
 
   after(async () => {
-    net?.close();
+    bed?.close();
     if (home) await rm(home, { recursive: true, force: true });
   });
 

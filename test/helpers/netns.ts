@@ -3,7 +3,9 @@
 // reaches the Hub only by a route through the namespace, where the Hub's refusal mode closes any connection
 // that does not come from the proxy. Needs root and `ip`; every address here is one the test created.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { makeTestCa } from "./testCa";
 
 const ROOT = resolve(__dirname, "..", "..");
 
@@ -84,3 +86,47 @@ export function createTestNet(): TestNet {
 
 export const PROXY_SCRIPT = join(ROOT, "test", "helpers", "proxyServer.mjs");
 export const HUB_CLI = join(ROOT, "hub", "cli.ts");
+
+export interface ProxyTestbed {
+  net: TestNet;
+  /** The private CA that signed both origins' certificate. */
+  caFile: string;
+  caDir: string;
+  hubUrl: string;
+  /** [0] without auth, [1] with basic auth (user:password in the URL); `log()` is its access log so far. */
+  proxies: Array<{ url: string; log: () => string }>;
+  close(): void;
+}
+
+/** The Hub over HTTPS (private CA) in its own namespace, refusing all but the proxy, and two proxies in front. */
+export async function startProxyTestbed(demoDir: string): Promise<ProxyTestbed> {
+  const net = createTestNet();
+  try {
+    const ca = await makeTestCa({ ips: [net.hubAddr, net.cdnAddr] });
+    await writeFile(join(ca.dir, "leaf.key"), ca.key);
+    await writeFile(join(ca.dir, "leaf.pem"), ca.cert);
+    const hub = await net.start(
+      ["--import", "tsx", HUB_CLI, "--host", net.hubAddr, "--cdn-host", net.cdnAddr, "--demo-dir", demoDir,
+        "--tls-key", join(ca.dir, "leaf.key"), "--tls-cert", join(ca.dir, "leaf.pem"),
+        "--accept-from", net.hubAddr, "--accept-from", net.cdnAddr],
+      /listening on (\S+)/,
+    );
+    const proxies: ProxyTestbed["proxies"] = [];
+    for (const auth of ["", "proxyuser:pr0xy p@ss"]) {
+      const p = await net.start([PROXY_SCRIPT, net.proxyAddr, "0", auth], /listening (\d+)/);
+      const [user, pass] = auth.split(":");
+      const cred = auth ? `${encodeURIComponent(user!)}:${encodeURIComponent(pass!)}@` : "";
+      proxies.push({ url: `http://${cred}${net.proxyAddr}:${p.match[1]}`, log: p.output });
+    }
+    return {
+      net, caFile: ca.caFile, caDir: ca.dir, hubUrl: hub.match[1]!, proxies,
+      close: () => {
+        net.close();
+        void rm(ca.dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    net.close();
+    throw err;
+  }
+}

@@ -48,6 +48,7 @@ export class WorkerPool {
   private nextId = 1;
   private idleTimer?: NodeJS.Timeout;
   private holds = 0;
+  private network?: string;
 
   /** `script`: how to start a worker; default the bundled `xet-worker.js` (code running from source passes its own). */
   constructor(readonly size: number, private readonly script?: WorkerScript) {}
@@ -65,8 +66,8 @@ export class WorkerPool {
 
   /** Keeps the workers (and the hash states they hold) alive until the returned function is called. */
   hold(): () => void {
-    this.holds++;
     this.ensure();
+    this.holds++;
     let released = false;
     return () => {
       if (released) return;
@@ -94,6 +95,14 @@ export class WorkerPool {
   private ensure(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
+    // Changed proxy/CA settings reach new workers only: idle ones are replaced, busy ones finish their jobs.
+    const network = JSON.stringify(currentNetwork());
+    if (network !== this.network && this.handlers.size === 0 && this.holds === 0) {
+      const stale = this.slots;
+      this.slots = [];
+      for (const s of stale) void s.worker.terminate();
+    }
+    this.network = network;
     while (this.slots.length < this.size) {
       // A small young generation: socket reads allocate a fresh 64 KiB buffer each, and the sooner their
       // wrappers are scavenged the sooner that memory is returned (peak RSS, not speed, is what this buys).
