@@ -11,12 +11,15 @@ import { DownloadJobs } from "./vscode/jobs";
 import { Logger } from "./vscode/log";
 import { Notifier } from "./vscode/notify";
 import { QuickInputPrompter, type Prompter } from "./vscode/prompts";
+import { applyNetworkSettings } from "./vscode/network";
 import { affects, readSettings, Setting } from "./vscode/settings";
 import { createTestApi, type HfModelsApi } from "./vscode/testApi";
 import { TokenStore } from "./vscode/token";
 
 export function activate(context: vscode.ExtensionContext): HfModelsApi {
   const logger = new Logger();
+  // Proxy and CA settings reach core (fetch, Xet workers, git) before any command runs.
+  context.subscriptions.push(applyNetworkSettings());
   const notifier = new Notifier();
   const jobs = new DownloadJobs();
   const tree = new ModelsTreeProvider({ logger, modelsDir: () => readSettings().modelsDir });

@@ -14,6 +14,7 @@ export const Setting = {
   modelsDirectory: "modelsDirectory",
   endpoint: "endpoint",
   concurrency: "concurrency",
+  caFile: "caFile",
 } as const;
 export type SettingName = (typeof Setting)[keyof typeof Setting];
 
