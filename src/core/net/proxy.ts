@@ -245,11 +245,24 @@ export function certificateError(host: string, cause: unknown): DownloadError {
   );
 }
 
+const CODE_WORDS: Record<string, string> = {
+  SELF_SIGNED_CERT_IN_CHAIN: "self-signed certificate in the chain",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "self-signed certificate",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "issued by an unknown authority",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "issued by an unknown authority",
+  CERT_HAS_EXPIRED: "expired",
+  ERR_TLS_CERT_ALTNAME_INVALID: "issued for another host name",
+};
+
 function certReason(err: unknown): string {
   for (let e = err, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (typeof code === "string" && TLS_CODES.test(code)) return code;
+    if (typeof code === "string" && TLS_CODES.test(code)) return CODE_WORDS[code] ? `${CODE_WORDS[code]}, ${code}` : code;
   }
-  const m = TLS_TEXT.exec(err instanceof Error ? err.message : String(err));
+  const text = err instanceof Error ? err.message : String(err);
+  // git: "SSL certificate problem: self-signed certificate in certificate chain"; git-lfs: "x509: certificate signed by unknown authority".
+  const said = /(?:SSL certificate problem|x509): ([^|\n]+)/.exec(text);
+  if (said) return said[1]!.replace(/\s*\(possibly.*$/, "").trim().replace(/\.+$/, "");
+  const m = TLS_TEXT.exec(text);
   return m ? m[0] : "unknown authority";
 }
