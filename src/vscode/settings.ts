@@ -18,6 +18,17 @@ export const Setting = {
 } as const;
 export type SettingName = (typeof Setting)[keyof typeof Setting];
 
+/** The value the code falls back to when a setting is unset or unreadable (package.json declares the same defaults). */
+export const SettingDefault = {
+  useXet: false,
+  storage: "folder",
+  fallbackToLfs: true,
+  modelsDirectory: "",
+  endpoint: "",
+  concurrency: 4,
+  caFile: "",
+} as const satisfies Record<SettingName, unknown>;
+
 export interface ExtensionSettings {
   useXet: boolean;
   /** `folder` (default) or `hfCache`, the standard Hugging Face cache. */
@@ -37,14 +48,14 @@ export interface ExtensionSettings {
 /** `scope` picks the folder whose settings win for `resource`-scoped settings (default: the first folder). */
 export function readSettings(scope?: vscode.ConfigurationScope): ExtensionSettings {
   const cfg = vscode.workspace.getConfiguration(SECTION, scope ?? vscode.workspace.workspaceFolders?.[0]?.uri);
-  const concurrency = Number(cfg.get<number>(Setting.concurrency, 4));
+  const concurrency = Number(cfg.get<number>(Setting.concurrency, SettingDefault.concurrency));
   return {
-    useXet: cfg.get<boolean>(Setting.useXet, false) === true,
-    storage: cfg.get<string>(Setting.storage, "folder") === "hfCache" ? "hfCache" : "folder",
-    fallbackToLfs: cfg.get<boolean>(Setting.fallbackToLfs, true) !== false,
-    modelsDir: modelsDirFrom(cfg.get<string>(Setting.modelsDirectory, "")),
-    endpointSetting: (cfg.get<string>(Setting.endpoint, "") ?? "").trim(),
-    concurrency: Number.isFinite(concurrency) && concurrency >= 1 ? Math.min(Math.floor(concurrency), 32) : 4,
+    useXet: cfg.get<boolean>(Setting.useXet, SettingDefault.useXet) === true,
+    storage: cfg.get<string>(Setting.storage, SettingDefault.storage) === "hfCache" ? "hfCache" : "folder",
+    fallbackToLfs: cfg.get<boolean>(Setting.fallbackToLfs, SettingDefault.fallbackToLfs) !== false,
+    modelsDir: modelsDirFrom(cfg.get<string>(Setting.modelsDirectory, SettingDefault.modelsDirectory)),
+    endpointSetting: (cfg.get<string>(Setting.endpoint, SettingDefault.endpoint) ?? "").trim(),
+    concurrency: Number.isFinite(concurrency) && concurrency >= 1 ? Math.min(Math.floor(concurrency), 32) : SettingDefault.concurrency,
   };
 }
 

@@ -1,11 +1,13 @@
-// The manifest and the code agree: every contributed command is registered, palette-hidden commands are the ones
-// that need a model from the view, menus follow the tree's real context values, and declared settings are read.
+// The manifest and the code agree: the commands the code registers are exactly the declared ones, palette-hidden
+// commands are the ones that need a model from the view (run bare, they only say so), menus follow the tree's real
+// context values, declared settings are those the code reads with the code's own fallbacks as defaults, and every
+// %key% of the manifest resolves in package.nls.json.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as vscode from "vscode";
 import { Command, VIEW_ID } from "../../src/commands/ids";
-import { readSettings, SECTION, Setting } from "../../src/vscode/settings";
+import { readSettings, SECTION, Setting, SettingDefault } from "../../src/vscode/settings";
 import { ContextValue } from "../../src/views/nodes";
 import { EXTENSION_ID, packageJson, resetSettings, ScriptedPrompter, testApi } from "./helpers";
 
@@ -13,9 +15,22 @@ import { EXTENSION_ID, packageJson, resetSettings, ScriptedPrompter, testApi } f
 function shown(value: string): string {
   const key = /^%(.+)%$/.exec(value)?.[1];
   if (key === undefined) return value;
-  const nls = JSON.parse(readFileSync(join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, "package.nls.json"), "utf8"));
+  const nls = shipped("package.nls.json");
   assert.equal(typeof nls[key], "string", `package.nls.json has no ${key}`);
   return nls[key];
+}
+
+/** A JSON file of the installed extension as shipped (not the manifest VS Code may already have localized). */
+function shipped(file: string): any {
+  return JSON.parse(readFileSync(join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, file), "utf8"));
+}
+
+/** Every string anywhere in a JSON value. */
+function stringsIn(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap(stringsIn);
+  if (value && typeof value === "object") return Object.values(value).flatMap(stringsIn);
+  return [];
 }
 
 const ITEM_COMMANDS = [
@@ -35,26 +50,53 @@ describe("activation and contributions", () => {
     await testApi();
   });
 
-  it("registers every contributed command under the HF Models category", async () => {
-    const registered = new Set(await vscode.commands.getCommands(true));
-    const contributed: Array<{ command: string; category: string }> = packageJson().contributes.commands;
-    assert.deepEqual(contributed.map((c) => c.command).sort(), Object.values(Command).sort());
-    for (const c of contributed) {
-      assert.ok(registered.has(c.command), `${c.command} is not registered`);
-      assert.equal(shown(c.category), "HF Models");
+  it("the commands the running extension registers are exactly the ones package.json declares, all under its display name", async () => {
+    const ours = (await vscode.commands.getCommands(true)).filter(
+      // VS Code itself registers `<view id>.focus` and friends for the Models view.
+      (id) => id.startsWith(`${SECTION}.`) && !id.startsWith(`${VIEW_ID}.`),
+    );
+    const manifest = shipped("package.json");
+    const contributed: Array<{ command: string; category: string }> = manifest.contributes.commands;
+    assert.deepEqual([...new Set(ours)].sort(), contributed.map((c) => c.command).sort(), "registered = declared");
+    assert.deepEqual(contributed.map((c) => c.command).sort(), Object.values(Command).sort(), "ids.ts = declared");
+    for (const c of contributed) assert.equal(shown(c.category), shown(manifest.displayName), `${c.command} is filed under the extension's name`);
+    const declared = new Set(contributed.map((c) => c.command));
+    for (const [menu, entries] of Object.entries<Array<{ command: string }>>(manifest.contributes.menus)) {
+      for (const e of entries) assert.ok(declared.has(e.command), `${menu} names ${e.command}, which is not a declared command`);
     }
+  });
+
+  it("every %key% of package.json resolves in package.nls.json, and every key there is used", () => {
+    const nls = shipped("package.nls.json");
+    const keys = stringsIn(shipped("package.json")).flatMap((s) => [...s.matchAll(/%([^%\s]+)%/g)].map((m) => m[1]!));
+    assert.ok(keys.length > 0, "the manifest's user-facing strings are placeholders");
+    for (const key of keys) assert.equal(typeof nls[key], "string", `%${key}% has no text in package.nls.json`);
+    const used = new Set(keys);
+    assert.deepEqual(Object.keys(nls).filter((k) => !used.has(k)), [], "package.nls.json keys that nothing uses");
   });
 
   it("every command hidden from the Command Palette needs a model from the view; run without one it only says where to find it", async () => {
     const api = await testApi();
     const hidden = new Set<string>(packageJson().contributes.menus.commandPalette.filter((m: any) => m.when === "false").map((m: any) => m.command));
     assert.deepEqual([...hidden].sort(), [...ITEM_COMMANDS].sort(), "exactly the item commands are hidden");
-    for (const id of [Command.checkForUpdates, Command.updateModel, Command.verifyModel, Command.deleteModel, Command.openFolder, Command.revealInOS, Command.copyPath]) {
-      api.clearNotices();
-      assert.ok(!(await vscode.commands.executeCommand(id)), `${id} without a model does nothing`);
-      const notice = api.notices().at(-1);
-      assert.equal(notice?.level, "warning", `${id} says why: ${JSON.stringify(api.notices())}`);
-      assert.match(notice!.message, /HF Models view/);
+    const prompter = new ScriptedPrompter({});
+    api.setPrompter(prompter);
+    try {
+      for (const id of ITEM_COMMANDS) {
+        api.clearNotices();
+        assert.ok(!(await vscode.commands.executeCommand(id)), `${id} without a model does nothing`);
+        const notices = api.notices();
+        if (id === Command.openModelPage) {
+          assert.deepEqual(notices, [], "Open Model Page without a model opens nothing and says nothing");
+          continue;
+        }
+        assert.equal(notices.length, 1, `${id} says why, once: ${JSON.stringify(notices)}`);
+        assert.equal(notices[0]!.level, "warning", `${id} warns rather than fails (the command's error net was not reached)`);
+        assert.match(notices[0]!.message, /HF Models view/);
+      }
+      assert.deepEqual(prompter.seen, [], "no item command asks a question without a model");
+    } finally {
+      api.setPrompter(undefined);
     }
   });
 
@@ -83,9 +125,16 @@ describe("activation and contributions", () => {
       }
     }
     assert.ok(offeredFor(ContextValue.incompleteModel).includes(Command.deleteModel), "an incomplete download can be deleted");
-    const groups = entries.map((e) => e.group.split("@")[0]);
-    assert.equal(groups.at(-1), "3_destructive");
-    assert.deepEqual(entries.filter((e) => e.group.startsWith("3_destructive")).map((e) => e.command), [Command.deleteModel]);
+    // VS Code sorts a context menu's groups by name and separates them: Delete must come last, alone in its group.
+    const groupOf = (e: { group: string }) => e.group.split("@")[0]!;
+    for (const contextValue of Object.values(ContextValue)) {
+      const offered = entries.filter((e) => whenHolds(e.when, contextValue));
+      const del = offered.find((e) => e.command === Command.deleteModel);
+      if (!del) continue;
+      for (const other of offered.filter((e) => e !== del)) {
+        assert.ok(groupOf(other) < groupOf(del), `for ${contextValue}, ${other.command} (${other.group}) is shown after or beside Delete (${del.group})`);
+      }
+    }
   });
 
   it("every setting the code reads is declared, with the default the code falls back to", async () => {
@@ -93,13 +142,15 @@ describe("activation and contributions", () => {
     const props = packageJson().contributes.configuration.properties;
     assert.deepEqual(Object.keys(props).sort(), Object.values(Setting).map((k) => `${SECTION}.${k}`).sort(), "declared = read");
     const cfg = vscode.workspace.getConfiguration(SECTION);
+    for (const name of Object.values(Setting)) {
+      assert.deepEqual(cfg.inspect(name)?.defaultValue, SettingDefault[name], `${SECTION}.${name}: VS Code's default = the code's fallback`);
+    }
+    // Unset, the settings read as those defaults.
     const read = readSettings();
-    assert.equal(cfg.inspect(Setting.useXet)?.defaultValue, read.useXet);
-    assert.equal(cfg.inspect(Setting.fallbackToLfs)?.defaultValue, read.fallbackToLfs);
-    assert.equal(cfg.inspect(Setting.storage)?.defaultValue, read.storage);
-    assert.equal(cfg.inspect(Setting.concurrency)?.defaultValue, read.concurrency);
-    assert.equal(cfg.inspect(Setting.endpoint)?.defaultValue, "", "empty means HF_ENDPOINT, else the public Hub (the tests set the local Hub)");
-    assert.equal(cfg.inspect(Setting.modelsDirectory)?.defaultValue, "", "empty means the default models folder");
+    assert.equal(read.useXet, SettingDefault.useXet);
+    assert.equal(read.fallbackToLfs, SettingDefault.fallbackToLfs);
+    assert.equal(read.storage, SettingDefault.storage);
+    assert.equal(read.concurrency, SettingDefault.concurrency);
     for (const key of packageJson().capabilities.untrustedWorkspaces.restrictedConfigurations) assert.ok(key in props, `${key} is a declared setting`);
   });
 
