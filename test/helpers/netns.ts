@@ -29,7 +29,8 @@ export function netnsAvailable(): boolean {
   }
 }
 
-export function createTestNet(): TestNet {
+/** `root`: the repository (cwd of the started processes); the extension-host suite runs from a bundle elsewhere. */
+export function createTestNet(root = ROOT): TestNet {
   const n = 100 + (process.pid % 100);
   const ns = `hfm-test-${process.pid}`;
   const vh = `hfmh${process.pid}`.slice(0, 15);
@@ -65,7 +66,7 @@ export function createTestNet(): TestNet {
     hubAddr: `10.201.${n}.1`,
     cdnAddr: `10.201.${n}.2`,
     start(args, ready) {
-      const child = spawn("ip", ["netns", "exec", ns, process.execPath, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn("ip", ["netns", "exec", ns, process.execPath, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
       children.push(child);
       let out = "";
       return new Promise((res, rej) => {
@@ -99,21 +100,21 @@ export interface ProxyTestbed {
 }
 
 /** The Hub over HTTPS (private CA) in its own namespace, refusing all but the proxy, and two proxies in front. */
-export async function startProxyTestbed(demoDir: string): Promise<ProxyTestbed> {
-  const net = createTestNet();
+export async function startProxyTestbed(demoDir: string, root = ROOT): Promise<ProxyTestbed> {
+  const net = createTestNet(root);
   try {
     const ca = await makeTestCa({ ips: [net.hubAddr, net.cdnAddr] });
     await writeFile(join(ca.dir, "leaf.key"), ca.key);
     await writeFile(join(ca.dir, "leaf.pem"), ca.cert);
     const hub = await net.start(
-      ["--import", "tsx", HUB_CLI, "--host", net.hubAddr, "--cdn-host", net.cdnAddr, "--demo-dir", demoDir,
+      ["--import", "tsx", join(root, "hub", "cli.ts"), "--host", net.hubAddr, "--cdn-host", net.cdnAddr, "--demo-dir", demoDir,
         "--tls-key", join(ca.dir, "leaf.key"), "--tls-cert", join(ca.dir, "leaf.pem"),
         "--accept-from", net.hubAddr, "--accept-from", net.cdnAddr],
       /listening on (\S+)/,
     );
     const proxies: ProxyTestbed["proxies"] = [];
     for (const auth of ["", "proxyuser:pr0xy p@ss"]) {
-      const p = await net.start([PROXY_SCRIPT, net.proxyAddr, "0", auth], /listening (\d+)/);
+      const p = await net.start([join(root, "test", "helpers", "proxyServer.mjs"), net.proxyAddr, "0", auth], /listening (\d+)/);
       const [user, pass] = auth.split(":");
       const cred = auth ? `${encodeURIComponent(user!)}:${encodeURIComponent(pass!)}@` : "";
       proxies.push({ url: `http://${cred}${net.proxyAddr}:${p.match[1]}`, log: p.output });

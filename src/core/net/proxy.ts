@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { checkServerIdentity, rootCertificates, type PeerCertificate } from "node:tls";
 import { HttpProxyAgent } from "http-proxy-agent";
 import { HttpsProxyAgent } from "https-proxy-agent";
-import { Agent, Dispatcher, ProxyAgent } from "undici";
+import { Agent, Dispatcher, ProxyAgent, fetch as undiciFetch } from "undici";
 import { DownloadError } from "../errors";
 
 /** Plain data (it crosses into worker threads): the proxy and trust settings every request of a run uses. */
@@ -142,13 +142,20 @@ function needsDispatcher(net: NetworkOptions): boolean {
 
 /**
  * `fetch` with the network settings in force: every request of core (Hub API, resolve, xet-read-token, CAS)
- * goes through here. Node's own fetch (undici 6 inside Node 20) takes the dispatcher from the undici package.
+ * goes through here. With settings to apply it is the undici package's own fetch with our dispatcher: VS Code
+ * replaces the extension host's global fetch with one that applies its own proxy agent and drops ours.
  */
-export const netFetch: typeof fetch = (input, init) => {
+export const netFetch: typeof fetch = async (input, init) => {
   const net = currentNetwork();
   if (!needsDispatcher(net)) return fetch(input, init);
   dispatcher ??= new RoutingDispatcher(net);
-  return fetch(input, { ...init, dispatcher } as RequestInit);
+  // A Request of the global class is foreign to the package's fetch: pass its parts instead.
+  if (typeof input === "object" && !(input instanceof URL)) {
+    const req = input as Request;
+    const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.arrayBuffer();
+    return undiciFetch(req.url, { method: req.method, headers: req.headers, redirect: req.redirect, signal: req.signal, body, ...(init as object), dispatcher } as never) as unknown as Promise<Response>;
+  }
+  return undiciFetch(input as string | URL, { ...(init as object), dispatcher } as never) as unknown as Promise<Response>;
 };
 
 /**
