@@ -8,7 +8,8 @@ import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { lockPathFor } from "../../src/core/download/lock";
 import { download } from "../../src/core/download/service";
-import { writeRecord } from "../../src/core/library/metadata";
+import { readPending, writeRecord } from "../../src/core/library/metadata";
+import { PENDING_FILE } from "../../src/core/layout";
 import { ROOT } from "../helpers/hub";
 import { filesContaining, useServiceTestbed } from "../core/download-helpers";
 import { pseudoRandomBytes } from "../../hub/xet/sampleData";
@@ -49,10 +50,14 @@ describe(`reliability: disk full (${IS_ROOT ? "8 MiB tmpfs" : "8 MiB tmpfs in a 
     },
   });
 
-  /** Everything in the model folder that takes space but is not a finished model file or git's own data. */
+  /**
+   * Everything in the model folder that takes space but is not a finished model file or git's own data.
+   * The pending note stays on purpose: a few hundred bytes that let Resume continue the same route and selection.
+   */
   async function leftovers(modelDir: string): Promise<string[]> {
     return (await allFiles(modelDir)).filter(
-      (p) => p.startsWith(".hf-models") || p.startsWith(".git/lfs/incomplete/") || p.startsWith(".git/lfs/tmp/") || p.endsWith(".tmp"),
+      (p) =>
+        (p.startsWith(".hf-models") && p !== PENDING_FILE) || p.startsWith(".git/lfs/incomplete/") || p.startsWith(".git/lfs/tmp/") || p.endsWith(".tmp"),
     );
   }
 
@@ -77,6 +82,8 @@ describe(`reliability: disk full (${IS_ROOT ? "8 MiB tmpfs" : "8 MiB tmpfs in a 
         assert.deepEqual(events, [], "a full disk is not a reason to fall back: Git LFS would fill it just the same");
         if (route === "xet") assert.ok(!bed.hub.ctx.log.some((e) => e.route.startsWith("git-")), "git never started");
         assert.deepEqual(await leftovers(modelDir), [], "no partial, temp or record file left");
+        const pending = await readPending(modelDir);
+        if (pending) assert.equal(pending.method, route, "Resume would continue with the route that was asked for");
         assert.equal(existsSync(lockPathFor(modelDir)), false, "the lock is released");
         assert.deepEqual(await folderViolations({ hub: bed.hub, repo: REPO, modelDir }), []);
         assert.deepEqual(await filesContaining(modelDir, TOKEN), [], "no token on disk, .git/lfs/logs included");

@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { lstat, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { DownloadResult } from "../../src/core/download/types";
-import { readRecord } from "../../src/core/library/metadata";
+import { readPending, readRecord } from "../../src/core/library/metadata";
 import { gitBlobId, sha256, sha256File } from "../helpers/files";
 import { lfsPointer } from "../../hub/git/build";
 import type { RequestLogEntry } from "../../hub/context";
@@ -68,6 +68,7 @@ export async function allFiles(dir: string, prefix = ""): Promise<string[]> {
  * What must hold for a model folder after any run, as a list of violations (empty = fine):
  * - success: every listed file byte-exact, the record lists exactly those files with their true hashes;
  * - failure: no record, and every model file present is either byte-exact or (LFS) still its pointer;
+ * - failure: a pending note, if any, names the repo (Resume reads it); success: no pending note;
  * - always: nothing but model files, `.git` and `.hf-models*` bookkeeping, and no partial larger than its file.
  */
 export async function folderViolations(options: { hub: LocalHub; repo: string; modelDir: string; result?: DownloadResult }): Promise<string[]> {
@@ -81,6 +82,11 @@ export async function folderViolations(options: { hub: LocalHub; repo: string; m
   const maxSize = Math.max(...[...sources.values()].map((s) => s.size));
   for (const rel of await allFiles(modelDir)) {
     if (rel.startsWith(".git/") || rel === ".hf-models.json") continue;
+    if (rel === ".hf-models-pending.json") {
+      if (result) problems.push("the pending note is left after a successful download");
+      else if ((await readPending(modelDir))?.repo !== repo) problems.push("the pending note does not name the repo Resume would continue");
+      continue;
+    }
     const full = join(modelDir, rel);
     const info = await lstat(full);
     if (rel.startsWith(".hf-models-partial/")) {

@@ -33,8 +33,22 @@ describe("Settings: the models folder stays put (issue 13, M1)", () => {
   async function clearEverywhere(name: string): Promise<void> {
     for (const t of targets()) await cfg().update(name, undefined, t);
   }
+  /** The values each target held before, so the profile's own folder (the UI test's) is there again afterwards. */
+  function snapshot(name: string): () => Promise<void> {
+    const seen = cfg().inspect(name);
+    const values = new Map([
+      [T.Global, seen?.globalValue],
+      [T.Workspace, seen?.workspaceValue],
+      [T.WorkspaceFolder, seen?.workspaceFolderValue],
+    ]);
+    return async () => {
+      for (const t of targets()) await cfg().update(name, values.get(t), t);
+    };
+  }
+  let restore: Array<() => Promise<void>> = [];
 
   before(async () => {
+    restore = [snapshot("useXet"), snapshot("modelsDirectory")];
     api = await testApi();
     hub = await startDemoHub();
     models = await tempDir("models-settings");
@@ -48,6 +62,7 @@ describe("Settings: the models folder stays put (issue 13, M1)", () => {
     await clearEverywhere("useXet");
     await clearEverywhere("modelsDirectory");
     await resetSettings();
+    for (const undo of restore) await undo();
     await hub.close();
   });
 
