@@ -12,7 +12,7 @@ import { resetSettings, setSetting, tempDir, testApi } from "./helpers";
 
 const DOWNLOAD = "hfModels.downloadModel";
 
-describe("Download Model behind a proxy with a private CA (http.proxy, hfModels.caFile)", function () {
+describe("Download Model behind a proxy with a private CA (http.proxy, hfModels.caFile, http.systemCertificates)", function () {
   let bed: ProxyTestbed;
   let api: HfModelsTestApi;
   const http = () => vscode.workspace.getConfiguration("http");
@@ -50,6 +50,39 @@ describe("Download Model behind a proxy with a private CA (http.proxy, hfModels.
       assert.match(bed.proxies[1]!.log().slice(before), new RegExp(`"CONNECT","url":"${bed.net.cdnAddr.replace(/\./g, "\\.")}:`));
     });
   }
+
+  it("trusts the operating system's CA bundle (http.systemCertificates) with hfModels.caFile empty, and not when it is off", async () => {
+    const hf = vscode.workspace.getConfiguration("hfModels");
+    const sslCertFile = process.env.SSL_CERT_FILE;
+    // The extension host's process is this one: point OpenSSL's variable at a "system" bundle holding the test CA.
+    process.env.SSL_CERT_FILE = bed.caFile;
+    try {
+      await hf.update("caFile", undefined, vscode.ConfigurationTarget.Global);
+      await setSetting("useXet", true);
+      await setSetting("fallbackToLfs", false);
+      for (const system of [true, false]) {
+        await http().update("systemCertificates", !system, vscode.ConfigurationTarget.Global);
+        await http().update("systemCertificates", system, vscode.ConfigurationTarget.Global);
+        const models = await tempDir("models-system-ca");
+        await setSetting("modelsDirectory", models);
+        api.clearNotices();
+        await vscode.commands.executeCommand(DOWNLOAD, { repo: "demo/tiny-model" });
+        const errors = api.notices().filter((n) => n.level === "error");
+        if (system) {
+          assert.deepEqual(errors, [], JSON.stringify(api.notices()));
+          assert.ok(existsSync(join(models, "demo", "tiny-model", ".hf-models.json")), "downloaded and recorded");
+        } else {
+          assert.ok(errors.some((n) => /certificate .* is not trusted/.test(n.message)), JSON.stringify(api.notices()));
+          assert.ok(!existsSync(join(models, "demo", "tiny-model", ".hf-models.json")), "nothing recorded");
+        }
+      }
+    } finally {
+      if (sslCertFile === undefined) delete process.env.SSL_CERT_FILE;
+      else process.env.SSL_CERT_FILE = sslCertFile;
+      await http().update("systemCertificates", undefined, vscode.ConfigurationTarget.Global);
+      await hf.update("caFile", bed.caFile, vscode.ConfigurationTarget.Global);
+    }
+  });
 
   it("without http.proxy the refusal mode stops the download with an error", async () => {
     await http().update("proxy", undefined, vscode.ConfigurationTarget.Global);

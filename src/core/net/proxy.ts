@@ -29,6 +29,8 @@ export interface NetworkOptions {
    * workers), so only git needs to be told. Default false.
    */
   caTrustedByNode?: boolean;
+  /** The operating system's CA bundle (VS Code's `http.systemCertificates`), trusted beside the built-in roots. */
+  systemCaFile?: string;
   /** False turns certificate checks off (VS Code's `http.proxyStrictSSL: false`). Default true. */
   strictSSL?: boolean;
 }
@@ -86,10 +88,15 @@ function bypassesProxy(u: URL, noProxy: string | undefined): boolean {
   return false;
 }
 
-/** The CA bundle (PEM) for explicit trust: the built-in roots plus the configured file. */
+/** The CA bundle (PEM) for explicit trust: the built-in roots plus the system bundle and the configured file. */
 function trustedCa(net: NetworkOptions): string[] | undefined {
-  if (!net.caFile || net.caTrustedByNode) return undefined;
-  return [...rootCertificates, readFileSync(net.caFile, "utf8")];
+  const extra = extraCaFiles(net, net.caTrustedByNode !== true);
+  if (extra.length === 0) return undefined;
+  return [...rootCertificates, ...extra.map((file) => readFileSync(file, "utf8"))];
+}
+
+function extraCaFiles(net: NetworkOptions, withCaFile: boolean): string[] {
+  return [net.systemCaFile, withCaFile ? net.caFile : undefined].filter((f): f is string => f !== undefined);
 }
 
 function tlsOptions(net: NetworkOptions): { ca?: string[]; rejectUnauthorized?: boolean } {
@@ -214,13 +221,14 @@ export function applyGitNetworkEnv(env: NodeJS.ProcessEnv, net: NetworkOptions =
   set("https_proxy", net.httpsProxy && normalizeProxy(net.httpsProxy));
   set("http_proxy", (net.httpProxy ?? net.httpsProxy) && normalizeProxy((net.httpProxy ?? net.httpsProxy)!));
   set("no_proxy", net.noProxy);
-  if (net.caFile) env.GIT_SSL_CAINFO = gitCaBundle(net.caFile);
+  // git trusts exactly what our own requests trust: its curl may not read the bundle Node was pointed at.
+  if (net.caFile || net.systemCaFile) env.GIT_SSL_CAINFO = gitCaBundle(extraCaFiles(net, true));
   if (net.strictSSL === false) env.GIT_SSL_NO_VERIFY = "1";
 }
 
-/** GIT_SSL_CAINFO replaces curl's bundle, so it gets the built-in roots plus the extra CA (written once per content). */
-function gitCaBundle(caFile: string): string {
-  const pem = `${rootCertificates.join("\n")}\n${readFileSync(caFile, "utf8")}\n`;
+/** GIT_SSL_CAINFO replaces curl's bundle, so it gets the built-in roots plus the extra CAs (written once per content). */
+function gitCaBundle(caFiles: string[]): string {
+  const pem = `${[...rootCertificates, ...caFiles.map((file) => readFileSync(file, "utf8"))].join("\n")}\n`;
   const dir = join(tmpdir(), "hf-models-ca");
   const file = join(dir, `${createHash("sha256").update(pem).digest("hex").slice(0, 16)}.pem`);
   if (!existsSync(file)) {
