@@ -57,16 +57,21 @@ export async function reusableClone({ modelDir, makeGit, log }: { modelDir: stri
   return true;
 }
 
-/** `git clone --no-checkout`; into a temporary sibling first when the folder already holds files (e.g. from Xet). */
+/**
+ * A clone of one commit deep, no checkout: a model needs its files, not its history (a repo with hundreds of commits
+ * of a changing config would otherwise bring every version). Into a temporary sibling first when the folder already
+ * holds files (e.g. from Xet).
+ */
 export async function freshClone({ modelDir, remote, makeGit }: { modelDir: string; remote: string; makeGit: MakeGit }): Promise<void> {
   const parent = dirname(modelDir);
+  const clone = (into: string) => makeGit(parent).raw(["clone", "--no-checkout", "--depth", "1", "--no-tags", "--config", `${MANAGED_KEY}=true`, remote, into]);
   if (await isEmptyOrMissing(modelDir)) {
-    await makeGit(parent).raw(["clone", "--no-checkout", "--config", `${MANAGED_KEY}=true`, remote, modelDir]);
+    await clone(modelDir);
     return;
   }
   const temp = await mkdtemp(join(parent, `.${basename(modelDir)}.clone-`));
   try {
-    await makeGit(parent).raw(["clone", "--no-checkout", "--config", `${MANAGED_KEY}=true`, remote, temp]);
+    await clone(temp);
     await rename(join(temp, ".git"), join(modelDir, ".git"));
   } finally {
     await rm(temp, { recursive: true, force: true });
@@ -90,8 +95,8 @@ async function hasCommit(git: SimpleGit, commit: string): Promise<boolean> {
 }
 
 /**
- * Makes sure the listed commit is in the clone: fetched by revision name (works on every server), then
- * by SHA. No network at all when it is already there (resume, or a second download of the same revision).
+ * Makes sure the listed commit is in the clone: fetched one commit deep by revision name (works on every server),
+ * then by SHA, then with the history. No network at all when it is already there (resume, or a second download).
  */
 export async function ensureCommit({ git, remote, revision, commit }: { git: SimpleGit; remote: string; revision: string; commit: string }): Promise<void> {
   // Always, before anything else: git-lfs fetches from origin, and a clone made against an earlier endpoint (the
@@ -99,9 +104,13 @@ export async function ensureCommit({ git, remote, revision, commit }: { git: Sim
   await pointOriginAt(git, remote);
   if (await hasCommit(git, commit)) return;
   let lastError: unknown;
-  for (const ref of revision === commit ? [commit] : [revision, commit]) {
+  const fetches = (revision === commit ? [commit] : [revision, commit]).map((ref) => ["fetch", "--no-tags", "--depth", "1", "origin", ref]);
+  // Last: a commit that is no branch tip, from a server that refuses a SHA it does not advertise, is found in history.
+  const shallow = (await git.raw(["rev-parse", "--is-shallow-repository"]).catch(() => "false")).trim() === "true";
+  fetches.push(["fetch", "--no-tags", ...(shallow ? ["--unshallow"] : []), "origin", "+refs/heads/*:refs/remotes/origin/*"]);
+  for (const args of fetches) {
     try {
-      await git.raw(["fetch", "--no-tags", "origin", ref]);
+      await git.raw(args);
     } catch (err) {
       lastError = err;
       continue;
