@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--runs N] [--report]`: builds synthetic model repos, serves them from a local Hub in its own
+// `npm run bench [-- --quick] [--runs N] [--report]` (`-- --scale`: the scale cases, see scale.ts): builds synthetic model repos, serves them from a local Hub in its own
 // process (loopback, then the `slow` WAN profile), measures the five contenders alternately and writes the report.
 import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { availableParallelism, cpus, totalmem } from "node:os";
@@ -10,11 +10,14 @@ import { CONTENDERS, runContender, type ChildJob, type Contender } from "./conte
 import { ensureModel, FULL_MODELS, QUICK_MODELS } from "./data";
 import { measure, startHubProcess, type RunResult } from "./measure";
 import { writeReport, type BenchResults, type Series } from "./report";
+import { runScale, writeScaleSection } from "./scale";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       quick: { type: "boolean", default: false },
+      scale: { type: "boolean", default: false },
+      "big-gib": { type: "string", default: "8" },
       runs: { type: "string" },
       only: { type: "string", multiple: true },
       profile: { type: "string", multiple: true },
@@ -30,6 +33,10 @@ async function main(): Promise<void> {
   }
   if (values.child) return child(JSON.parse(values.child) as ChildJob);
   if (values["serve-hub"]) return serveHub(JSON.parse(values["serve-hub"]) as HubConfig);
+  if (values.scale) {
+    const rows = await runScale({ work: resolve("bench/work"), bigGib: Number(values["big-gib"]) });
+    return writeScaleSection(resolve("docs/RELIABILITY.md"), rows, `npm run bench -- --scale --big-gib ${values["big-gib"]}`);
+  }
 
   const started = Date.now();
   const work = resolve("bench/work");
