@@ -4,6 +4,7 @@ import * as vscode from "vscode";
 import { Command, VIEW_ID } from "./commands/ids";
 import { registerCommands } from "./commands/register";
 import type { Services } from "./commands/services";
+import { ModelHealth } from "./views/health";
 import { ModelsTreeProvider } from "./views/modelsTree";
 import { DownloadStatusBar } from "./views/statusBar";
 import { ModelsDirWatcher } from "./views/watcher";
@@ -22,7 +23,8 @@ export function activate(context: vscode.ExtensionContext): HfModelsApi {
   context.subscriptions.push(applyNetworkSettings());
   const notifier = new Notifier();
   const jobs = new DownloadJobs();
-  const tree = new ModelsTreeProvider({ logger, modelsDir: () => readSettings().modelsDir });
+  const health = new ModelHealth();
+  const tree = new ModelsTreeProvider({ logger, modelsDir: () => readSettings().modelsDir, health });
   const statusBar = new DownloadStatusBar(jobs, Command.showLog);
   const watcher = new ModelsDirWatcher(() => tree.refresh());
   const realPrompter = new QuickInputPrompter();
@@ -35,6 +37,7 @@ export function activate(context: vscode.ExtensionContext): HfModelsApi {
     tokens: new TokenStore(context.secrets, logger),
     prompter: () => prompter,
     jobs,
+    health,
     refreshModels: () => tree.refresh(),
   };
 

@@ -13,6 +13,7 @@ export const Command = {
   checkForUpdates: "hfModels.checkForUpdates",
   updateModel: "hfModels.updateModel",
   resumeModel: "hfModels.resumeModel",
+  repairModel: "hfModels.repairModel",
   verifyModel: "hfModels.verifyModel",
   deleteModel: "hfModels.deleteModel",
 } as const;

@@ -72,7 +72,7 @@ export async function updateModel(s: Services, target: unknown): Promise<Downloa
     ...(p?.exclude ? { exclude: p.exclude } : {}),
     method: r?.method ?? p?.method ?? (readSettings().useXet ? ("xet" as const) : ("lfs" as const)),
   };
-  const result = await runDownload(s, plan);
+  const result = await repaired(s, model, await runDownload(s, plan));
   if (!result?.keptEdited) return result;
   // Core never replaces a file the user changed; the user decides here (Update and Repair alike).
   const replace = await s.prompter().confirm({
@@ -81,7 +81,16 @@ export async function updateModel(s: Services, target: unknown): Promise<Downloa
     detail: vscode.l10n.t("Cancel keeps your version of: {0}", result.keptEdited.join(", ")),
     confirm: vscode.l10n.t("Replace with the Hub's Version"),
   });
-  return replace ? runDownload(s, { ...plan, overwriteEdited: true }) : result;
+  return replace ? repaired(s, model, await runDownload(s, { ...plan, overwriteEdited: true })) : result;
+}
+
+/** A finished download with no file kept back leaves nothing damaged that Verify had found. */
+function repaired(s: Services, model: LocalModel, result: DownloadResult | undefined): DownloadResult | undefined {
+  if (result && !result.keptEdited?.length && s.health.damagedFiles(model.path)) {
+    s.health.markHealthy(model.path);
+    s.refreshModels();
+  }
+  return result;
 }
 
 /**
@@ -126,11 +135,14 @@ export async function verifyLocalModel(s: Services, target: unknown): Promise<bo
     );
     s.logger.info(`Verify ${model.repo}: ${result.checked} files checked, ${result.problems.length} problems`);
     for (const p of result.problems) s.logger.warn(`  ${p}`);
+    s.health.markDamaged(model.path, result.damaged);
+    s.refreshModels();
     if (result.ok) {
       s.notifier.info(vscode.l10n.t("{0}: all {1} files match their recorded hashes.", model.repo, result.checked));
     } else {
+      const names = result.damaged.slice(0, 3).map((f) => f.path).join(", ") + (result.damaged.length > 3 ? " …" : "");
       s.notifier.error(
-        vscode.l10n.t("{0}: {1} of {2} files are damaged or missing ({3}{4}). Update the model to repair them.", model.repo, result.problems.length, result.checked, result.problems[0], result.problems.length > 1 ? " …" : ""),
+        vscode.l10n.t("{0}: {1} of {2} files differ from what was downloaded ({3}). Repair downloads them again.", model.repo, result.damaged.length, result.checked, names),
         { title: vscode.l10n.t("Repair"), run: () => updateModel(s, target) },
         showLog(s),
       );

@@ -22,6 +22,7 @@ const handlers: Record<CommandId, Handler> = {
   [Command.checkForUpdates]: checkForUpdates,
   [Command.updateModel]: updateModel,
   [Command.resumeModel]: updateModel,
+  [Command.repairModel]: updateModel,
   [Command.verifyModel]: verifyLocalModel,
   [Command.deleteModel]: deleteLocalModel,
 };

@@ -1,6 +1,7 @@
 // What every command needs, created once in activate(): log, messages, token, prompts, running jobs
 // and a way to refresh the Models view. Commands receive this bag instead of reaching for globals.
 import type * as vscode from "vscode";
+import type { ModelHealth } from "../views/health";
 import type { DownloadJobs } from "../vscode/jobs";
 import type { Logger } from "../vscode/log";
 import type { Notifier } from "../vscode/notify";
@@ -15,5 +16,7 @@ export interface Services {
   /** Read on every use: tests swap in a scripted prompter. */
   prompter(): Prompter;
   jobs: DownloadJobs;
+  /** What the last Verify found per model folder; the tree shows it. */
+  health: ModelHealth;
   refreshModels(): void;
 }

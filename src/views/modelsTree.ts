@@ -4,12 +4,15 @@ import * as vscode from "vscode";
 import { hfHubCacheDir, listHfCacheModels, type HfCacheModel } from "../core/library/hfCache";
 import { listLocalModels, type LocalModel } from "../core/library/index";
 import type { Logger } from "../vscode/log";
+import type { ModelHealth } from "./health";
 import { treeItemFor, type ModelNode } from "./nodes";
 
 export interface ModelsTreeOptions {
   logger: Logger;
   /** Read on every refresh so a settings change needs no restart. */
   modelsDir(): string;
+  /** Damage found by Verify, shown on the model's item. */
+  health?: ModelHealth;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -26,7 +29,7 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelNode>, v
   }
 
   getTreeItem(node: ModelNode): vscode.TreeItem {
-    return treeItemFor(node);
+    return treeItemFor(node, this.options.health);
   }
 
   async getChildren(node?: ModelNode): Promise<ModelNode[]> {

@@ -5,6 +5,7 @@ import * as vscode from "vscode";
 import type { HfCacheModel } from "../core/library/hfCache";
 import type { LocalModel } from "../core/library/index";
 import { formatBytes } from "../core/util/format";
+import type { DamagedFile, ModelHealth } from "./health";
 
 export type ModelNode =
   | { kind: "local"; model: LocalModel }
@@ -14,6 +15,7 @@ export type ModelNode =
 
 export const ContextValue = {
   localModel: "localModel",
+  damagedModel: "localModel.damaged",
   incompleteModel: "localModel.incomplete",
   file: "modelFile",
   cacheGroup: "cacheGroup",
@@ -24,10 +26,10 @@ const METHOD_LABEL = { lfs: "Git LFS", xet: "Xet" } as const;
 const TEXT_FILE = /\.(json|md|txt|yaml|yml|jinja|py|model|vocab|merges|csv|toml|cfg)$|(^|\/)(LICENSE|NOTICE|README)[^/]*$/i;
 const MAX_TEXT_OPEN = 20 * 1024 * 1024;
 
-export function treeItemFor(node: ModelNode): vscode.TreeItem {
+export function treeItemFor(node: ModelNode, health?: ModelHealth): vscode.TreeItem {
   switch (node.kind) {
     case "local":
-      return localModelItem(node.model);
+      return localModelItem(node.model, health?.damagedFiles(node.model.path));
     case "file":
       return fileItem(node.model, node.file);
     case "cacheGroup": {
@@ -59,7 +61,22 @@ export function treeItemFor(node: ModelNode): vscode.TreeItem {
   }
 }
 
-function localModelItem(m: LocalModel): vscode.TreeItem {
+/** Verify's finding in a few words: "config.json changed", "2 files damaged". */
+export function damageSummary(files: readonly DamagedFile[]): string {
+  if (files.length > 1) return vscode.l10n.t("{0} files damaged", files.length);
+  const { path, damage } = files[0]!;
+  switch (damage) {
+    case "missing":
+      return vscode.l10n.t("{0} missing", path);
+    case "size":
+    case "content":
+      return vscode.l10n.t("{0} changed", path);
+    default:
+      return vscode.l10n.t("{0} unreadable", path);
+  }
+}
+
+function localModelItem(m: LocalModel, damaged?: readonly DamagedFile[]): vscode.TreeItem {
   const item = new vscode.TreeItem(m.repo, vscode.TreeItemCollapsibleState.Collapsed);
   item.id = `local:${m.path}`;
   const r = m.record;
@@ -68,6 +85,12 @@ function localModelItem(m: LocalModel): vscode.TreeItem {
     item.description = `${r.revision} · ${formatBytes(m.sizeOnDisk)} · ${METHOD_LABEL[r.method] ?? r.method}`;
     item.iconPath = new vscode.ThemeIcon("package");
     item.contextValue = ContextValue.localModel;
+    if (damaged?.length) {
+      item.description = vscode.l10n.t("damaged: {0} · {1}", damageSummary(damaged), item.description);
+      item.iconPath = new vscode.ThemeIcon("warning", new vscode.ThemeColor("list.warningForeground"));
+      item.contextValue = ContextValue.damagedModel;
+      lines.push("", vscode.l10n.t("Verify Integrity found damaged files: {0}. Repair downloads them again.", damaged.map((f) => f.path).join(", ")));
+    }
     lines.push("", vscode.l10n.t("Revision: `{0}` (commit `{1}`)", r.revision, r.commit.slice(0, 12)), vscode.l10n.t("Method: {0}", METHOD_LABEL[r.method] ?? r.method));
     lines.push(vscode.l10n.t("Files: {0}, on disk {1}", r.files.length, formatBytes(m.sizeOnDisk)), vscode.l10n.t("Downloaded: {0}", new Date(r.completedAt).toLocaleString()));
   } else {

@@ -43,7 +43,7 @@ describe("verifyModel", () => {
   it("passes an intact model and reports byte progress that adds up", async () => {
     const events: VerifyProgress[] = [];
     const result = await verifyModel({ modelDir: dir, onProgress: (p) => events.push({ ...p }) });
-    assert.deepEqual(result, { ok: true, problems: [], checked: 3 });
+    assert.deepEqual(result, { ok: true, problems: [], damaged: [], checked: 3 });
     const last = events[events.length - 1]!;
     assert.equal(last.filesDone, 3);
     assert.equal(last.doneBytes, last.totalBytes);
@@ -64,6 +64,7 @@ describe("verifyModel", () => {
     assert.deepEqual(result.problems, [
       `model.safetensors: content changed: sha256 is ${createHash("sha256").update(flipped).digest("hex")}, expected ${rec.files[1]!.hash}`,
     ]);
+    assert.deepEqual(result.damaged, [{ path: "model.safetensors", damage: "content" }]);
   });
 
   it("finds a changed small file through its git blob id", async () => {
@@ -81,13 +82,19 @@ describe("verifyModel", () => {
       ok: false,
       checked: 3,
       problems: ["config.json: missing", `model.safetensors: size is 1000 bytes, expected ${big.length}`],
+      damaged: [
+        { path: "config.json", damage: "missing" },
+        { path: "model.safetensors", damage: "size" },
+      ],
     });
   });
 
   it("a folder in place of a file is reported, not hashed", async () => {
     await unlink(join(dir, "sub", "empty.txt"));
     await mkdir(join(dir, "sub", "empty.txt"));
-    assert.deepEqual((await verifyModel({ modelDir: dir })).problems, ["sub/empty.txt: not a regular file"]);
+    const result = await verifyModel({ modelDir: dir });
+    assert.deepEqual(result.problems, ["sub/empty.txt: not a regular file"]);
+    assert.deepEqual(result.damaged, [{ path: "sub/empty.txt", damage: "not-a-file" }]);
   });
 
   it("never reads outside the model folder even if the record says so", async () => {

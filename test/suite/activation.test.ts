@@ -40,6 +40,7 @@ const ITEM_COMMANDS = [
   Command.openModelPage,
   Command.checkForUpdates,
   Command.updateModel,
+  Command.repairModel,
   Command.resumeModel,
   Command.verifyModel,
   Command.deleteModel,
@@ -120,7 +121,7 @@ describe("activation and contributions", () => {
     }
     // Models shown read-only (the Hugging Face cache) and single files can be opened, never changed or deleted.
     for (const readOnly of [ContextValue.cacheModel, ContextValue.file, ContextValue.cacheGroup]) {
-      for (const id of [Command.updateModel, Command.verifyModel, Command.deleteModel, Command.checkForUpdates]) {
+      for (const id of [Command.updateModel, Command.repairModel, Command.verifyModel, Command.deleteModel, Command.checkForUpdates]) {
         assert.ok(!offeredFor(readOnly).includes(id), `${id} must not be offered for ${readOnly}`);
       }
     }
@@ -131,7 +132,8 @@ describe("activation and contributions", () => {
       const offered = entries.filter((e) => whenHolds(e.when, contextValue));
       const del = offered.find((e) => e.command === Command.deleteModel);
       if (!del) continue;
-      for (const other of offered.filter((e) => e !== del)) {
+      // Inline actions sit on the item's row, not in the menu.
+      for (const other of offered.filter((e) => e !== del && e.group !== "inline")) {
         assert.ok(groupOf(other) < groupOf(del), `for ${contextValue}, ${other.command} (${other.group}) is shown after or beside Delete (${del.group})`);
       }
     }

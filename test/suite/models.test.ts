@@ -84,7 +84,7 @@ describe("Models view and item commands", () => {
     }
   });
 
-  it("Verify Integrity passes on a fresh download and names the damaged file after corruption; Update repairs it", async () => {
+  it("Verify Integrity passes on a fresh download, names the damaged file in words and marks the item; Repair heals it", async () => {
     const node = (await localNode("demo/tiny-model"))!;
     assert.equal(await vscode.commands.executeCommand("hfModels.verifyModel", node), true);
     assert.match(api.notices().at(-1)?.message ?? "", /all \d+ files match/);
@@ -93,17 +93,30 @@ describe("Models view and item commands", () => {
     api.clearNotices();
     assert.equal(await vscode.commands.executeCommand("hfModels.verifyModel", node), false);
     const problem = api.notices().find((n) => n.level === "error");
-    assert.ok(problem && problem.message.includes("config.json"), JSON.stringify(api.notices()));
+    assert.ok(problem, JSON.stringify(api.notices()));
+    assert.match(problem.message, /^demo\/tiny-model: 1 of \d+ files differ from what was downloaded \(config\.json\)\. Repair downloads them again\.$/);
+    assert.doesNotMatch(problem.message, /[0-9a-f]{40}/, "no hashes in the toast (they are in the log)");
     assert.deepEqual(problem.actions, ["Repair", "Show Log"]);
+
+    // The tree remembers: a warning icon, what is wrong, and Repair inline.
+    const damaged = api.tree.getTreeItem((await localNode("demo/tiny-model"))!);
+    assert.equal(damaged.contextValue, "localModel.damaged");
+    assert.match(String(damaged.description), /^damaged: config\.json changed · main · /);
+    assert.equal((damaged.iconPath as vscode.ThemeIcon).id, "warning");
+    const menus: Array<{ command: string; when: string; group?: string }> = vscode.extensions.getExtension("hf-models-dev.hf-models")!.packageJSON.contributes.menus["view/item/context"];
+    assert.ok(menus.some((m) => m.command === "hfModels.repairModel" && m.group === "inline" && m.when.includes("viewItem == localModel.damaged")), "Repair is one click on the item");
 
     // A damaged file and an edited one look alike: Repair asks before it replaces either.
     const repair = new ScriptedPrompter({ confirm: { replaceEdited: true } });
     api.setPrompter(repair);
-    const repaired = await vscode.commands.executeCommand<DownloadResult | undefined>("hfModels.updateModel", node);
+    const repaired = await vscode.commands.executeCommand<DownloadResult | undefined>("hfModels.repairModel", await localNode("demo/tiny-model"));
     assert.ok(repaired, JSON.stringify(api.notices()));
     const asked = repair.seen.find((q) => q.step === "replaceEdited")?.spec as { detail: string } | undefined;
     assert.match(asked?.detail ?? "", /config\.json/, "the question names the file it would replace");
     assert.equal(await sha256File(join(modelDir, "config.json")), hubFiles(hub, "demo/tiny-model").get("config.json")!.sha256);
+    const healed = api.tree.getTreeItem((await localNode("demo/tiny-model"))!);
+    assert.equal(healed.contextValue, "localModel", "healthy again after the Repair");
+    assert.match(String(healed.description), /^main · /);
     assert.equal(await vscode.commands.executeCommand("hfModels.verifyModel", await localNode("demo/tiny-model")), true);
   });
 
