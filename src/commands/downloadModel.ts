@@ -7,6 +7,7 @@ import { mergeRevision, parseRepoId } from "../core/hub/repoId";
 import { endpointFrom, readSettings } from "../vscode/settings";
 import { askDownload } from "./downloadPrompts";
 import { exactPattern } from "./fileChoices";
+import { confirmRevisionChange } from "./revisionGuard";
 import { reportFailure, runDownload, type DownloadPlan } from "./runDownload";
 import type { Services } from "./services";
 
@@ -65,6 +66,10 @@ export async function downloadModel(s: Services, args?: unknown): Promise<Downlo
   }
   if (s.jobs.isRunning(plan.repo)) {
     s.notifier.warn(vscode.l10n.t("{0} is already downloading in this window.", plan.repo));
+    return undefined;
+  }
+  if (!(await confirmRevisionChange(s, plan))) {
+    s.logger.info(`Download of ${plan.repo}@${plan.revision} not started: the other revision on disk stays.`);
     return undefined;
   }
   return runDownload(s, plan);

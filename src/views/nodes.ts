@@ -4,6 +4,7 @@ import { join } from "node:path";
 import * as vscode from "vscode";
 import type { HfCacheModel } from "../core/library/hfCache";
 import type { LocalModel } from "../core/library/index";
+import type { ModelRecord } from "../core/library/metadata";
 import { formatBytes } from "../core/util/format";
 import type { DamagedFile, ModelHealth } from "./health";
 
@@ -76,13 +77,27 @@ export function damageSummary(files: readonly DamagedFile[]): string {
   }
 }
 
+/** "main @ 1a2b3c4", or the short commit alone when a commit was asked for. */
+export function revisionLabel(r: Pick<ModelRecord, "revision" | "commit">): string {
+  const short = r.commit.slice(0, 7);
+  return r.revision === r.commit ? short : `${r.revision} @ ${short}`;
+}
+
+/** "2 of 9 files" when the user chose a selection; undefined for a whole repo or a record that predates the count. */
+export function partialSelection(r: Pick<ModelRecord, "files" | "keptEdited" | "repoFileCount">): string | undefined {
+  const have = r.files.length + (r.keptEdited?.length ?? 0);
+  if (r.repoFileCount === undefined || have >= r.repoFileCount) return undefined;
+  return vscode.l10n.t("{0} of {1} files", have, r.repoFileCount);
+}
+
 function localModelItem(m: LocalModel, damaged?: readonly DamagedFile[]): vscode.TreeItem {
   const item = new vscode.TreeItem(m.repo, vscode.TreeItemCollapsibleState.Collapsed);
   item.id = `local:${m.path}`;
   const r = m.record;
   const lines = [`**${m.repo}**`, "", vscode.l10n.t("Folder: `{0}`", m.path)];
   if (r) {
-    item.description = `${r.revision} · ${formatBytes(m.sizeOnDisk)} · ${METHOD_LABEL[r.method] ?? r.method}`;
+    const partial = partialSelection(r);
+    item.description = [revisionLabel(r), ...(partial ? [partial] : []), formatBytes(m.sizeOnDisk), METHOD_LABEL[r.method] ?? r.method].join(" · ");
     item.iconPath = new vscode.ThemeIcon("package");
     item.contextValue = ContextValue.localModel;
     if (damaged?.length) {
@@ -92,7 +107,10 @@ function localModelItem(m: LocalModel, damaged?: readonly DamagedFile[]): vscode
       lines.push("", vscode.l10n.t("Verify Integrity found damaged files: {0}. Repair downloads them again.", damaged.map((f) => f.path).join(", ")));
     }
     lines.push("", vscode.l10n.t("Revision: `{0}` (commit `{1}`)", r.revision, r.commit.slice(0, 12)), vscode.l10n.t("Method: {0}", METHOD_LABEL[r.method] ?? r.method));
-    lines.push(vscode.l10n.t("Files: {0}, on disk {1}", r.files.length, formatBytes(m.sizeOnDisk)), vscode.l10n.t("Downloaded: {0}", new Date(r.completedAt).toLocaleString()));
+    lines.push(
+      partial ? vscode.l10n.t("Files: {0} (a selection), on disk {1}", partial, formatBytes(m.sizeOnDisk)) : vscode.l10n.t("Files: {0}, on disk {1}", r.files.length, formatBytes(m.sizeOnDisk)),
+      vscode.l10n.t("Downloaded: {0}", new Date(r.completedAt).toLocaleString()),
+    );
   } else {
     const why = m.recordProblem ? vscode.l10n.t("damaged record") : vscode.l10n.t("incomplete");
     const p = m.pending;

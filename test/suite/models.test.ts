@@ -41,13 +41,13 @@ describe("Models view and item commands", () => {
   });
   beforeEach(() => api.clearNotices());
 
-  it("shows the downloaded model with revision · size · method, and its files with sizes", async () => {
+  it("shows the downloaded model with revision @ commit · size · method, and its files with sizes", async () => {
     const nodes = await roots();
     assert.deepEqual(nodes.map((n) => n.kind), ["local"]);
     const node = nodes[0]!;
     const item = api.tree.getTreeItem(node);
     assert.equal(item.label, "demo/tiny-model");
-    assert.match(String(item.description), /^main · \d+(\.\d)? [kM]B · Git LFS$/);
+    assert.match(String(item.description), /^main @ [0-9a-f]{7} · \d+(\.\d)? [kM]B · Git LFS$/);
     assert.equal(item.contextValue, "localModel");
     const files = await api.tree.getChildren(node);
     const expected = hubFiles(hub, "demo/tiny-model");
@@ -101,7 +101,7 @@ describe("Models view and item commands", () => {
     // The tree remembers: a warning icon, what is wrong, and Repair inline.
     const damaged = api.tree.getTreeItem((await localNode("demo/tiny-model"))!);
     assert.equal(damaged.contextValue, "localModel.damaged");
-    assert.match(String(damaged.description), /^damaged: config\.json changed · main · /);
+    assert.match(String(damaged.description), /^damaged: config\.json changed · main @ [0-9a-f]{7} · /);
     assert.equal((damaged.iconPath as vscode.ThemeIcon).id, "warning");
     const menus: Array<{ command: string; when: string; group?: string }> = vscode.extensions.getExtension("hf-models-dev.hf-models")!.packageJSON.contributes.menus["view/item/context"];
     assert.ok(menus.some((m) => m.command === "hfModels.repairModel" && m.group === "inline" && m.when.includes("viewItem == localModel.damaged")), "Repair is one click on the item");
@@ -116,7 +116,7 @@ describe("Models view and item commands", () => {
     assert.equal(await sha256File(join(modelDir, "config.json")), hubFiles(hub, "demo/tiny-model").get("config.json")!.sha256);
     const healed = api.tree.getTreeItem((await localNode("demo/tiny-model"))!);
     assert.equal(healed.contextValue, "localModel", "healthy again after the Repair");
-    assert.match(String(healed.description), /^main · /);
+    assert.match(String(healed.description), /^main @ [0-9a-f]{7} · /);
     assert.equal(await vscode.commands.executeCommand("hfModels.verifyModel", await localNode("demo/tiny-model")), true);
   });
 

@@ -227,7 +227,7 @@ export async function download(request: DownloadRequest, options: ServiceOptions
         ? await commitToCache({ stagingDir: modelDir, files: delivered, commit: listing.commit, revision, log })
         : (await writeRecord(modelDir, {
             version: 1, repo, revision, commit: listing.commit, method: used, endpoint,
-            files: delivered, ...(edited.length > 0 ? { keptEdited: edited } : {}), completedAt: new Date().toISOString(),
+            files: delivered, repoFileCount: listed.size, ...(edited.length > 0 ? { keptEdited: edited } : {}), completedAt: new Date().toISOString(),
           }), await removePending(modelDir), modelDir);
       return {
         repo, revision, commit: listing.commit, method: used,

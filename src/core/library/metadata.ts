@@ -16,6 +16,8 @@ export interface ModelRecord {
   method: DownloadMethod;
   endpoint: string;
   files: DownloadedFile[];
+  /** Files the repo had at `commit`; more than `files` when the user chose a selection. Absent in older records. */
+  repoFileCount?: number;
   /** Files the user changed that the download left as they are (not in `files`): later runs keep them too. */
   keptEdited?: string[];
   /** ISO date. */
