@@ -2,12 +2,17 @@
 // and the one wording of a Xet-to-Git-LFS fallback. Core's messages stay face-neutral; these are added once here.
 import type { DownloadErrorCode } from "../core/errors";
 
-/** Where the command line takes a token from, said after every `unauthorized` failure. */
-const TOKEN_HINT = "Pass --token-file or set HF_TOKEN.";
+/** The command line's next step after a failure of these codes: where a token comes from, what decides the Hub's address. */
+const HINTS: Partial<Record<DownloadErrorCode, string>> = {
+  unauthorized: "Pass --token-file or set HF_TOKEN.",
+  network: "Check the network, proxy or HF_ENDPOINT.",
+  "invalid-endpoint": "The endpoint comes from --endpoint, else HF_ENDPOINT.",
+};
 
 /** Core's message of a failed download plus the CLI's next step for `code`. */
 export function cliErrorText(code: DownloadErrorCode, message: string): string {
-  return code === "unauthorized" ? `${message} ${TOKEN_HINT}` : message;
+  const hint = HINTS[code];
+  return hint ? `${message} ${hint}` : message;
 }
 
 /** "Xet failed (<reason>)": the start of every line that reports a fallback. */

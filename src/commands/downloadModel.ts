@@ -5,7 +5,7 @@ import { DownloadError } from "../core/errors";
 import { type DownloadMethod, type DownloadResult } from "../core/download/types";
 import { mergeRevision, parseRepoId } from "../core/hub/repoId";
 import { endpointFrom, readSettings } from "../vscode/settings";
-import { askDownload } from "./downloadPrompts";
+import { askDownload, RepoAskFailed } from "./downloadPrompts";
 import { exactPattern } from "./fileChoices";
 import { confirmRevisionChange } from "./revisionGuard";
 import { reportFailure, runDownload, type DownloadPlan } from "./runDownload";
@@ -41,7 +41,7 @@ export async function downloadModel(s: Services, args?: unknown): Promise<Downlo
     try {
       endpoint = endpointFrom(settings);
     } catch (err) {
-      reportFailure(s, vscode.l10n.t("the model"), err);
+      reportFailure(s, "", err, { title: () => vscode.l10n.t("Download Model") });
       return undefined;
     }
     const { token } = await s.tokens.get();
@@ -50,7 +50,9 @@ export async function downloadModel(s: Services, args?: unknown): Promise<Downlo
       answers = await askDownload({ prompter: s.prompter(), logger: s.logger, endpoint, token, defaultMethod });
     } catch (err) {
       s.logger.error("Download Model: the Hub could not be asked", err);
-      reportFailure(s, vscode.l10n.t("the model"), err, endpoint);
+      const retry = () => downloadModel(s);
+      if (err instanceof RepoAskFailed) reportFailure(s, err.repo, err.failure, { endpoint, retry });
+      else reportFailure(s, "", err, { endpoint, retry, title: () => vscode.l10n.t("Download Model") });
       return undefined;
     }
     if (!answers) {

@@ -2,7 +2,8 @@
 // files (all preselected, sizes shown) and method. Any Esc returns undefined; nothing is downloaded here.
 import * as vscode from "vscode";
 import type { DownloadMethod } from "../core/download/types";
-import { listRepoFiles, searchModels, type RepoFileEntry } from "../core/hub/api";
+import { DownloadError } from "../core/errors";
+import { listRepoFiles, repoInfo, searchModels, type RepoFileEntry } from "../core/hub/api";
 import { parseRepoId, validateRevision, type RepoId } from "../core/hub/repoId";
 import { formatBytes } from "../core/util/format";
 import type { Logger } from "../vscode/log";
@@ -28,6 +29,16 @@ export interface AskDownloadOptions {
 const title = (step: string, detail?: string) =>
   detail ? vscode.l10n.t("HF Models: Download Model ({0}): {1}", step, detail) : vscode.l10n.t("HF Models: Download Model ({0})", step);
 
+/** The Hub could not answer a question about a chosen repo (its files at the revision): names the repo for the message. */
+export class RepoAskFailed extends Error {
+  constructor(
+    readonly repo: string,
+    readonly failure: unknown,
+  ) {
+    super((failure as Error)?.message ?? String(failure));
+  }
+}
+
 export async function askDownload(o: AskDownloadOptions): Promise<DownloadAnswers | undefined> {
   const picked = await o.prompter.pick<RepoId>({
     step: "repo",
@@ -48,10 +59,14 @@ export async function askDownload(o: AskDownloadOptions): Promise<DownloadAnswer
   });
   if (revision === undefined) return undefined;
 
-  const listing = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Window, title: vscode.l10n.t("Listing files of {0}@{1}", repo.id, revision) },
-    () => listRepoFiles({ endpoint: o.endpoint, token: o.token, repo, revision: revision.trim() }),
-  );
+  let listing: Awaited<ReturnType<typeof listRepoFiles>>;
+  try {
+    listing = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t("Listing files of {0}@{1}", repo.id, revision) }, () =>
+      listRepoFiles({ endpoint: o.endpoint, token: o.token, repo, revision: revision.trim() }),
+    );
+  } catch (err) {
+    throw new RepoAskFailed(repo.id, err);
+  }
   const files = await askFiles(o, repo.id, listing.files);
   if (!files) return undefined;
 
@@ -63,34 +78,65 @@ export async function askDownload(o: AskDownloadOptions): Promise<DownloadAnswer
 async function repoItems(o: AskDownloadOptions, query: string, signal: AbortSignal): Promise<PickItem<RepoId>[]> {
   const text = query.trim();
   let typed: RepoId | undefined;
+  let typo: string | undefined;
   try {
     typed = text ? parseRepoId(text) : undefined;
-  } catch {
-    typed = undefined; // a partial search term, not an id (yet)
+  } catch (err) {
+    // A search term is not an id (yet); text that can only be meant as one ("a/b/c", "org/name@rev") is told why not.
+    if (/[/@]/.test(text) && !text.endsWith("/")) typo = (err as Error).message;
   }
   const isUrl = /^https?:\/\//i.test(text);
-  let hits: PickItem<RepoId>[] = [];
+  // Search as you type: a short rate-limit wait is sat out, a long one ends this search (the next keystroke asks again).
+  const searching = searchModels({ endpoint: o.endpoint, token: o.token, query: isUrl && typed ? typed.id : text, limit: 20, signal, maxRateLimitWaitMs: 5_000 });
+  let hits: PickItem<RepoId>[];
   try {
-    // Search as you type: a short rate-limit wait is sat out, a long one ends this search (the next keystroke asks again).
-    const found = await searchModels({ endpoint: o.endpoint, token: o.token, query: isUrl && typed ? typed.id : text, limit: 20, signal, maxRateLimitWaitMs: 5_000 });
-    hits = found.map((h) => ({ label: h.id, description: stats(h.downloads, h.likes), value: toRepoId(h.id) }));
+    hits = (await searching).map((h) => ({ label: h.id, description: stats(h.downloads, h.likes), value: toRepoId(h.id) }));
   } catch (err) {
     if (signal.aborted) throw err;
     o.logger.warn(`Model search for ${JSON.stringify(text)} failed: ${(err as Error).message}`);
+    return [unreachable(err, typed)];
   }
+  if (typo) return [{ label: `$(error) ${vscode.l10n.t("Not a repo id: {0}", text)}`, detail: typo, value: toRepoId(text), notice: "info" }, ...hits];
   if (!typed) return hits;
-  const typedItem: PickItem<RepoId> = {
-    label: typed.id,
-    description: typed.revision ? vscode.l10n.t("revision {0}", typed.revision) : vscode.l10n.t("repository id as typed"),
-    value: typed,
-  };
   const exact = hits.find((h) => h.label.toLowerCase() === typed.id.toLowerCase());
-  if (isUrl || !exact) {
-    const others = hits.filter((h) => h !== exact);
-    // A pasted URL says exactly what is wanted; a typed id the search does not know goes last.
-    return isUrl ? [typedItem, ...others] : [...others, typedItem];
+  if (exact && !isUrl) return [exact, ...hits.filter((h) => h !== exact)];
+  const others = hits.filter((h) => h !== exact);
+  const typedItem = exact ? { ...exact, value: typed, description: typed.revision ? vscode.l10n.t("revision {0}", typed.revision) : exact.description } : await typedRepoItem(o, typed, signal);
+  if (!typedItem) return hits;
+  // A pasted URL says exactly what is wanted; a typed id the search does not know goes last.
+  return isUrl ? [typedItem, ...others] : [...others, typedItem];
+}
+
+/**
+ * The id as typed, once the Hub says it exists; otherwise a notice that says why it cannot be chosen (nothing for
+ * a single word the Hub does not know: that is a search term, not an id).
+ */
+async function typedRepoItem(o: AskDownloadOptions, typed: RepoId, signal: AbortSignal): Promise<PickItem<RepoId> | undefined> {
+  const description = typed.revision ? vscode.l10n.t("revision {0}", typed.revision) : vscode.l10n.t("repository id as typed");
+  try {
+    await repoInfo({ endpoint: o.endpoint, token: o.token, repo: typed, revision: typed.revision ?? "main", signal });
+  } catch (err) {
+    if (signal.aborted) throw err;
+    const code = err instanceof DownloadError ? err.code : "internal";
+    // The repo is there; its revision is asked for (and checked) at the next step.
+    if (code === "revision-not-found") return { label: typed.id, description, value: typed };
+    if (code === "not-found" || code === "unauthorized") {
+      if (typed.legacy) return undefined;
+      return { label: `$(error) ${typed.id}`, description: vscode.l10n.t("cannot be downloaded"), detail: (err as Error).message, value: typed, notice: "info" };
+    }
+    return unreachable(err, typed);
   }
-  return [exact, ...hits.filter((h) => h !== exact)];
+  return { label: typed.id, description, value: typed };
+}
+
+function unreachable(err: unknown, typed: RepoId | undefined): PickItem<RepoId> {
+  return {
+    label: `$(warning) ${vscode.l10n.t("The Hub could not be searched")}`,
+    description: vscode.l10n.t("Enter to retry"),
+    detail: (err as Error).message,
+    value: typed ?? { id: "", org: "", name: "" },
+    notice: "retry",
+  };
 }
 
 function toRepoId(id: string): RepoId {

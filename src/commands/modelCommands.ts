@@ -53,7 +53,11 @@ export async function checkForUpdates(s: Services, target: unknown): Promise<boo
     return true;
   } catch (err) {
     s.logger.error(`Update check for ${model.repo} failed`, err);
-    reportFailure(s, model.repo, err, endpointOr(record.endpoint));
+    reportFailure(s, model.repo, err, {
+      endpoint: endpointOr(record.endpoint),
+      retry: () => checkForUpdates(s, target),
+      title: (repo) => vscode.l10n.t("Could not check {0} for updates", repo),
+    });
     return undefined;
   }
 }
@@ -151,7 +155,7 @@ export async function verifyLocalModel(s: Services, target: unknown): Promise<bo
   } catch (err) {
     if (isCancel(err)) return undefined;
     s.logger.error(`Verify ${model.repo} failed`, err);
-    reportFailure(s, model.repo, err);
+    reportFailure(s, model.repo, err, { retry: () => verifyLocalModel(s, target), title: (repo) => vscode.l10n.t("Could not verify {0}", repo) });
     return undefined;
   }
 }

@@ -53,7 +53,7 @@ async function runDownloadOnce(s: Services, plan: DownloadPlan): Promise<Downloa
   try {
     endpoint = endpointFrom(settings);
   } catch (err) {
-    reportFailure(s, plan.repo, err);
+    reportFailure(s, plan.repo, err, { retry: () => runDownload(s, plan) });
     return undefined;
   }
   const { token, origin } = await s.tokens.get();
@@ -132,7 +132,7 @@ async function runDownloadOnce(s: Services, plan: DownloadPlan): Promise<Downloa
       return FOREIGN_CLONE;
     } else {
       s.logger.error(`Download ${plan.repo} failed after ${formatDuration(seconds)}`, err);
-      reportFailure(s, plan.repo, err, endpoint);
+      reportFailure(s, plan.repo, err, { endpoint, retry: () => runDownload(s, plan) });
     }
     return undefined;
   } finally {
@@ -154,24 +154,39 @@ export function showLog(s: Services): NoticeAction {
   return { title: vscode.l10n.t("Show Log"), run: () => s.logger.show() };
 }
 
-/** The error message plus the one action that helps for its kind, and always the log. */
-export function reportFailure(s: Services, repo: string, err: unknown, endpoint?: string): void {
+export interface FailureReport {
+  /** The Hub the failed request went to, for Open Model Page. */
+  endpoint?: string;
+  /** What "Retry" runs again; no Retry without it. */
+  retry?: () => unknown;
+  /** The first words of the message, when the failure was not a download ("Could not check {0} for updates"). */
+  title?: (repo: string) => string;
+}
+
+/** The error message with what failed and what to do, Retry when it can help, the one action its kind needs, and the log. */
+export function reportFailure(s: Services, repo: string, err: unknown, report: FailureReport = {}): void {
   const message = err instanceof DownloadError ? err.message : vscode.l10n.t("Unexpected error: {0}", (err as Error)?.message ?? String(err));
   if (!(err instanceof DownloadError)) s.logger.error(`Unexpected failure for ${repo}`, err);
-  const actions: NoticeAction[] = [];
   const code = err instanceof DownloadError ? err.code : "internal";
+  const actions: NoticeAction[] = [];
+  if (report.retry && RETRYABLE.has(code)) actions.push({ title: vscode.l10n.t("Retry"), run: report.retry });
   const openSettings = (setting: string): NoticeAction => ({
     title: vscode.l10n.t("Open Settings"),
     run: () => vscode.commands.executeCommand("workbench.action.openSettings", `${SECTION}.${setting}`),
   });
-  // Core's message is face-neutral; the way forward in this face is the button.
-  if (code === "gated") actions.push(...gatedActions(repo, endpoint));
+  // Core's message is face-neutral; the way forward in this face is the hint and the button.
+  if (code === "gated") actions.push(...gatedActions(repo, report.endpoint));
   if (code === "unauthorized") actions.push({ title: vscode.l10n.t("Set Access Token"), run: () => vscode.commands.executeCommand(Command.setToken) });
   if (code === "not-writable" || code === "disk-full") actions.push(openSettings(Setting.modelsDirectory));
-  if (code === "invalid-endpoint") actions.push(openSettings(Setting.endpoint));
+  if (code === "invalid-endpoint" || code === "network") actions.push(openSettings(Setting.endpoint));
   actions.push(showLog(s));
-  s.notifier.error(vscode.l10n.t("Could not download {0}: {1}", repo, message), ...actions);
+  const hint = code === "network" ? ` ${vscode.l10n.t("Check the network, the proxy (http.proxy) and the HF Models endpoint setting.")}` : "";
+  const title = report.title?.(repo) ?? vscode.l10n.t("Could not download {0}", repo);
+  s.notifier.error(`${title}: ${message}${hint}`, ...actions);
 }
+
+/** Failures another try can get past: the network, the server, a token set meanwhile, a freed disk. Not a bad id or a missing repo. */
+const RETRYABLE = new Set<string>(["network", "tls", "server", "rate-limited", "stalled", "unauthorized", "gated", "disk-full", "not-writable", "locked", "integrity", "xet-unavailable", "git-lfs-missing", "git-missing", "internal"]);
 
 export function tildify(path: string): string {
   const home = homedir();

@@ -8,6 +8,8 @@ export interface Notice {
   level: NoticeLevel;
   message: string;
   actions: string[];
+  /** Runs the action titled so, as a click on its button does. */
+  choose(title: string): Promise<unknown>;
 }
 
 export interface NoticeAction {
@@ -21,7 +23,8 @@ export class Notifier implements vscode.Disposable {
 
   /** Shows the message without waiting for it; runs the chosen action when the user clicks one. */
   show(level: Exclude<NoticeLevel, "status">, message: string, ...actions: NoticeAction[]): void {
-    this.notified.fire({ level, message, actions: actions.map((a) => a.title) });
+    const run = async (title: string | undefined) => actions.find((a) => a.title === title)?.run();
+    this.notified.fire({ level, message, actions: actions.map((a) => a.title), choose: run });
     const titles = actions.map((a) => a.title);
     const shown =
       level === "error"
@@ -29,10 +32,7 @@ export class Notifier implements vscode.Disposable {
         : level === "warning"
           ? vscode.window.showWarningMessage(message, ...titles)
           : vscode.window.showInformationMessage(message, ...titles);
-    void Promise.resolve(shown).then(
-      (choice) => actions.find((a) => a.title === choice)?.run(),
-      () => undefined,
-    );
+    void Promise.resolve(shown).then(run, () => undefined);
   }
 
   info(message: string, ...actions: NoticeAction[]): void {
@@ -47,7 +47,7 @@ export class Notifier implements vscode.Disposable {
 
   /** A short note in the status bar (for outcomes that need no attention, such as a cancel). */
   status(message: string, ms = 5000): void {
-    this.notified.fire({ level: "status", message, actions: [] });
+    this.notified.fire({ level: "status", message, actions: [], choose: async () => undefined });
     vscode.window.setStatusBarMessage(message, ms);
   }
 

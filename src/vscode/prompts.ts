@@ -9,6 +9,8 @@ export interface PickItem<T> {
   /** Preselected in a many-pick. */
   picked?: boolean;
   value: T;
+  /** A message in the list, never a choice: Enter on a "retry" notice runs the search again, on an "info" one does nothing. */
+  notice?: "retry" | "info";
 }
 
 export interface SelectionButton<T> {
@@ -63,7 +65,7 @@ export interface Prompter {
 
 const SEARCH_DEBOUNCE_MS = 250;
 
-type QpItem<T> = vscode.QuickPickItem & { value: T };
+type QpItem<T> = vscode.QuickPickItem & { value: T; notice?: PickItem<T>["notice"] };
 
 export class QuickInputPrompter implements Prompter {
   pick<T>(step: PickStep<T>): Promise<T[] | undefined> {
@@ -75,7 +77,7 @@ export class QuickInputPrompter implements Prompter {
     qp.matchOnDescription = true;
     const toQp = (items: readonly PickItem<T>[]): QpItem<T>[] =>
       // A live search already filtered on the server; keep every hit visible whatever the fuzzy match says.
-      items.map((i) => ({ label: i.label, description: i.description, detail: i.detail, value: i.value, alwaysShow: step.search !== undefined }));
+      items.map((i) => ({ label: i.label, description: i.description, detail: i.detail, value: i.value, notice: i.notice, alwaysShow: step.search !== undefined }));
     const setItems = (items: readonly PickItem<T>[]) => {
       const qpItems = toQp(items);
       qp.items = qpItems;
@@ -114,7 +116,7 @@ export class QuickInputPrompter implements Prompter {
             setItems(items);
             qp.busy = false;
             searching = undefined;
-            if (acceptWhenReady && items[0]) finish([items[0].value]);
+            if (acceptWhenReady && items[0] && !items[0].notice) finish([items[0].value]);
             acceptWhenReady = false;
           },
           () => {
@@ -155,8 +157,12 @@ export class QuickInputPrompter implements Prompter {
             }
             return;
           }
-          const chosen = qp.canSelectMany ? qp.selectedItems : qp.activeItems.slice(0, 1);
+          const chosen = qp.canSelectMany ? qp.selectedItems.filter((i) => !i.notice) : qp.activeItems.slice(0, 1);
           if (!qp.canSelectMany && chosen.length === 0) return;
+          if (chosen[0]?.notice) {
+            if (chosen[0].notice === "retry" && step.search) runSearch(qp.value);
+            return;
+          }
           finish(chosen.map((i) => i.value));
         }),
         qp.onDidHide(() => finish(undefined)),

@@ -88,6 +88,30 @@ describe("download fallback from Xet to LFS", function () {
     }
   });
 
+  it("when the Hub dies during Xet, says once that it cannot be reached and does not try Git LFS against it", async () => {
+    const dying = await startDemoHub({ slow: { latencyMs: 20, perConnectionBytesPerSecond: 500_000, totalBytesPerSecond: 1_000_000 } });
+    dying.setFault("slow", true);
+    const { events, onProgress } = collect();
+    let closing: Promise<void> | undefined;
+    await rejectsWithCode(
+      download({ repo: "demo/tiny-model", modelsDir: bed.models.path, endpoint: dying.url, method: "xet", token: TOKEN }, {
+        env: bed.home.env,
+        onProgress: (e) => {
+          onProgress(e);
+          if (e.type === "bytes" && e.currentFile === "model.safetensors" && e.doneBytes > 0) closing ??= dying.close();
+        },
+      }),
+      "network",
+      new RegExp(`^Cannot reach the Hub at ${dying.url.replace(/[.]/g, "\\.")}: the Xet download stopped \\(.+\\) and the Hub does not answer either\\.$`),
+    );
+    await closing;
+    assert.ok(closing, "the Hub died during the Xet transfer");
+    assert.ok(!events.some((e) => e.type === "fallback"), "no fallback announced");
+    assert.ok(!events.some((e) => e.type === "stage" && e.stage === "cloning"), "Git LFS never started");
+    assert.ok(!dying.ctx.log.some((e) => e.route.startsWith("git-") || e.route.startsWith("lfs-")));
+    assert.ok(!existsSync(join(bed.models.path, "demo", "tiny-model", ".hf-models.json")), "nothing partial is presented as complete");
+  });
+
   it("does not fall back when fallbackToLfs is false", async () => {
     bed.hub.setFault("cas-unavailable", true);
     const { events, onProgress } = collect();

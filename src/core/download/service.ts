@@ -18,7 +18,7 @@ import { assertNoLinksInside, checkSelectedPaths } from "../util/safePaths";
 import { hasSelection, selectFiles } from "../util/select";
 import type { EngineOptions } from "../xet/engine/download";
 import { downloadViaXet } from "../xet/route";
-import { fallbackReason, shouldFallBack } from "./fallback";
+import { fallbackReason, shouldFallBack, unreachableHub } from "./fallback";
 import { assertCloneIsOurs, dropGitLfsPartials, removeLeftovers } from "./leftovers";
 import { acquireModelLock } from "./lock";
 import { ProgressTracker } from "./progress";
@@ -163,6 +163,8 @@ export async function download(request: DownloadRequest, options: ServiceOptions
             // A gated repo's refusal (access revoked since the check, a token endpoint saying no) is the same for Git LFS.
             if (listing.gated && refusedByHub(err, endpoint)) throw gatedError({ endpoint, repo, gated: listing.gated, token, cause: err });
             if (signal?.aborted || lock.compromised.aborted || !shouldFallBack(err, request.fallbackToLfs)) throw err;
+            const deadHub = await unreachableHub(err, endpoint, routeSignal);
+            if (deadHub) throw deadHub;
             reason = fallbackReason(err);
             used = "lfs";
             // Each face words the fallback itself, from this event.

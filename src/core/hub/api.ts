@@ -121,7 +121,7 @@ export function mapHubError(err: unknown, c: MapContext): DownloadError {
   }
   if ((err as Error)?.name === "TimeoutError") {
     const seconds = Math.round((c.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000);
-    return new DownloadError("network", `The Hub at ${c.endpoint} did not answer within ${seconds} s. Check the network, proxy or HF_ENDPOINT.`, { cause: err });
+    return new DownloadError("network", `The Hub at ${c.endpoint} did not answer within ${seconds} s.`, { cause: err, detail: { host: hostOf(c.endpoint) } });
   }
   const page = `${c.endpoint}/${c.repo}`;
   if (err instanceof HubApiError) {
@@ -156,9 +156,9 @@ export function mapHubError(err: unknown, c: MapContext): DownloadError {
   if (isCertificateError(err)) return certificateError(hostOf(c.endpoint), err);
   const reason = networkReason(err);
   if (/redirect count exceeded/i.test(reason)) {
-    return new DownloadError("server", `The Hub at ${c.endpoint} redirected in a loop. Check the endpoint (HF_ENDPOINT) and try again later.`, { cause: err });
+    return new DownloadError("server", `The Hub at ${c.endpoint} redirected in a loop. Check the endpoint, or try again later.`, { cause: err });
   }
-  return new DownloadError("network", `Cannot reach the Hub at ${c.endpoint} (${redact(reason, c.token)}). Check the network, proxy or HF_ENDPOINT.`, { cause: err });
+  return new DownloadError("network", `Cannot reach the Hub at ${c.endpoint} (${redact(reason, c.token)}).`, { cause: err, detail: { host: hostOf(c.endpoint) } });
 }
 
 /** A TypeError from reading an answer of the wrong shape ("x is not iterable"); fetch's own failures say "fetch failed". */
@@ -221,7 +221,7 @@ export async function repoInfo(options: HubCallOptions & { repo: RepoId; revisio
     if (mapped.detail.status === 404 && !named && !(await answersLikeHub({ ...options, endpoint }))) {
       throw new DownloadError(
         "invalid-endpoint",
-        `${endpoint} is not a Hugging Face Hub: its model API (${endpoint}/api/models) is not there. Check the endpoint (HF_ENDPOINT): it is the Hub's root URL, such as https://huggingface.co, with no path after it.`,
+        `${endpoint} is not a Hugging Face Hub: its model API (${endpoint}/api/models) is not there. Check the endpoint: it is the Hub's root URL, such as https://huggingface.co, with no path after it.`,
         { cause: err, detail: mapped.detail },
       );
     }

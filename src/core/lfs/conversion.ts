@@ -36,7 +36,7 @@ export async function explainFailedCheck(options: { err: unknown; git: SimpleGit
   return new DownloadError(
     "integrity",
     `git converts ${file.path} on checkout (${conversions.join(", ")}), so its bytes are not the Hub's; the converted file was removed. ` +
-      `The conversion comes from your git configuration (a filter driver HF Models cannot turn off): remove it, or download with --use-xet.`,
+      `The conversion comes from your git configuration (a filter driver HF Models cannot turn off): remove it, or download with Xet.`,
     { cause: err },
   );
 }

@@ -30,7 +30,7 @@ export function createGit({ baseDir, env, signal, onProgress, onCommand }: GitRu
 
 const INSTALL_GIT = "Install Git (Debian/Ubuntu: sudo apt-get install git; macOS: brew install git; Windows: https://git-scm.com/download/win) and try again.";
 const INSTALL_LFS =
-  "Install Git LFS (Debian/Ubuntu: sudo apt-get install git-lfs; macOS: brew install git-lfs; others: https://git-lfs.com), run `git lfs install`, and try again.";
+  "Install Git LFS (Debian/Ubuntu: sudo apt-get install git-lfs; macOS: brew install git-lfs; others: https://git-lfs.com), run 'git lfs install', and try again.";
 
 /** Throws `git-missing` / `git-lfs-missing` with one line saying how to install what is missing. */
 export async function checkGitTools(options: Omit<GitRunOptions, "onProgress">): Promise<{ git: string; lfs: string }> {
@@ -47,7 +47,7 @@ export async function checkGitTools(options: Omit<GitRunOptions, "onProgress">):
     lfsVersion = (await git.raw(["lfs", "version"])).trim();
   } catch (cause) {
     if (options.signal?.aborted) throw new DownloadError("cancelled", "Download cancelled.", { cause });
-    throw new DownloadError("git-lfs-missing", `Git LFS is not installed (\`git lfs version\` failed). ${INSTALL_LFS}`, { cause });
+    throw new DownloadError("git-lfs-missing", `Git LFS is not installed ("git lfs version" failed). ${INSTALL_LFS}`, { cause });
   }
   return { git: gitVersion, lfs: lfsVersion };
 }

@@ -122,7 +122,7 @@ export async function checkSelectedPaths(options: {
       throw new DownloadError(
         "not-writable",
         `The filesystem of ${modelDir} does not tell apart names that differ only in case or accents, so ${clash.why.replace(/^the paths /, "")} ` +
-          `(one file there). Exclude one of them (--exclude) or choose a models folder on a case-sensitive filesystem. Nothing was written.`,
+          `(one file there). Leave one of them out of the selection or choose a models folder on a case-sensitive filesystem. Nothing was written.`,
       );
     }
   }
