@@ -1,7 +1,7 @@
 // The Hub's JSON API as huggingface.co shapes it: model info, paginated trees, paths-info, search,
 // and the Xet read token. Route table for the hub origin (resolve lives in resolve.ts).
 import { createHash } from "node:crypto";
-import { hubError, readBody, sendJson, type HubReq, type Route } from "./context";
+import { hubError, isValidToken, readBody, sendJson, type HubReq, type Route } from "./context";
 import { repoAndCommit } from "./lookup";
 import type { HubCommit, HubFile, HubRepo } from "./model";
 import { resolveRoutes } from "./resolve";
@@ -17,18 +17,50 @@ export const apiRoutes: Route[] = [
   { name: "api-tree", method: "GET", pattern: new RegExp(`^/api/models/${REPO}/tree/([^/]+)(?:/(.*))?$`), handle: tree },
   { name: "api-paths-info", method: "POST", pattern: new RegExp(`^/api/models/${REPO}/paths-info/([^/]+)$`), handle: pathsInfo },
   { name: "xet-read-token", method: "GET", pattern: new RegExp(`^/api/models/${REPO}/xet-read-token/([^/]+)$`), handle: xetReadToken },
+  { name: "api-whoami", method: "GET", pattern: /^\/api\/whoami-v2\/?$/, handle: whoami },
   ...resolveRoutes,
 ];
 
+/** A signed-in search also lists the private repos the token can read (here: every private repo, as the demo user owns them). */
 function search(r: HubReq): void {
+  if (r.bearer !== undefined && !isValidToken(r.ctx, r.bearer)) return hubError(r.res, 401, "Invalid credentials in Authorization header");
+  const signedIn = r.bearer !== undefined;
   const query = (r.url.searchParams.get("search") ?? "").toLowerCase();
   const limit = Math.min(Number(r.url.searchParams.get("limit") ?? 20) || 20, 1000);
   const found = [...r.ctx.repos.values()]
-    .filter((repo) => !repo.private && repo.id.toLowerCase().includes(query))
+    .filter((repo) => (signedIn || !repo.private) && repo.id.toLowerCase().includes(query))
     .slice(0, limit)
     .map((repo) => summary(repo));
   sendJson(r.res, 200, found);
 }
+
+/**
+ * `GET /api/whoami-v2` as huggingface.co answers it: the token's user (name, orgs) and the token itself (`auth`);
+ * 401 without a token or with one the Hub does not know. Every valid token here belongs to the demo user.
+ */
+function whoami(r: HubReq): void {
+  if (r.bearer === undefined) return hubError(r.res, 401, "Invalid username or password.");
+  if (!isValidToken(r.ctx, r.bearer)) return hubError(r.res, 401, "Invalid credentials in Authorization header");
+  const name = DEMO_USER;
+  sendJson(r.res, 200, {
+    type: "user",
+    id: createHash("sha1").update(name).digest("hex").slice(0, 24),
+    name,
+    fullname: "Demo User",
+    email: `${name}@example.com`,
+    emailVerified: true,
+    isPro: false,
+    canPay: false,
+    avatarUrl: "",
+    periodEnd: null,
+    billingMode: "prepaid",
+    orgs: [{ type: "org", id: createHash("sha1").update("demo").digest("hex").slice(0, 24), name: "demo", fullname: "Demo", email: null, canPay: false, avatarUrl: "", periodEnd: null }],
+    auth: { type: "access_token", accessToken: { displayName: "local", role: "read", createdAt: new Date(0).toISOString() } },
+  });
+}
+
+/** Whose every valid token is on the local Hub (the owner of the demo repos). */
+export const DEMO_USER = "demo-user";
 
 function modelInfo(r: HubReq): void {
   const [repoId, revision = "main"] = r.params;

@@ -15,7 +15,7 @@ import { QuickInputPrompter, type Prompter } from "./vscode/prompts";
 import { applyNetworkSettings } from "./vscode/network";
 import { affects, readSettings, Setting } from "./vscode/settings";
 import { createTestApi, type HfModelsApi } from "./vscode/testApi";
-import { TokenStore } from "./vscode/token";
+import { SIGNED_IN_CONTEXT, TokenStore, tokenStatusText } from "./vscode/token";
 
 export function activate(context: vscode.ExtensionContext): HfModelsApi {
   const logger = new Logger();
@@ -27,6 +27,7 @@ export function activate(context: vscode.ExtensionContext): HfModelsApi {
   const tree = new ModelsTreeProvider({ logger, modelsDir: () => readSettings().modelsDir, health });
   const statusBar = new DownloadStatusBar(jobs, Command.showLog);
   const watcher = new ModelsDirWatcher(() => tree.refresh());
+  const tokens = new TokenStore(context.secrets, context.globalState, logger);
   const realPrompter = new QuickInputPrompter();
   let prompter: Prompter = realPrompter;
 
@@ -34,7 +35,7 @@ export function activate(context: vscode.ExtensionContext): HfModelsApi {
     context,
     logger,
     notifier,
-    tokens: new TokenStore(context.secrets, logger),
+    tokens,
     prompter: () => prompter,
     jobs,
     health,
@@ -42,6 +43,14 @@ export function activate(context: vscode.ExtensionContext): HfModelsApi {
   };
 
   watcher.watch(readSettings().modelsDir);
+  const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
+  // Whether a token is set shows on the view, and Sign Out only when there is a stored token to remove.
+  const showTokenStatus = async () => {
+    const status = await tokens.status();
+    view.description = tokenStatusText(status);
+    await vscode.commands.executeCommand("setContext", SIGNED_IN_CONTEXT, status.origin === "secret-storage");
+  };
+  void showTokenStatus();
   context.subscriptions.push(
     logger,
     notifier,
@@ -49,7 +58,9 @@ export function activate(context: vscode.ExtensionContext): HfModelsApi {
     tree,
     statusBar,
     watcher,
-    vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true }),
+    tokens,
+    view,
+    tokens.onDidChange(() => void showTokenStatus()),
     ...registerCommands(services),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!affects(e, Setting.modelsDirectory)) return;
@@ -68,6 +79,7 @@ export function activate(context: vscode.ExtensionContext): HfModelsApi {
       notifier,
       logger,
       tree,
+      view,
       jobs,
       subscriptions: context.subscriptions,
     }),

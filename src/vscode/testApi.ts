@@ -18,6 +18,8 @@ export interface HfModelsTestApi {
   tree: ModelsTreeProvider;
   jobs: DownloadJobs;
   statusBarText(): string | undefined;
+  /** The Models view's description (whether a token is set). */
+  viewDescription(): string | undefined;
 }
 
 export interface HfModelsApi {
@@ -29,6 +31,7 @@ export function createTestApi(o: {
   notifier: Notifier;
   logger: Logger;
   tree: ModelsTreeProvider;
+  view: vscode.TreeView<unknown>;
   jobs: DownloadJobs;
   /** Where the event subscriptions are disposed. */
   subscriptions: vscode.Disposable[];
@@ -49,5 +52,6 @@ export function createTestApi(o: {
     tree: o.tree,
     jobs: o.jobs,
     statusBarText: () => downloadsText(o.jobs.running()),
+    viewDescription: () => o.view.description,
   };
 }

@@ -5,12 +5,21 @@ import { resolveToken, tokenShapeProblem } from "../core/hub/token";
 import type { Logger } from "./log";
 
 const SECRET_KEY = "hfModels.token";
+/** The context key that is true while a token is stored (Sign Out shows only then). */
+export const SIGNED_IN_CONTEXT = "hfModels.signedIn";
+/** The Hub account the stored token belongs to (a name, not a secret), as whoami-v2 said when it was set. */
+const ACCOUNT_KEY = "hfModels.account";
 
 export type TokenOrigin = "secret-storage" | "env" | "file" | "hf-home" | "explicit" | "none";
 
-export class TokenStore {
+export class TokenStore implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires after Set Access Token or Sign Out. */
+  readonly onDidChange = this.changed.event;
+
   constructor(
     private readonly secrets: vscode.SecretStorage,
+    private readonly state: vscode.Memento,
     private readonly logger: Logger,
   ) {}
 
@@ -25,15 +34,45 @@ export class TokenStore {
     return { token: resolved.token, origin: resolved.source };
   }
 
-  async set(token: string): Promise<void> {
+  /** Where the token comes from, and whose the stored one is (when the Hub could say). */
+  async status(): Promise<{ origin: TokenOrigin; account?: string }> {
+    const { origin } = await this.get();
+    const account = origin === "secret-storage" ? this.state.get<string>(ACCOUNT_KEY) : undefined;
+    return account ? { origin, account } : { origin };
+  }
+
+  async set(token: string, account?: string): Promise<void> {
     this.logger.addSecret(token);
     await this.secrets.store(SECRET_KEY, token);
+    await this.state.update(ACCOUNT_KEY, account);
+    this.changed.fire();
   }
 
   async clear(): Promise<boolean> {
     const had = (await this.secrets.get(SECRET_KEY)) !== undefined;
     await this.secrets.delete(SECRET_KEY);
+    await this.state.update(ACCOUNT_KEY, undefined);
+    this.changed.fire();
     return had;
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}
+
+/** The Models view's description: whether a token is set and where from ("signed in as demo-user", "token from HF_TOKEN"). */
+export function tokenStatusText(status: { origin: TokenOrigin; account?: string }): string | undefined {
+  switch (status.origin) {
+    case "secret-storage":
+      return status.account ? vscode.l10n.t("signed in as {0}", status.account) : vscode.l10n.t("signed in");
+    case "env":
+      return vscode.l10n.t("token from HF_TOKEN");
+    case "file":
+    case "hf-home":
+      return vscode.l10n.t("token from the hf CLI");
+    default:
+      return undefined;
   }
 }
 

@@ -200,4 +200,15 @@ describe("local Hub with the reference Python client (huggingface_hub + hf_xet)"
     const cdn = hub.ctx.log.filter((e) => e.origin === "cdn");
     assert.deepEqual(cdn.filter((e) => e.auth === "hub-token"), [], "the Hub token must not reach the CDN/CAS origin");
   });
+
+  it("whoami-v2: `hf auth whoami` names the token's user; a token the Hub does not know is refused", async () => {
+    const known = await run(HF, ["auth", "whoami"], { HF_TOKEN: TOKEN });
+    assert.equal(known.code, 0, known.stderr);
+    assert.match(known.stdout, /demo-user/);
+    const script = `import huggingface_hub as h\nme = h.HfApi().whoami()\nprint(me['name'], me['type'], me['auth']['accessToken']['role'], [o['name'] for o in me['orgs']])`;
+    assert.equal((await python(script, { HF_TOKEN: TOKEN })).stdout.trim(), "demo-user user read ['demo']");
+    const unknown = await run(PYTHON, ["-c", script], { HF_TOKEN: "hf_not_a_token_this_hub_knows" });
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /401|Invalid user token/);
+  });
 });

@@ -39,7 +39,7 @@ export const MAX_LISTED_FILES = 100_000;
  */
 export const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 
-interface CallState {
+export interface CallState {
   /** `X-Error-Code` of the last failed response (RepoNotFound, RevisionNotFound, GatedRepo, EntryNotFound …). */
   errorCode?: string;
 }
@@ -48,7 +48,7 @@ interface CallState {
  * A fetch for the library that carries our AbortSignal, remembers the Hub's error code header, caps body sizes and
  * waits out 429s (bounded, cancellable) and asks again, so a listing page or a search is repeated, not failed.
  */
-function hubFetch(signal: AbortSignal | undefined, state: CallState, timeoutMs = DEFAULT_TIMEOUT_MS, limits: Pick<HubCallOptions, "onRateLimit" | "maxRateLimitWaitMs"> = {}): typeof fetch {
+export function hubFetch(signal: AbortSignal | undefined, state: CallState, timeoutMs = DEFAULT_TIMEOUT_MS, limits: Pick<HubCallOptions, "onRateLimit" | "maxRateLimitWaitMs"> = {}): typeof fetch {
   return async (input, init) => {
     for (let waited = 0; ; waited++) {
       const timeout = AbortSignal.timeout(timeoutMs);
