@@ -8,7 +8,7 @@ import { type DownloadMethod, type DownloadRequest, type DownloadResult } from "
 import { abortSignalFrom } from "../vscode/cancel";
 import { formatBytes, formatDuration } from "../core/util/format";
 import type { NoticeAction } from "../vscode/notify";
-import { renamedText, xetFallbackText } from "../vscode/format";
+import { fetchedIsNews, renamedText, xetFallbackText } from "../vscode/format";
 import { ProgressReporter } from "../vscode/progress";
 import { endpointFrom, readSettings, SECTION, Setting } from "../vscode/settings";
 import { Command } from "./ids";
@@ -114,10 +114,14 @@ async function runDownloadOnce(s: Services, plan: DownloadPlan): Promise<Downloa
       },
     );
     logSuccess(s, result);
+    // The size is what was written; what came over the network is said too when it was far less (reused chunks, an update).
+    const size = fetchedIsNews(result.bytesTransferred, result.totalBytes)
+      ? vscode.l10n.t("{0}, {1} of it fetched", formatBytes(result.totalBytes), formatBytes(result.bytesTransferred))
+      : formatBytes(result.totalBytes);
     s.notifier.info(
       result.fallbackReason
-        ? vscode.l10n.t("Downloaded {0} ({1} files, {2}, via Git LFS) to {3}.", result.repo, result.files.length, formatBytes(result.totalBytes), tildify(result.path))
-        : vscode.l10n.t("Downloaded {0} ({1} files, {2}) to {3}.", result.repo, result.files.length, formatBytes(result.totalBytes), tildify(result.path)),
+        ? vscode.l10n.t("Downloaded {0} ({1} files, {2}, via Git LFS) to {3}.", result.repo, result.files.length, size, tildify(result.path))
+        : vscode.l10n.t("Downloaded {0} ({1} files, {2}) to {3}.", result.repo, result.files.length, size, tildify(result.path)),
       { title: vscode.l10n.t("Open Folder"), run: () => vscode.commands.executeCommand(Command.openFolder, result.path) },
       { title: vscode.l10n.t("Reveal"), run: () => vscode.commands.executeCommand(Command.revealInOS, result.path) },
     );

@@ -81,6 +81,10 @@ describe("download cancel and resume (LFS)", function () {
     assert.ok(bytes[0]!.doneBytes > 0 && bytes[0]!.doneBytes <= total - expectedTransfer, `first event ${bytes[0]!.doneBytes}`);
     assert.ok(bytes.some((b) => b.doneBytes >= total - expectedTransfer - small), "resumed bytes count as done before new bytes arrive");
     assert.equal(bytes.at(-1)!.doneBytes, total);
+    // Where it resumed: the partial objects' bytes; and what came over the network is exactly the rest.
+    const resumedAt = [...partial.values()].reduce((a, n) => a + n, 0);
+    assert.equal(bytes.at(-1)!.resumedBytes, resumedAt);
+    assert.equal(bytes.at(-1)!.fetchedBytes, expectedTransfer);
     assert.equal((await readRecord(dir))?.files.length, sources.size);
     assert.equal(gitStatus(dir, bed.home.env), "");
   });

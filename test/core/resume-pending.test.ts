@@ -10,7 +10,7 @@ import { listLocalModels } from "../../src/core/library/index";
 import { pendingPath, readPending, readRecord } from "../../src/core/library/metadata";
 import { PARTIAL_DIR } from "../../src/core/layout";
 import { rejectsWithCode } from "../helpers/assertions";
-import { sameBytes, sizeOr0, sourceFiles, useServiceTestbed } from "./download-helpers";
+import { bytesEvents, collect, sameBytes, sizeOr0, sourceFiles, useServiceTestbed } from "./download-helpers";
 
 describe("Resume continues the interrupted run (issue 13, M4)", function () {
   this.timeout(90_000);
@@ -54,7 +54,12 @@ describe("Resume continues the interrupted run (issue 13, M4)", function () {
     // Resume, as the tree's item runs it: from the note.
     bed.hub.setFault("slow", false);
     bed.hub.resetLog();
-    const result = await download({ repo, revision: pending.revision, include: pending.include, exclude: pending.exclude, method: pending.method, fallbackToLfs: false, modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env });
+    const second = collect();
+    const result = await download({ repo, revision: pending.revision, include: pending.include, exclude: pending.exclude, method: pending.method, fallbackToLfs: false, modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env, onProgress: second.onProgress });
+    // The progress says where it resumed (the content the partials hold) and what came over the network this time.
+    const last = bytesEvents(second.events).at(-1)!;
+    assert.ok(last.resumedBytes > 0 && last.resumedBytes <= cancelledAt, `resumed at ${last.resumedBytes}, cancelled at ${cancelledAt}`);
+    assert.equal(last.fetchedBytes, result.bytesTransferred);
     assert.deepEqual([result.method, result.revision, result.commit], ["xet", "v1", pending.commit]);
     assert.deepEqual(result.files.map((f) => f.path).sort(), [...include].sort());
     for (const p of include) assert.ok(await sameBytes(join(dir, p), sources.get(p)!.source), `${p} is byte-exact (v1)`);

@@ -5,9 +5,18 @@ import { ProgressReporter } from "../../src/vscode/progress";
 
 describe("progress message", () => {
   it("builds 'file · done / total · speed · ETA'", () => {
-    const base = { doneBytes: 1_200_000_000, totalBytes: 4_500_000_000, filesDone: 1, totalFiles: 4 };
+    const base = { doneBytes: 1_200_000_000, fetchedBytes: 1_200_000_000, resumedBytes: 0, totalBytes: 4_500_000_000, filesDone: 1, totalFiles: 4 };
     assert.equal(progressMessage({ ...base, currentFile: "model.safetensors", bytesPerSecond: 38_000_000 }), "model.safetensors · 1.2 GB / 4.5 GB · 38 MB/s · ETA 1m27s");
     assert.equal(progressMessage({ ...base, bytesPerSecond: 0 }), "1/4 files · 1.2 GB / 4.5 GB");
+  });
+
+  it("says where a resumed download resumed, and how little came over the network when local chunks were reused", () => {
+    const resumed = { doneBytes: 1_500_000_000, fetchedBytes: 400_000_000, resumedBytes: 1_100_000_000, totalBytes: 3_200_000_000, filesDone: 0, totalFiles: 1, currentFile: "w.bin", bytesPerSecond: 0 };
+    assert.equal(progressMessage(resumed), "w.bin · 1.5 GB / 3.2 GB · resumed at 1.1 GB", "resumed bytes are not called fetched");
+    const update = { doneBytes: 1_070_000_000, fetchedBytes: 9_500_000, resumedBytes: 0, totalBytes: 1_070_000_000, filesDone: 3, totalFiles: 3, currentFile: "w.bin", bytesPerSecond: 0 };
+    assert.equal(progressMessage(update), "w.bin · 1.1 GB / 1.1 GB · 9.5 MB fetched");
+    // Small gaps (compression, a few files already there) are not worth a word.
+    assert.equal(progressMessage({ ...update, doneBytes: 10_000_000, totalBytes: 10_000_000, fetchedBytes: 9_500_000 }), "w.bin · 10 MB / 10 MB");
   });
 });
 
@@ -16,7 +25,7 @@ describe("progress reporter", () => {
     const reports: Array<{ message?: string; increment?: number }> = [];
     let now = 0;
     const reporter = new ProgressReporter({ report: (r) => reports.push(r) }, "demo/m", () => now);
-    const bytes = (doneBytes: number) => ({ type: "bytes" as const, doneBytes, totalBytes: 1_000_000, filesDone: 0, totalFiles: 1, currentFile: "w.bin", bytesPerSecond: 500_000 });
+    const bytes = (doneBytes: number) => ({ type: "bytes" as const, doneBytes, fetchedBytes: doneBytes, resumedBytes: 0, totalBytes: 1_000_000, filesDone: 0, totalFiles: 1, currentFile: "w.bin", bytesPerSecond: 500_000 });
     reporter.handle({ type: "stage", stage: "downloading" });
     reporter.handle(bytes(100_000));
     now = 2500;

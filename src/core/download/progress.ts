@@ -85,6 +85,7 @@ export class ProgressTracker {
   private readonly meter: SpeedMeter;
   private doneBytes = 0;
   private transferred = 0;
+  private resumed = 0;
   private currentFile?: string;
   private lastEmit = Number.NEGATIVE_INFINITY;
   private cancelTimer?: () => void;
@@ -113,6 +114,8 @@ export class ProgressTracker {
       this.transferred += newBytes;
       this.meter.add(this.clock.now(), this.transferred);
     }
+    // A file's first report with nothing new and part of it done: a partial an interrupted run left.
+    if (!this.done.has(path) && newBytes === 0 && doneBytes > 0 && doneBytes < size) this.resumed += doneBytes;
     const before = this.done.get(path) ?? 0;
     const after = Math.min(size, Math.max(before, doneBytes));
     this.done.set(path, after);
@@ -168,6 +171,8 @@ export class ProgressTracker {
     this.options.emit({
       type: "bytes",
       doneBytes: this.doneBytes,
+      fetchedBytes: this.transferred,
+      resumedBytes: this.resumed,
       totalBytes: this.totalBytes,
       currentFile: this.currentFile,
       filesDone: this.finished.size,

@@ -79,6 +79,10 @@ export type ProgressEvent =
       type: "bytes";
       /** Bytes of file content done across the whole download (includes bytes resumed from disk). */
       doneBytes: number;
+      /** Bytes received over the network in this run: less than `doneBytes` when partials or local chunks were reused. */
+      fetchedBytes: number;
+      /** Bytes of partial files an interrupted run left, found when each file started: where this run resumed. */
+      resumedBytes: number;
       totalBytes: number;
       /** File currently being transferred, repo-relative. */
       currentFile?: string;
