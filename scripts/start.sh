@@ -47,7 +47,7 @@ done
 
 say "packaging the extension…"
 VSIX="$SANDBOX/hf-models.vsix"
-"$ROOT/node_modules/.bin/vsce" package --no-dependencies --no-rewrite-relative-links -o "$VSIX" >"$SANDBOX/vsce.log" 2>&1 || { cat "$SANDBOX/vsce.log" >&2; exit 1; }
+(cd "$ROOT" && npm run -s package -- -o "$VSIX") >"$SANDBOX/vsce.log" 2>&1 || { cat "$SANDBOX/vsce.log" >&2; exit 1; }
 
 # A fresh profile each time, so the settings below always point at this run's Hub.
 rm -rf "$SANDBOX/ud" "$SANDBOX/exts"

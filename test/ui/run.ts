@@ -44,7 +44,7 @@ async function main(): Promise<number> {
   await timed("build (node esbuild.js)", () => run("node", ["esbuild.js"]));
   const testsDir = await timed("compile suite", () => compileSuite(ROOT));
   const vsix = join(RUN, "hf-models.vsix");
-  await timed("vsce package", () => run(join(ROOT, "node_modules", ".bin", "vsce"), ["package", "--no-dependencies", "--no-rewrite-relative-links", "-o", vsix]));
+  await timed("vsce package", () => run("npm", ["run", "-s", "package", "--", "-o", vsix]));
 
   const hub = await timed("start local Hub (demo repos)", async () =>
     startHub({
