@@ -105,6 +105,10 @@ export interface HubContext {
   firstTime(fault: FaultName, key: string): boolean;
   /** Secret used to sign CDN URLs and Xet tokens. */
   secret: string;
+  /** Gated repos whose terms the demo user accepted on the model page (every valid token is the demo user's). */
+  grantedRepos: Set<string>;
+  /** Manually gated repos the demo user asked access to, awaiting the authors' review. */
+  pendingRepos: Set<string>;
   /** The `slow` fault's total bandwidth cap, shared by every CDN body. */
   pacer: Pacer;
 }
@@ -182,8 +186,8 @@ export function authorizeRepo(r: HubReq, repo: HubRepo | undefined, access: { fi
       hubError(res, 401, `Access to model ${repo.id} is restricted. You must have access to it and be authenticated to access it. Please log in.`, "GatedRepo");
       return false;
     }
-    if (!ctx.options.gatedAccess.includes(bearer!)) {
-      const pending = repo.gated === "manual" && ctx.options.gatedPending.includes(bearer!);
+    if (!ctx.options.gatedAccess.includes(bearer!) && !ctx.grantedRepos.has(repo.id)) {
+      const pending = repo.gated === "manual" && (ctx.options.gatedPending.includes(bearer!) || ctx.pendingRepos.has(repo.id));
       const message = pending
         ? `Your request to access model ${repo.id} is awaiting a review from the repo authors.`
         : `Access to model ${repo.id} is restricted and you are not in the authorized list. Visit ${ctx.hubUrl}/${repo.id} to ask for access.`;

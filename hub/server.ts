@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { apiRoutes } from "./api";
 import { controlRoutes } from "./control";
+import { pageRoutes } from "./pages";
 import { FAULTS, Pacer, WAN_PROFILE, hubError, type FaultName, type HubContext, type HubOptions, type HubReq, type Origin, type Route } from "./context";
 import { gitRoutes, lfsObjectRoutes } from "./git/routes";
 import { withHostileModes, type HostileMode } from "./hostile";
@@ -72,7 +73,7 @@ export async function startHub(options: StartHubOptions): Promise<LocalHub> {
     lfsThresholdBytes: options.lfsThresholdBytes ?? 10 * 1024 * 1024,
   });
   const { ctx, resetCounters } = createHubContext({ repos, xet, options });
-  const hubRoutes = withRateLimits(withHostileModes("hub", [...apiRoutes, ...gitRoutes, ...controlRoutes]));
+  const hubRoutes = withRateLimits(withHostileModes("hub", [...apiRoutes, ...gitRoutes, ...controlRoutes, ...pageRoutes]));
   const cdnRoutes = withRateLimits(withHostileModes("cdn", [...casRoutes, ...lfsObjectRoutes]));
   const make = (handler: (req: IncomingMessage, res: ServerResponse) => void, pem?: { key: string; cert: string }): Server =>
     pem ? createTlsServer({ key: pem.key, cert: pem.cert }, handler) : createServer(handler);
@@ -158,6 +159,8 @@ export function createHubContext(input: { repos: HubContext["repos"]; xet: XetSt
       return n === 0;
     },
     secret: randomBytes(32).toString("hex"),
+    grantedRepos: new Set(),
+    pendingRepos: new Set(),
     pacer: new Pacer(slow.totalBytesPerSecond),
   };
   return {

@@ -27,6 +27,9 @@ CS="$E2E_DIR/cs/node_modules/.bin/code-server"
 say "building…"
 node esbuild.js
 
+# Your own Hugging Face cache stays visible in the Models view: HF_HOME defaults to $XDG_CACHE_HOME/huggingface,
+# which the XDG override below would point into the sandbox.
+export HF_HOME="${HF_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/huggingface}"
 # code-server writes its config and logs into XDG folders: keep them in the sandbox, not in ~/.config.
 mkdir -p "$SANDBOX"/{xdg/config,xdg/data,xdg/cache,workspace,models}
 export XDG_CONFIG_HOME="$SANDBOX/xdg/config" XDG_DATA_HOME="$SANDBOX/xdg/data" XDG_CACHE_HOME="$SANDBOX/xdg/cache"
@@ -58,6 +61,7 @@ cat >"$SANDBOX/ud/User/settings.json" <<JSON
   "telemetry.telemetryLevel": "off",
   "workbench.tips.enabled": false,
   "extensions.autoCheckUpdates": false,
+  "git.openRepositoryInParentFolders": "never",
   "hfModels.endpoint": "$HUB_URL",
   "hfModels.modelsDirectory": "$SANDBOX/models"
 }
@@ -90,6 +94,8 @@ cat <<MSG
   3. Watch the progress notification; the model appears in the tree when done.
 
   Local Hub: $HUB_URL   (demo/tiny-model, demo/quantized-gguf, demo/two-revisions, demo/private-model, demo/gated-model)
+    demo/private-model: run "HF Models: Set Access Token…" first (any token starting with hf_ is the demo user's).
+    demo/gated-model:   also accept its terms: Open Model Page (or $HUB_URL/demo/gated-model), "Agree and access repository".
   Models are saved in: $SANDBOX/models
   Logs: $SANDBOX/{hub.log,code-server.log}
   On a remote machine, forward port $PORT first (ssh -L $PORT:127.0.0.1:$PORT …).

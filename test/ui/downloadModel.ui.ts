@@ -42,6 +42,16 @@ export async function runUiTest(o: UiTestOptions): Promise<{ ok: boolean; error?
     step("welcome view shows the Download link");
     await shot("01-welcome");
 
+    // The welcome view's settings link opens the Settings editor on that one setting (it once opened an empty search).
+    await page.locator(".welcome-view-content a", { hasText: "HF Models: Models Directory" }).first().click();
+    const settingRow = page.locator(".settings-editor .setting-item-contents", { hasText: "Models Directory" }).first();
+    await settingRow.waitFor({ timeout: 20_000 });
+    const rows = await page.locator(".settings-editor .setting-item-contents .setting-item-title").allInnerTexts();
+    assert.ok(rows.length >= 1 && rows.every((t) => /Models Directory/.test(t)), `the Settings editor shows the setting: ${JSON.stringify(rows)}`);
+    step("the welcome view's Models Directory link shows that setting");
+    await shot("01b-settings-link");
+    await page.keyboard.press("Control+W");
+
     await runPaletteCommand(page, "HF Models: Download Model");
     const input = page.locator(".quick-input-widget input");
     await page.locator(".quick-input-widget .quick-input-title", { hasText: "(1/4)" }).waitFor({ timeout: 20_000 });
