@@ -47,7 +47,9 @@ export function activate(context: vscode.ExtensionContext): HfModelsApi {
   // Whether a token is set shows on the view, and Sign Out only when there is a stored token to remove.
   const showTokenStatus = async () => {
     const status = await tokens.status();
-    view.description = tokenStatusText(status);
+    // In the view's title: a lone view's description is not shown in its container's header.
+    const text = tokenStatusText(status);
+    view.title = text ? vscode.l10n.t("Models ({0})", text) : vscode.l10n.t("Models");
     await vscode.commands.executeCommand("setContext", SIGNED_IN_CONTEXT, status.origin === "secret-storage");
   };
   void showTokenStatus();

@@ -107,8 +107,14 @@ function localModelItem(m: LocalModel, damaged?: readonly DamagedFile[]): vscode
       lines.push("", vscode.l10n.t("Verify Integrity found damaged files: {0}. Repair downloads them again.", damaged.map((f) => f.path).join(", ")));
     }
     lines.push("", vscode.l10n.t("Revision: `{0}` (commit `{1}`)", r.revision, r.commit.slice(0, 12)), vscode.l10n.t("Method: {0}", METHOD_LABEL[r.method] ?? r.method));
+    const filesBytes = r.files.reduce((n, f) => n + f.size, 0);
+    const count = partial ? vscode.l10n.t("{0} (a selection)", partial) : String(r.files.length);
     lines.push(
-      partial ? vscode.l10n.t("Files: {0} (a selection), on disk {1}", partial, formatBytes(m.sizeOnDisk)) : vscode.l10n.t("Files: {0}, on disk {1}", r.files.length, formatBytes(m.sizeOnDisk)),
+      vscode.l10n.t("Files: {0}, {1}", count, formatBytes(filesBytes)),
+      // The description shows the disk use; say why it is more than the files.
+      m.sizeOnDisk > filesBytes * 1.01
+        ? vscode.l10n.t("On disk: {0}, with the download's own data (git metadata, the record)", formatBytes(m.sizeOnDisk))
+        : vscode.l10n.t("On disk: {0}", formatBytes(m.sizeOnDisk)),
       vscode.l10n.t("Downloaded: {0}", new Date(r.completedAt).toLocaleString()),
     );
   } else {

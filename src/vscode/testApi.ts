@@ -18,8 +18,8 @@ export interface HfModelsTestApi {
   tree: ModelsTreeProvider;
   jobs: DownloadJobs;
   statusBarText(): string | undefined;
-  /** The Models view's description (whether a token is set). */
-  viewDescription(): string | undefined;
+  /** The Models view's title (it says whether a token is set). */
+  viewTitle(): string | undefined;
 }
 
 export interface HfModelsApi {
@@ -52,6 +52,6 @@ export function createTestApi(o: {
     tree: o.tree,
     jobs: o.jobs,
     statusBarText: () => downloadsText(o.jobs.running()),
-    viewDescription: () => o.view.description,
+    viewTitle: () => o.view.title,
   };
 }

@@ -61,7 +61,7 @@ export class TokenStore implements vscode.Disposable {
   }
 }
 
-/** The Models view's description: whether a token is set and where from ("signed in as demo-user", "token from HF_TOKEN"). */
+/** For the Models view's title: whether a token is set and where from ("signed in as demo-user", "token from HF_TOKEN"). */
 export function tokenStatusText(status: { origin: TokenOrigin; account?: string }): string | undefined {
   switch (status.origin) {
     case "secret-storage":

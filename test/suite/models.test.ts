@@ -51,6 +51,11 @@ describe("Models view and item commands", () => {
     assert.equal(item.contextValue, "localModel");
     const files = await api.tree.getChildren(node);
     const expected = hubFiles(hub, "demo/tiny-model");
+    // The description's size is the disk use; the tooltip says what the files weigh and why the disk holds more.
+    const filesBytes = [...expected.values()].reduce((n, f) => n + f.size, 0);
+    const tooltip = (item.tooltip as vscode.MarkdownString).value;
+    assert.ok(tooltip.includes(`Files: ${expected.size}, ${formatBytes(filesBytes)}`), tooltip);
+    assert.match(tooltip, /On disk: \d+(\.\d)? [kM]B, with the download's own data \(git metadata, the record\)/);
     assert.deepEqual(files.map((f) => (f.kind === "file" ? f.file.path : "?")).sort(), [...expected.keys()].sort());
     for (const f of files) {
       const fileItem = api.tree.getTreeItem(f);

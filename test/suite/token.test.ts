@@ -26,10 +26,10 @@ describe("Access token checked with the Hub (issue 13, item 5)", function () {
     return items.map((i) => i.label);
   };
 
-  /** The view's description once it has caught up with the token store (it updates on the store's event). */
-  const descriptionBecomes = async (test: (d: string | undefined) => boolean) => {
-    for (const end = Date.now() + 5_000; !test(api.viewDescription()); await new Promise((r) => setTimeout(r, 20))) {
-      assert.ok(Date.now() < end, `view description stayed ${JSON.stringify(api.viewDescription())}`);
+  /** The view's title once it has caught up with the token store (it updates on the store's event). */
+  const titleBecomes = async (test: (d: string | undefined) => boolean) => {
+    for (const end = Date.now() + 5_000; !test(api.viewTitle()); await new Promise((r) => setTimeout(r, 20))) {
+      assert.ok(Date.now() < end, `view title stayed ${JSON.stringify(api.viewTitle())}`);
     }
   };
 
@@ -48,15 +48,15 @@ describe("Access token checked with the Hub (issue 13, item 5)", function () {
   beforeEach(() => api.clearNotices());
 
   it("does not keep a token the Hub rejects, and says so with a way to try another", async () => {
-    await descriptionBecomes((d) => !/signed in/.test(d ?? ""));
-    const before = api.viewDescription();
+    await titleBecomes((d) => !/signed in/.test(d ?? ""));
+    const before = api.viewTitle();
     assert.equal(await setToken(`hf_${"x".repeat(20)}NotKnownToTheHub`), false);
     const rejected = api.notices().find((n) => n.level === "error");
     assert.ok(rejected, JSON.stringify(api.notices()));
     assert.equal(rejected.message, `The token was not saved: The Hub at ${hub.url} does not accept this access token (invalid, expired or revoked).`);
     assert.deepEqual(rejected.actions, ["Try Another Token", "Show Log"]);
     assert.ok(hub.ctx.log.some((e) => e.route === "api-whoami" && e.status === 401), "the Hub was asked");
-    assert.equal(api.viewDescription(), before, "still not signed in");
+    assert.equal(api.viewTitle(), before, "still not signed in");
     assert.ok(!(await search("private")).includes("demo/private-model"), "no token, no private repos");
   });
 
@@ -64,12 +64,12 @@ describe("Access token checked with the Hub (issue 13, item 5)", function () {
     assert.equal(await setToken(VALID), true);
     const host = new URL(hub.url).host;
     assert.equal(api.notices().at(-1)?.message, `Signed in to ${host} as demo-user. Private and gated models you have access to can now be downloaded.`);
-    await descriptionBecomes((d) => d === "signed in as demo-user");
+    await titleBecomes((d) => d === "Models (signed in as demo-user)");
     assert.ok(!api.logLines().join("\n").includes(VALID), "the token is not in the log");
     assert.ok((await search("private")).includes("demo/private-model"), "a signed-in search lists private repos");
 
     await vscode.commands.executeCommand("hfModels.signOut");
-    await descriptionBecomes((d) => !/signed in/.test(d ?? ""));
+    await titleBecomes((d) => !/signed in/.test(d ?? ""));
   });
 
   it("offers Sign Out only while a token is stored", () => {

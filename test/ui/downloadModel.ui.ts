@@ -4,8 +4,10 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { sha256File } from "../helpers/files";
+import { checkModelStates } from "./modelStates.ui";
+import { quickPickRow, runPaletteCommand } from "./workbench";
 
 export interface UiTestOptions {
   browser: Browser;
@@ -121,6 +123,8 @@ export async function runUiTest(o: UiTestOptions): Promise<{ ok: boolean; error?
     assert.equal(await page.locator(".notification-toast", { hasText: `Downloaded ${CANCEL_REPO}` }).count(), 0);
     step("Cancel on the progress notification stopped the download; no record was written");
     await shot("08-after-cancel");
+
+    await checkModelStates({ page, modelsDir: o.modelsDir, expectedFiles: o.expectedFiles, shot, step });
     return { ok: true, screenshots };
   } catch (err) {
     await shot("failure").catch(() => undefined);
@@ -128,18 +132,4 @@ export async function runUiTest(o: UiTestOptions): Promise<{ ok: boolean; error?
   } finally {
     await context.close();
   }
-}
-
-async function runPaletteCommand(page: Page, title: string): Promise<void> {
-  await page.locator(".monaco-workbench .part.editor").click();
-  await page.keyboard.press("F1");
-  const input = page.locator(".quick-input-widget input");
-  await input.waitFor({ timeout: 20_000 });
-  await input.fill(`>${title}`);
-  await quickPickRow(page, title).waitFor({ timeout: 20_000 });
-  await input.press("Enter");
-}
-
-function quickPickRow(page: Page, text: string) {
-  return page.locator(".quick-input-widget .quick-input-list .monaco-list-row", { hasText: text }).first();
 }
