@@ -67,10 +67,12 @@ export async function askDownload(o: AskDownloadOptions): Promise<DownloadAnswer
   } catch (err) {
     throw new RepoAskFailed(repo.id, err);
   }
-  const files = await askFiles(o, repo.id, listing.files);
+  // Several GGUF quantizations add a step: pick one, then the files.
+  const steps = ggufQuantizations(listing.files).length > 1 ? 5 : 4;
+  const files = await askFiles(o, repo.id, listing.files, steps);
   if (!files) return undefined;
 
-  const method = await askMethod(o);
+  const method = await askMethod(o, steps);
   if (!method) return undefined;
   return { repo: repo.id, revision: revision.trim(), files: files.length === listing.files.length ? undefined : files, method };
 }
@@ -168,14 +170,14 @@ function revisionProblem(value: string): string | undefined {
   }
 }
 
-async function askFiles(o: AskDownloadOptions, repo: string, files: RepoFileEntry[]): Promise<string[] | undefined> {
+async function askFiles(o: AskDownloadOptions, repo: string, files: RepoFileEntry[], steps: number): Promise<string[] | undefined> {
   let preselected: RepoFileEntry[] = files;
   const quants = ggufQuantizations(files);
   if (quants.length > 1) {
     const all = { name: "all", paths: [], size: 0 } as Quantization;
     const choice = await o.prompter.pick<Quantization>({
       step: "quantization",
-      title: title("3/4", repo),
+      title: title(`3/${steps}`, repo),
       placeholder: vscode.l10n.t("{0} GGUF quantizations: pick one, or all of them", quants.length),
       items: [
         ...quants.map((q) => ({ label: q.name, description: formatBytes(q.size), detail: q.paths.join(", "), value: q })),
@@ -194,8 +196,13 @@ async function askFiles(o: AskDownloadOptions, repo: string, files: RepoFileEntr
   }));
   const chosen = await o.prompter.pick<string>({
     step: "files",
-    title: title("3/4", repo),
-    placeholder: vscode.l10n.t("{0} files, {1}: uncheck what you do not need", files.length, formatBytes(files.reduce((n, f) => n + f.size, 0))),
+    title: title(`${steps - 1}/${steps}`, repo),
+    placeholder: vscode.l10n.t(
+      "{0} of {1} files selected, {2}: uncheck what you do not need",
+      preselected.length,
+      files.length,
+      formatBytes(preselected.reduce((n, f) => n + f.size, 0)),
+    ),
     items,
     canPickMany: true,
     buttons: [
@@ -218,14 +225,14 @@ function itemsFor(items: PickItem<string>[], files: RepoFileEntry[]): PickItem<s
   return items.filter((i) => keep.has(i.value));
 }
 
-async function askMethod(o: AskDownloadOptions): Promise<DownloadMethod | undefined> {
+async function askMethod(o: AskDownloadOptions, steps: number): Promise<DownloadMethod | undefined> {
   const lfs: PickItem<DownloadMethod> = { label: "Git LFS", description: vscode.l10n.t("git clone + git-lfs"), value: "lfs" };
   const xet: PickItem<DownloadMethod> = { label: "Xet", description: vscode.l10n.t("chunk-deduplicated storage; falls back to Git LFS if it fails"), value: "xet" };
   const first = o.defaultMethod === "xet" ? xet : lfs;
   first.description = vscode.l10n.t("{0} (default, from the Use Xet setting)", first.description ?? "");
   const picked = await o.prompter.pick<DownloadMethod>({
     step: "method",
-    title: title("4/4"),
+    title: title(`${steps}/${steps}`),
     placeholder: vscode.l10n.t("Download method"),
     items: o.defaultMethod === "xet" ? [xet, lfs] : [lfs, xet],
   });

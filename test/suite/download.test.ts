@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import * as vscode from "vscode";
+import { formatBytes } from "../../src/core/util/format";
 import type { DownloadResult } from "../../src/core/download/types";
 import type { PickItem } from "../../src/vscode/prompts";
 import type { HfModelsTestApi } from "../../src/vscode/testApi";
@@ -127,15 +128,21 @@ describe("Download Model", () => {
         repo: async (step) => [(await step.search!("demo/quantized-gguf", new AbortController().signal))[0]!.value],
         quantization: (step) => {
           assert.deepEqual(step.items.map((i) => i.label), ["Q4_K_M", "Q5_K_M", "Q8_0", "All quantizations"]);
+          assert.equal(step.title, "HF Models: Download Model (3/5): demo/quantized-gguf");
           return [step.items[1]!.value];
         },
         files: (step) => {
           const picked = step.items.filter((i) => i.picked).map((i) => i.value as string);
           assert.ok(picked.includes("tiny-Q5_K_M.gguf") && !picked.some((p) => /Q4_K_M|Q8_0/.test(p)), `preselection ${picked}`);
           assert.ok(picked.includes("config.json"), "non-GGUF files stay selected");
+          // Its own step number, and the size of the selection, not of the whole repo.
+          assert.equal(step.title, "HF Models: Download Model (4/5): demo/quantized-gguf");
+          const sizes = hubFiles(hub, "demo/quantized-gguf");
+          const selected = picked.reduce((n, p) => n + sizes.get(p)!.size, 0);
+          assert.equal(step.placeholder, `${picked.length} of ${sizes.size} files selected, ${formatBytes(selected)}: uncheck what you do not need`);
           return picked;
         },
-        method: (step) => [step.items[0]!.value],
+        method: (step) => (assert.equal(step.title, "HF Models: Download Model (5/5)"), [step.items[0]!.value]),
       },
       input: { revision: (step) => step.value },
     });

@@ -158,4 +158,28 @@ describe("Errors say what failed and what to do (issue 13, item 3)", function ()
     assert.equal(await failed.choose("Retry"), false, "the retry finds the model up to date");
     assert.match(api.notices().at(-1)?.message ?? "", /demo\/tiny-model is up to date/);
   });
+
+  it("when the Hub dies during a Xet download, says once that it cannot be reached, with no fallback to the same dead host", async () => {
+    const dying = await startDemoHub({ slow: { latencyMs: 20, perConnectionBytesPerSecond: 600_000, totalBytesPerSecond: 1_000_000 } });
+    dying.setFault("slow", true);
+    await setSetting("endpoint", dying.url);
+    await setSetting("modelsDirectory", await tempDir("models-errors-dying"));
+    api.setPrompter(new ScriptedPrompter({}));
+    api.clearNotices();
+    try {
+      const run = vscode.commands.executeCommand<DownloadResult | undefined>(DOWNLOAD, { repo: "demo/two-revisions", method: "xet" });
+      for (const end = Date.now() + 60_000; !(api.jobs.running().find((j) => j.repo === "demo/two-revisions")?.doneBytes ?? 0); await new Promise((r) => setTimeout(r, 20))) {
+        assert.ok(Date.now() < end, "the Xet download started moving bytes");
+      }
+      await dying.close();
+      assert.equal(await run, undefined);
+      const shown = api.notices().filter((n) => n.level !== "status");
+      assert.equal(shown.length, 1, `one message: ${JSON.stringify(shown.map((n) => n.message))}`);
+      assert.match(shown[0]!.message, new RegExp(`^Could not download demo/two-revisions: Cannot reach the Hub at ${dying.url.replace(/\./g, "\\.")}: the Xet download stopped \\(`));
+      assert.ok(shown[0]!.actions.includes("Retry"), JSON.stringify(shown[0]!.actions));
+      assert.ok(!dying.ctx.log.some((e) => e.route.startsWith("git-") || e.route.startsWith("lfs-")), "Git LFS never tried the dead host");
+    } finally {
+      await setSetting("endpoint", hub.url);
+    }
+  });
 });
