@@ -8,7 +8,8 @@ import { endpointFrom, readSettings } from "../vscode/settings";
 import { askDownload, RepoAskFailed } from "./downloadPrompts";
 import { exactPattern } from "./fileChoices";
 import { confirmRevisionChange } from "./revisionGuard";
-import { reportFailure, runDownload, type DownloadPlan } from "./runDownload";
+import { reportFailure } from "./failures";
+import { runDownload, type DownloadPlan } from "./runDownload";
 import type { Services } from "./services";
 
 /** Arguments that skip the prompts: `executeCommand("hfModels.downloadModel", { repo: "org/name" })`. */

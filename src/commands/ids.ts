@@ -15,6 +15,7 @@ export const Command = {
   resumeModel: "hfModels.resumeModel",
   repairModel: "hfModels.repairModel",
   verifyModel: "hfModels.verifyModel",
+  makeAvailableToPython: "hfModels.makeAvailableToPython",
   deleteModel: "hfModels.deleteModel",
 } as const;
 export type CommandId = (typeof Command)[keyof typeof Command];

@@ -8,10 +8,11 @@ import { isCancel } from "../core/errors";
 import { type DownloadResult } from "../core/download/types";
 import { abortSignalFrom } from "../vscode/cancel";
 import { formatBytes } from "../core/util/format";
-import type { ModelNode } from "../views/nodes";
 import { exactPattern, includePatterns } from "./fileChoices";
-import { reportFailure, runDownload, showLog } from "./runDownload";
+import { reportFailure, showLog } from "./failures";
+import { runDownload } from "./runDownload";
 import type { Services } from "./services";
+import { localModel } from "./target";
 import { endpointFrom, readSettings } from "../vscode/settings";
 
 /** The endpoint the settings name now, else `fallback` (when the setting is not a usable URL). */
@@ -23,12 +24,6 @@ function endpointOr(fallback: string): string {
   }
 }
 
-function localModel(s: Services, target: unknown, action: string): LocalModel | undefined {
-  const node = target as ModelNode | undefined;
-  if (node?.kind === "local") return node.model;
-  s.notifier.warn(vscode.l10n.t("{0}: right-click a downloaded model in the HF Models view.", action));
-  return undefined;
-}
 
 export async function checkForUpdates(s: Services, target: unknown): Promise<boolean | undefined> {
   const model = localModel(s, target, vscode.l10n.t("Check for Updates"));

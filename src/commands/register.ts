@@ -4,6 +4,7 @@ import { downloadModel } from "./downloadModel";
 import { Command, type CommandId } from "./ids";
 import { copyPath, openFolder, openModelPage, revealInOS } from "./itemCommands";
 import { checkForUpdates, deleteLocalModel, updateModel, verifyLocalModel } from "./modelCommands";
+import { makeAvailableToPython } from "./pythonCommands";
 import type { Services } from "./services";
 import { setToken, signOut } from "./tokenCommands";
 
@@ -24,6 +25,7 @@ const handlers: Record<CommandId, Handler> = {
   [Command.resumeModel]: updateModel,
   [Command.repairModel]: updateModel,
   [Command.verifyModel]: verifyLocalModel,
+  [Command.makeAvailableToPython]: makeAvailableToPython,
   [Command.deleteModel]: deleteLocalModel,
 };
 

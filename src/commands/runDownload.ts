@@ -7,11 +7,12 @@ import { DownloadError, isCancel } from "../core/errors";
 import { type DownloadMethod, type DownloadRequest, type DownloadResult } from "../core/download/types";
 import { abortSignalFrom } from "../vscode/cancel";
 import { formatBytes, formatDuration } from "../core/util/format";
-import type { NoticeAction } from "../vscode/notify";
 import { fetchedIsNews, renamedText, xetFallbackText } from "../vscode/format";
 import { ProgressReporter } from "../vscode/progress";
-import { endpointFrom, readSettings, SECTION, Setting } from "../vscode/settings";
+import { endpointFrom, readSettings } from "../vscode/settings";
+import { reportFailure, showLog } from "./failures";
 import { Command } from "./ids";
+import { linkAfterDownload } from "./pythonCommands";
 import type { Services } from "./services";
 
 export interface DownloadPlan {
@@ -114,6 +115,8 @@ async function runDownloadOnce(s: Services, plan: DownloadPlan): Promise<Downloa
       },
     );
     logSuccess(s, result);
+    // Folder storage with the setting: Python tools see the model too (a failure there is told, the download stands).
+    if (settings.makeAvailableToPython && settings.storage === "folder") await linkAfterDownload(s, result.path, result.repo);
     // The size is what was written; what came over the network is said too when it was far less (reused chunks, an update).
     const size = fetchedIsNews(result.bytesTransferred, result.totalBytes)
       ? vscode.l10n.t("{0}, {1} of it fetched", formatBytes(result.totalBytes), formatBytes(result.bytesTransferred))
@@ -154,56 +157,7 @@ function logSuccess(s: Services, r: DownloadResult): void {
   for (const f of r.files) s.logger.debug(`  ${f.path} ${f.size} bytes ${f.hashKind}:${f.hash}`);
 }
 
-export function showLog(s: Services): NoticeAction {
-  return { title: vscode.l10n.t("Show Log"), run: () => s.logger.show() };
-}
-
-export interface FailureReport {
-  /** The Hub the failed request went to, for Open Model Page. */
-  endpoint?: string;
-  /** What "Retry" runs again; no Retry without it. */
-  retry?: () => unknown;
-  /** The first words of the message, when the failure was not a download ("Could not check {0} for updates"). */
-  title?: (repo: string) => string;
-}
-
-/** The error message with what failed and what to do, Retry when it can help, the one action its kind needs, and the log. */
-export function reportFailure(s: Services, repo: string, err: unknown, report: FailureReport = {}): void {
-  const message = err instanceof DownloadError ? err.message : vscode.l10n.t("Unexpected error: {0}", (err as Error)?.message ?? String(err));
-  if (!(err instanceof DownloadError)) s.logger.error(`Unexpected failure for ${repo}`, err);
-  const code = err instanceof DownloadError ? err.code : "internal";
-  const actions: NoticeAction[] = [];
-  if (report.retry && RETRYABLE.has(code)) actions.push({ title: vscode.l10n.t("Retry"), run: report.retry });
-  const openSettings = (setting: string): NoticeAction => ({
-    title: vscode.l10n.t("Open Settings"),
-    run: () => vscode.commands.executeCommand("workbench.action.openSettings", `${SECTION}.${setting}`),
-  });
-  // Core's message is face-neutral; the way forward in this face is the hint and the button.
-  if (code === "gated") actions.push(...gatedActions(repo, report.endpoint));
-  if (code === "unauthorized") actions.push({ title: vscode.l10n.t("Set Access Token"), run: () => vscode.commands.executeCommand(Command.setToken) });
-  if (code === "not-writable" || code === "disk-full") actions.push(openSettings(Setting.modelsDirectory));
-  if (code === "invalid-endpoint" || code === "network") actions.push(openSettings(Setting.endpoint));
-  actions.push(showLog(s));
-  const hint = code === "network" ? ` ${vscode.l10n.t("Check the network, the proxy (http.proxy) and the HF Models endpoint setting.")}` : "";
-  const title = report.title?.(repo) ?? vscode.l10n.t("Could not download {0}", repo);
-  s.notifier.error(`${title}: ${message}${hint}`, ...actions);
-}
-
-/** Failures another try can get past: the network, the server, a token set meanwhile, a freed disk. Not a bad id or a missing repo. */
-const RETRYABLE = new Set<string>(["network", "tls", "server", "rate-limited", "stalled", "unauthorized", "gated", "disk-full", "not-writable", "locked", "integrity", "xet-unavailable", "git-lfs-missing", "git-missing", "internal"]);
-
 export function tildify(path: string): string {
   const home = homedir();
   return path === home || path.startsWith(`${home}/`) ? `~${path.slice(home.length)}` : path;
-}
-
-/**
- * A gated repo: the terms are accepted (or access requested) on the model page, and the token is what proves it;
- * both ways forward, whichever core's message named. `repo` is the canonical id the download used.
- */
-export function gatedActions(repo: string, endpoint?: string): NoticeAction[] {
-  const actions: NoticeAction[] = [];
-  if (endpoint) actions.push({ title: vscode.l10n.t("Open Model Page"), run: () => vscode.env.openExternal(vscode.Uri.parse(`${endpoint}/${repo}`)) });
-  actions.push({ title: vscode.l10n.t("Set Access Token…"), run: () => vscode.commands.executeCommand(Command.setToken) });
-  return actions;
 }

@@ -4,7 +4,7 @@ import { DownloadError } from "../core/errors";
 import { accountOf, type Account } from "../core/hub/account";
 import { endpointFrom, readSettings } from "../vscode/settings";
 import { tokenProblem } from "../vscode/token";
-import { reportFailure, showLog } from "./runDownload";
+import { reportFailure, showLog } from "./failures";
 import type { Services } from "./services";
 
 export async function setToken(s: Services): Promise<boolean> {

@@ -24,6 +24,7 @@ export type DownloadErrorCode =
   | "locked"
   | "foreign-clone"
   | "xet-unavailable"
+  | "cross-device"
   | "internal";
 
 /** What a caller may need beyond the code, as data: never parse the message for these. */

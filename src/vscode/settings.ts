@@ -10,6 +10,7 @@ export const SECTION = "hfModels";
 export const Setting = {
   useXet: "useXet",
   storage: "storage",
+  makeAvailableToPython: "makeAvailableToPython",
   fallbackToLfs: "fallbackToLfs",
   modelsDirectory: "modelsDirectory",
   endpoint: "endpoint",
@@ -22,6 +23,7 @@ export type SettingName = (typeof Setting)[keyof typeof Setting];
 export const SettingDefault = {
   useXet: false,
   storage: "folder",
+  makeAvailableToPython: false,
   fallbackToLfs: true,
   modelsDirectory: "",
   endpoint: "",
@@ -33,6 +35,8 @@ export interface ExtensionSettings {
   useXet: boolean;
   /** `folder` (default) or `hfCache`, the standard Hugging Face cache. */
   storage: "folder" | "hfCache";
+  /** Folder storage: after each download, hard-link the model into the Hugging Face cache too. */
+  makeAvailableToPython: boolean;
   fallbackToLfs: boolean;
   /**
    * Absolute folder; the default models folder (`$HF_MODELS_DIR`, else `~/hf-models`) when the setting is empty.
@@ -52,6 +56,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): ExtensionSettin
   return {
     useXet: cfg.get<boolean>(Setting.useXet, SettingDefault.useXet) === true,
     storage: cfg.get<string>(Setting.storage, SettingDefault.storage) === "hfCache" ? "hfCache" : "folder",
+    makeAvailableToPython: cfg.get<boolean>(Setting.makeAvailableToPython, SettingDefault.makeAvailableToPython) === true,
     fallbackToLfs: cfg.get<boolean>(Setting.fallbackToLfs, SettingDefault.fallbackToLfs) !== false,
     modelsDir: modelsDirFrom(cfg.get<string>(Setting.modelsDirectory, SettingDefault.modelsDirectory)),
     endpointSetting: (cfg.get<string>(Setting.endpoint, SettingDefault.endpoint) ?? "").trim(),

@@ -12,6 +12,7 @@ import { download } from "../../src/core/download/service";
 import type { DownloadMethod } from "../../src/core/download/types";
 import { listHfCacheModels } from "../../src/core/library/hfCache";
 import { cacheRepoDir, verifyCacheSnapshot } from "../../src/core/storage/hfCache";
+import { linkModelIntoCache } from "../../src/core/storage/linkToCache";
 import type { LocalHub } from "../../hub/server";
 import { gitHome } from "../core/download-helpers";
 import { ROOT, sha256File, startDemoHub, tempDir } from "../helpers/hub";
@@ -149,6 +150,29 @@ describe("the Hugging Face cache we write, judged by huggingface_hub (and the on
       for (const path of unchanged) assert.ok(!fetchedPaths.some((p) => p.endsWith(`/${path}`)), `${path} (unchanged) was not fetched again: ${fetchedPaths.join(", ")}`);
       assert.deepEqual(await verifyCacheSnapshot({ repoDir: listed!.path, commit: result.commit }), []);
       const verify = await run(HF, ["cache", "verify", REPO, "--fail-on-missing-files"]);
+      assert.equal(verify.code, 0, `${verify.stdout}\n${verify.stderr}`);
+    });
+  }
+
+  for (const method of ["lfs", "xet"] as const) {
+    it(`${method}, folder storage: Make Available to Python puts the model where snapshot_download finds it offline, and hf cache verify passes`, async () => {
+      const folder = await download(
+        { repo: REPO, method, fallbackToLfs: false, modelsDir: join(home.path, "models"), endpoint: hub.url },
+        { env: { ...git.env, HF_HOME: hfHome(), HF_HUB_CACHE: "" }, xetEngine: { chunkMapDir: join(home.path, "maps") } },
+      );
+      const linked = await linkModelIntoCache({ modelDir: folder.path, env: { HF_HOME: hfHome() } });
+      assert.equal(linked.linked, folder.files.length);
+      hub.resetLog();
+      const py = await run(PYTHON, ["-c", `import huggingface_hub as h\nprint(h.snapshot_download(${JSON.stringify(REPO)}))`], { HF_HUB_OFFLINE: "1", HF_ENDPOINT: `http://127.0.0.1:${closedPort}` });
+      assert.equal(py.code, 0, py.stderr.slice(-3000));
+      assert.deepEqual(hub.ctx.log, [], "no request reached the Hub");
+      const snapshot = py.stdout.trim().split("\n").pop()!;
+      assert.equal(snapshot, linked.snapshot);
+      for (const [path, sha] of served("main")) {
+        assert.equal(await sha256File(join(snapshot, path)), sha, path);
+        assert.equal((await stat(join(snapshot, path))).ino, (await stat(join(folder.path, path))).ino, `${path}: one copy on disk`);
+      }
+      const verify = await run(HF, ["cache", "verify", REPO, "--fail-on-missing-files", "--fail-on-extra-files"]);
       assert.equal(verify.code, 0, `${verify.stdout}\n${verify.stderr}`);
     });
   }

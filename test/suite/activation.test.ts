@@ -43,6 +43,7 @@ const ITEM_COMMANDS = [
   Command.repairModel,
   Command.resumeModel,
   Command.verifyModel,
+  Command.makeAvailableToPython,
   Command.deleteModel,
 ];
 
