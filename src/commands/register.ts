@@ -1,5 +1,6 @@
 // Registers every command id with its handler; the handlers get the shared Services bag.
 import * as vscode from "vscode";
+import { deleteCacheEntry, isCacheTarget, updateCacheModel, verifyCacheEntry } from "./cacheCommands";
 import { downloadModel } from "./downloadModel";
 import { Command, type CommandId } from "./ids";
 import { copyPath, openFolder, openModelPage, revealInOS } from "./itemCommands";
@@ -21,12 +22,12 @@ const handlers: Record<CommandId, Handler> = {
   [Command.copyPath]: copyPath,
   [Command.openModelPage]: openModelPage,
   [Command.checkForUpdates]: checkForUpdates,
-  [Command.updateModel]: updateModel,
+  [Command.updateModel]: (s, arg) => (isCacheTarget(arg) ? updateCacheModel(s, arg) : updateModel(s, arg)),
   [Command.resumeModel]: updateModel,
   [Command.repairModel]: updateModel,
-  [Command.verifyModel]: verifyLocalModel,
+  [Command.verifyModel]: (s, arg) => (isCacheTarget(arg) ? verifyCacheEntry(s, arg) : verifyLocalModel(s, arg)),
   [Command.makeAvailableToPython]: makeAvailableToPython,
-  [Command.deleteModel]: deleteLocalModel,
+  [Command.deleteModel]: (s, arg) => (isCacheTarget(arg) ? deleteCacheEntry(s, arg) : deleteLocalModel(s, arg)),
 };
 
 export function registerCommands(s: Services): vscode.Disposable[] {

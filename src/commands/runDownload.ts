@@ -25,6 +25,8 @@ export interface DownloadPlan {
   overwriteEdited?: boolean;
   /** Download into a git clone HF Models did not make (the user consented in the modal). */
   adoptClone?: boolean;
+  /** Overrides `hfModels.storage` (an update of a model in the Hugging Face cache stays there). */
+  storage?: "folder" | "hfCache";
 }
 
 const FOREIGN_CLONE = Symbol("foreign-clone");
@@ -66,7 +68,7 @@ async function runDownloadOnce(s: Services, plan: DownloadPlan): Promise<Downloa
     method: plan.method,
     fallbackToLfs: settings.fallbackToLfs,
     modelsDir: settings.modelsDir,
-    ...(settings.storage === "hfCache" ? { storage: "hfCache" as const } : {}),
+    ...((plan.storage ?? settings.storage) === "hfCache" ? { storage: "hfCache" as const } : {}),
     endpoint,
     token,
     concurrency: settings.concurrency,
@@ -116,7 +118,7 @@ async function runDownloadOnce(s: Services, plan: DownloadPlan): Promise<Downloa
     );
     logSuccess(s, result);
     // Folder storage with the setting: Python tools see the model too (a failure there is told, the download stands).
-    if (settings.makeAvailableToPython && settings.storage === "folder") await linkAfterDownload(s, result.path, result.repo);
+    if (settings.makeAvailableToPython && (plan.storage ?? settings.storage) === "folder") await linkAfterDownload(s, result.path, result.repo);
     // The size is what was written; what came over the network is said too when it was far less (reused chunks, an update).
     const size = fetchedIsNews(result.bytesTransferred, result.totalBytes)
       ? vscode.l10n.t("{0}, {1} of it fetched", formatBytes(result.totalBytes), formatBytes(result.bytesTransferred))

@@ -1,11 +1,12 @@
-// The Models view: local models from `listLocalModels(modelsDir)` with their files, then a read-only
-// "Hugging Face cache" group. Empty (so the welcome view shows) when there is neither.
+// The Models view: local models from `listLocalModels(modelsDir)` with their files, then the "Hugging Face cache"
+// group (models → revisions → files). Empty (so the welcome view shows) when there is neither.
 import * as vscode from "vscode";
 import { hfHubCacheDir, listHfCacheModels, type HfCacheModel } from "../core/library/hfCache";
 import { listLocalModels, type LocalModel } from "../core/library/index";
 import type { Logger } from "../vscode/log";
 import type { ModelHealth } from "./health";
-import { treeItemFor, type ModelNode } from "./nodes";
+import { cacheItemFor, cacheNodeChildren } from "./cacheNodes";
+import { localItemFor, type ModelNode } from "./nodes";
 
 export interface ModelsTreeOptions {
   logger: Logger;
@@ -29,12 +30,13 @@ export class ModelsTreeProvider implements vscode.TreeDataProvider<ModelNode>, v
   }
 
   getTreeItem(node: ModelNode): vscode.TreeItem {
-    return treeItemFor(node, this.options.health);
+    return node.kind === "local" || node.kind === "file" ? localItemFor(node, this.options.health) : cacheItemFor(node);
   }
 
   async getChildren(node?: ModelNode): Promise<ModelNode[]> {
     if (node?.kind === "local") return node.model.files.map((file) => ({ kind: "file", model: node.model, file }));
     if (node?.kind === "cacheGroup") return node.models.map((model) => ({ kind: "cache", model }));
+    if (node?.kind === "cache" || node?.kind === "cacheRevision") return cacheNodeChildren(node);
     if (node) return [];
     const { local, cache } = await this.load();
     const nodes: ModelNode[] = local.map((model) => ({ kind: "local", model }));

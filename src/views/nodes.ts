@@ -1,5 +1,5 @@
-// Nodes of the Models tree and how each looks: local models (with their files as children) and the
-// read-only "Hugging Face cache" group. `contextValue` drives the context menus in package.json.
+// Nodes of the Models tree and how each looks: local models (with their files as children) and the "Hugging Face
+// cache" group (its items in cacheNodes.ts). `contextValue` drives the context menus in package.json.
 import { join } from "node:path";
 import * as vscode from "vscode";
 import type { HfCacheModel } from "../core/library/hfCache";
@@ -12,7 +12,9 @@ export type ModelNode =
   | { kind: "local"; model: LocalModel }
   | { kind: "file"; model: LocalModel; file: { path: string; size: number } }
   | { kind: "cacheGroup"; dir: string; models: HfCacheModel[] }
-  | { kind: "cache"; model: HfCacheModel };
+  | { kind: "cache"; model: HfCacheModel }
+  | { kind: "cacheRevision"; model: HfCacheModel; commit: string }
+  | { kind: "cacheFile"; model: HfCacheModel; commit: string; file: { path: string; size: number } };
 
 export const ContextValue = {
   localModel: "localModel",
@@ -21,44 +23,21 @@ export const ContextValue = {
   file: "modelFile",
   cacheGroup: "cacheGroup",
   cacheModel: "cacheModel",
+  cacheRevision: "cacheRevision",
+  cacheFile: "cacheFile",
 } as const;
 
 const METHOD_LABEL = { lfs: "Git LFS", xet: "Xet" } as const;
 const TEXT_FILE = /\.(json|md|txt|yaml|yml|jinja|py|model|vocab|merges|csv|toml|cfg)$|(^|\/)(LICENSE|NOTICE|README)[^/]*$/i;
 const MAX_TEXT_OPEN = 20 * 1024 * 1024;
 
-export function treeItemFor(node: ModelNode, health?: ModelHealth): vscode.TreeItem {
+/** Items of the local models and their files (the cache's are in cacheNodes.ts). */
+export function localItemFor(node: Extract<ModelNode, { kind: "local" | "file" }>, health?: ModelHealth): vscode.TreeItem {
   switch (node.kind) {
     case "local":
       return localModelItem(node.model, health?.damagedFiles(node.model.path));
     case "file":
       return fileItem(node.model, node.file);
-    case "cacheGroup": {
-      const item = new vscode.TreeItem(vscode.l10n.t("Hugging Face cache"), vscode.TreeItemCollapsibleState.Collapsed);
-      item.id = "cache-group";
-      const total = node.models.reduce((n, m) => n + m.sizeOnDisk, 0);
-      item.description = node.models.length === 1
-        ? vscode.l10n.t("1 model · {0} · read-only", formatBytes(total))
-        : vscode.l10n.t("{0} models · {1} · read-only", node.models.length, formatBytes(total));
-      item.tooltip = vscode.l10n.t("Models downloaded by the hf tools, transformers and others, in {0}. Shown read-only.", node.dir);
-      item.iconPath = new vscode.ThemeIcon("database");
-      item.contextValue = ContextValue.cacheGroup;
-      return item;
-    }
-    case "cache": {
-      const m = node.model;
-      const item = new vscode.TreeItem(m.repo, vscode.TreeItemCollapsibleState.None);
-      item.id = `cache:${m.path}`;
-      const refs = Object.keys(m.refs);
-      const revisions = refs.length ? refs.join(", ") : m.revisions.length === 1 ? vscode.l10n.t("1 revision") : vscode.l10n.t("{0} revisions", m.revisions.length);
-      item.description = `${revisions} · ${formatBytes(m.sizeOnDisk)}`;
-      item.tooltip = new vscode.MarkdownString(
-        [vscode.l10n.t("**{0}** (Hugging Face cache, read-only)", m.repo), "", vscode.l10n.t("Folder: `{0}`", m.path), "", ...m.revisions.map((r) => `- \`${r}\``)].join("\n"),
-      );
-      item.iconPath = new vscode.ThemeIcon("archive");
-      item.contextValue = ContextValue.cacheModel;
-      return item;
-    }
   }
 }
 
@@ -132,13 +111,18 @@ function localModelItem(m: LocalModel, damaged?: readonly DamagedFile[]): vscode
 }
 
 function fileItem(m: LocalModel, f: { path: string; size: number }): vscode.TreeItem {
-  const uri = vscode.Uri.file(join(m.path, f.path));
+  return fileItemAt(join(m.path, f.path), f, ContextValue.file);
+}
+
+/** A file of a model (in the folder or a cache snapshot): opens on click when it is text of a readable size. */
+export function fileItemAt(absolute: string, f: { path: string; size: number }, contextValue: string): vscode.TreeItem {
+  const uri = vscode.Uri.file(absolute);
   const item = new vscode.TreeItem(uri, vscode.TreeItemCollapsibleState.None);
-  item.id = `file:${m.path}:${f.path}`;
+  item.id = `file:${absolute}`;
   item.label = f.path;
   item.description = formatBytes(f.size);
   item.tooltip = uri.fsPath;
-  item.contextValue = ContextValue.file;
+  item.contextValue = contextValue;
   if (TEXT_FILE.test(f.path) && f.size <= MAX_TEXT_OPEN) {
     item.command = { command: "vscode.open", title: vscode.l10n.t("Open"), arguments: [uri] };
   }
@@ -156,6 +140,10 @@ export function pathOf(target: unknown): string | undefined {
       return node.model.path;
     case "file":
       return join(node.model.path, node.file.path);
+    case "cacheRevision":
+      return join(node.model.path, "snapshots", node.commit);
+    case "cacheFile":
+      return join(node.model.path, "snapshots", node.commit, node.file.path);
     case "cacheGroup":
       return node.dir;
     default:

@@ -2,11 +2,13 @@
 // refs, locks folder, no staging and no second copy left; an update fetches only what changed (request log), the
 // old snapshot stays intact; a cancelled download resumes from its partials.
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { lstat, mkdir, readdir, readFile, readlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { download } from "../../src/core/download/service";
 import type { DownloadMethod, ProgressEvent } from "../../src/core/download/types";
-import { STAGING_DIR } from "../../src/core/storage/hfCache";
+import { deleteCacheRevision } from "../../src/core/storage/cacheRevisions";
+import { STAGING_DIR, verifyCacheSnapshot } from "../../src/core/storage/hfCache";
 import { mixedModelBytes, pseudoRandomBytes } from "../../hub/xet/sampleData";
 import { lfsObjectRequests, TOKEN, useServiceTestbed } from "./download-helpers";
 import { listingOf, xorbBytes } from "./xet-engine-fixture";
@@ -112,5 +114,28 @@ describe("hfCache storage: the standard Hugging Face cache layout on both routes
     const result = await run("xet", "main");
     assert.ok(result.bytesTransferred < result.totalBytes, `resumed: ${result.bytesTransferred} of ${result.totalBytes} bytes fetched again`);
     await assertLayout("main", "main");
+  });
+
+  it("deleting a revision frees only the blobs no other snapshot uses, with its refs; the last one takes the model folder", async () => {
+    await run("lfs", "v1");
+    const main = await run("lfs", "main");
+    const repoDir = join(cacheOf(), FOLDER);
+    const v1 = (await readFile(join(repoDir, "refs", "v1"), "utf8")).trim();
+    const blobsBefore = (await readdir(join(repoDir, "blobs"))).sort();
+    const shared = listingOf(bed.hub, REPO, "main").files.find((f) => f.path === "sub/same.bin")!;
+    const v1Only = listingOf(bed.hub, REPO, "v1").files.filter((f) => !listingOf(bed.hub, REPO, "main").files.some((m) => m.path === f.path && (m.lfs?.oid ?? m.blobOid) === (f.lfs?.oid ?? f.blobOid)));
+    assert.ok(v1Only.length > 0);
+
+    const gone = await deleteCacheRevision({ repoDir, commit: v1 });
+    assert.deepEqual(gone.refs, ["v1"]);
+    assert.equal(gone.freedBytes, v1Only.reduce((n, f) => n + f.size, 0), "exactly the blobs only v1 used were freed");
+    const blobsAfter = (await readdir(join(repoDir, "blobs"))).sort();
+    assert.equal(blobsAfter.length, blobsBefore.length - v1Only.length);
+    assert.ok(blobsAfter.includes(shared.lfs?.oid ?? shared.blobOid), "the blob main shares with v1 stays");
+    assert.deepEqual(await verifyCacheSnapshot({ repoDir, commit: main.commit }), [], "main still verifies");
+    assert.deepEqual(await readdir(join(repoDir, "snapshots")), [main.commit]);
+
+    await deleteCacheRevision({ repoDir, commit: main.commit });
+    assert.ok(!existsSync(repoDir), "the model folder went with its last snapshot");
   });
 });

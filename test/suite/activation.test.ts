@@ -120,11 +120,15 @@ describe("activation and contributions", () => {
     for (const id of ITEM_COMMANDS) {
       assert.ok(Object.values(ContextValue).some((v) => offeredFor(v).includes(id)), `${id} is offered for some item the tree shows`);
     }
-    // Models shown read-only (the Hugging Face cache) and single files can be opened, never changed or deleted.
-    for (const readOnly of [ContextValue.cacheModel, ContextValue.file, ContextValue.cacheGroup]) {
+    // Single files and the cache group can be opened, never changed or deleted.
+    for (const readOnly of [ContextValue.file, ContextValue.cacheFile, ContextValue.cacheGroup]) {
       for (const id of [Command.updateModel, Command.repairModel, Command.verifyModel, Command.deleteModel, Command.checkForUpdates]) {
         assert.ok(!offeredFor(readOnly).includes(id), `${id} must not be offered for ${readOnly}`);
       }
+    }
+    // A model in the Hugging Face cache, and each of its revisions, is verified, updated and deleted like one in the folder.
+    for (const cached of [ContextValue.cacheModel, ContextValue.cacheRevision]) {
+      for (const id of [Command.updateModel, Command.verifyModel, Command.deleteModel]) assert.ok(offeredFor(cached).includes(id), `${id} is offered for ${cached}`);
     }
     assert.ok(offeredFor(ContextValue.incompleteModel).includes(Command.deleteModel), "an incomplete download can be deleted");
     // VS Code sorts a context menu's groups by name and separates them: Delete must come last, alone in its group.

@@ -64,7 +64,7 @@ describe("Models view and item commands", () => {
     }
   });
 
-  it("lists models of the Hugging Face cache in a read-only group", async () => {
+  it("lists models of the Hugging Face cache in their own group", async () => {
     const cache = await tempDir("hf-cache");
     const sha = "a".repeat(40);
     await mkdir(join(cache, "models--acme--cached-model", "snapshots", sha), { recursive: true });
