@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { sha256File } from "../helpers/files";
+import { checkCacheModel } from "./cacheModel.ui";
 import { checkModelStates } from "./modelStates.ui";
 import { quickPickRow, runPaletteCommand } from "./workbench";
 
@@ -16,6 +17,8 @@ export interface UiTestOptions {
   modelsDir: string;
   /** sha256 by path of the files the Hub serves for the repo. */
   expectedFiles: Map<string, string>;
+  /** A model the run put in the Hugging Face cache beforehand. */
+  cacheRepo: string;
   artifacts: string;
   print(line: string): void;
 }
@@ -125,6 +128,7 @@ export async function runUiTest(o: UiTestOptions): Promise<{ ok: boolean; error?
     await shot("08-after-cancel");
 
     await checkModelStates({ page, modelsDir: o.modelsDir, expectedFiles: o.expectedFiles, shot, step });
+    await checkCacheModel({ page, repo: o.cacheRepo, shot, step });
     return { ok: true, screenshots };
   } catch (err) {
     await shot("failure").catch(() => undefined);

@@ -6,7 +6,7 @@ import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { sha256File } from "../helpers/files";
-import { runPaletteCommand } from "./workbench";
+import { chooseFromMenu, runPaletteCommand } from "./workbench";
 
 export interface ModelStatesOptions {
   page: Page;
@@ -43,11 +43,7 @@ export async function checkModelStates(o: ModelStatesOptions): Promise<void> {
   const config = join(o.modelsDir, "demo", "tiny-model", "config.json");
   await appendFile(config, " ");
   await row("demo/tiny-model").click({ button: "right" });
-  const verify = page.locator(".context-view .action-label", { hasText: "Verify Integrity" }).first();
-  await verify.waitFor();
-  // The workbench ignores a menu click that comes right after the menu opened (it guards against a stray mouse-up).
-  await page.waitForTimeout(500);
-  await verify.click();
+  await chooseFromMenu(page, "Verify Integrity");
   await page.locator(".notification-toast", { hasText: "files differ from what was downloaded (config.json)" }).waitFor({ timeout: 30_000 });
   await description("demo/tiny-model").filter({ hasText: /^damaged: config\.json changed · / }).waitFor({ timeout: 20_000 });
   o.step("Verify Integrity marks the damaged model and names the file");

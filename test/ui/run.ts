@@ -6,7 +6,9 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { demoRepos } from "../../hub/demo";
 import { resolveRevision } from "../../hub/model";
-import { startHub } from "../../hub/server";
+import { startHub, type LocalHub } from "../../hub/server";
+import { download } from "../../src/core/download/service";
+import "../helpers/xetWorker";
 import { launchBrowser } from "./browser";
 import { codeServerBin, createProfile, installVsix, startCodeServer } from "./codeServer";
 import { runUiTest } from "./downloadModel.ui";
@@ -59,7 +61,11 @@ async function main(): Promise<number> {
   const profile = createProfile({ dir: join(RUN, "profile"), settings: { "hfModels.endpoint": hub.url, "hfModels.modelsDirectory": modelsUi } });
   const bin = codeServerBin(E2E);
   await timed("install .vsix", () => installVsix({ bin, profile, vsix }));
-  const server = await timed("start code-server", () => startCodeServer({ bin, profile, logFile: join(RUN, "code-server.log") }));
+  // A Hugging Face cache of the run's own, never the machine's: empty for the suite, seeded before the UI test.
+  const hfCache = join(RUN, "hf-cache");
+  rmSync(hfCache, { recursive: true, force: true });
+  mkdirSync(hfCache, { recursive: true });
+  const server = await timed("start code-server", () => startCodeServer({ bin, profile, logFile: join(RUN, "code-server.log"), env: { ...process.env, HF_HUB_CACHE: hfCache } }));
   print(`code-server on ${server.url}`);
   const browser = await launchBrowser();
 
@@ -85,6 +91,7 @@ async function main(): Promise<number> {
     if (only !== "suite") {
       const repo = hub.ctx.repos.get("demo/tiny-model")!;
       const files = resolveRevision(repo, "main")!.files;
+      await timed("seed the Hugging Face cache", () => seedCache(hub, hfCache, join(RUN, "seed-models")));
       const ui = await timed("UI test", () =>
         runUiTest({
           browser,
@@ -92,6 +99,7 @@ async function main(): Promise<number> {
           workspace: join(RUN, "ws-ui"),
           modelsDir: modelsUi,
           expectedFiles: new Map([...files.values()].map((f) => [f.path, f.sha256])),
+          cacheRepo: CACHE_REPO,
           artifacts: ARTIFACTS,
           print,
         }),
@@ -119,3 +127,15 @@ main().then(
     process.exit(1);
   },
 );
+
+const CACHE_REPO = "demo/quantized-gguf";
+
+/** A model in the run's Hugging Face cache, as `hf download` or a cache download leaves it (Xet: no git needed). */
+async function seedCache(hub: LocalHub, cacheDir: string, modelsDir: string): Promise<void> {
+  hub.setFault("slow", false);
+  try {
+    await download({ repo: CACHE_REPO, method: "xet", fallbackToLfs: false, storage: "hfCache", cacheDir, modelsDir, endpoint: hub.url });
+  } finally {
+    hub.setFault("slow", true);
+  }
+}

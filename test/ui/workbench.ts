@@ -14,3 +14,12 @@ export async function runPaletteCommand(page: Page, title: string): Promise<void
 export function quickPickRow(page: Page, text: string) {
   return page.locator(".quick-input-widget .quick-input-list .monaco-list-row", { hasText: text }).first();
 }
+
+/** Clicks an entry of the context menu that is open. */
+export async function chooseFromMenu(page: Page, label: string): Promise<void> {
+  const entry = page.locator(".context-view .action-label", { hasText: label }).first();
+  await entry.waitFor();
+  // The workbench ignores a menu click that comes right after the menu opened (it guards against a stray mouse-up).
+  await page.waitForTimeout(500);
+  await entry.click();
+}
