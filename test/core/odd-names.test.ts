@@ -130,7 +130,7 @@ describe("odd but legal file names, on both routes", function () {
     assert.equal(await checkSelectedPaths({ listed, selected: listed, modelDir: "/nowhere", folding: EXACT_FOLDING }), undefined);
     await rejectsWithCode(
       checkSelectedPaths({ listed, selected: listed, modelDir: "/m/odd/names", folding: PORTABLE_FOLDING }),
-      "not-writable", /^The filesystem of \/m\/odd\/names does not tell apart names that differ only in case or accents, so "README\.md" and "readme\.md" differ only in case \(one file there\)\. Exclude one of them/,
+      "not-writable", /^The filesystem of \/m\/odd\/names does not tell apart names that differ only in case or accents, so "README\.md" and "readme\.md" differ only in case \(one file there\)\. Leave one of them out of the selection/,
     );
     // NFC and NFD spellings of one name are one file on macOS: refused there, two files on Linux.
     const accents = ["\u00fc.bin", "u\u0308.bin"];

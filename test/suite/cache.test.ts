@@ -10,7 +10,7 @@ import type { DownloadResult } from "../../src/core/download/types";
 import type { ModelNode } from "../../src/views/nodes";
 import type { HfModelsTestApi } from "../../src/vscode/testApi";
 import type { LocalHub } from "../../hub/server";
-import { hubFiles, resetSettings, ScriptedPrompter, setSetting, startDemoHub, tempDir, testApi, useHub } from "./helpers";
+import { hubFiles, keepEnv, resetSettings, ScriptedPrompter, setSetting, startDemoHub, tempDir, testApi, useHub } from "./helpers";
 
 const REPO = "demo/two-revisions";
 
@@ -19,7 +19,7 @@ describe("the Hugging Face cache in the tree (issue 16, item 3)", function () {
   let hub: LocalHub;
   let api: HfModelsTestApi;
   let cache: string;
-  const savedCache = process.env.HF_HUB_CACHE;
+  const restoreCache = keepEnv("HF_HUB_CACHE");
 
   const cacheModel = async () => {
     api.tree.refresh();
@@ -43,8 +43,7 @@ describe("the Hugging Face cache in the tree (issue 16, item 3)", function () {
     }
   });
   after(async () => {
-    if (savedCache === undefined) delete process.env.HF_HUB_CACHE;
-    else process.env.HF_HUB_CACHE = savedCache;
+    restoreCache();
     api.setPrompter(undefined);
     await setSetting("storage", undefined);
     await resetSettings();

@@ -55,6 +55,15 @@ export async function resetSettings(): Promise<void> {
   for (const name of ["endpoint", "modelsDirectory", "useXet", "fallbackToLfs", "concurrency"]) await setSetting(name, undefined);
 }
 
+/** Remembers an environment variable of the extension host now; the returned function puts it back as it was. */
+export function keepEnv(name: string): () => void {
+  const saved = process.env[name];
+  return () => {
+    if (saved === undefined) delete process.env[name];
+    else process.env[name] = saved;
+  };
+}
+
 /** sha256 of every file at the repo's revision as the Hub serves it. */
 export function hubFiles(hub: LocalHub, repo: string, revision = "main"): Map<string, { sha256: string; size: number }> {
   const r = hub.ctx.repos.get(repo);

@@ -9,14 +9,14 @@ import type { DownloadResult } from "../../src/core/download/types";
 import { formatBytes } from "../../src/core/util/format";
 import type { HfModelsTestApi } from "../../src/vscode/testApi";
 import type { LocalHub } from "../../hub/server";
-import { hubFiles, resetSettings, ScriptedPrompter, sha256File, startDemoHub, tempDir, testApi, useHub, waitFor } from "./helpers";
+import { hubFiles, keepEnv, resetSettings, ScriptedPrompter, sha256File, startDemoHub, tempDir, testApi, useHub, waitFor } from "./helpers";
 
 describe("Models view and item commands", () => {
   let hub: LocalHub;
   let api: HfModelsTestApi;
   let models: string;
   let modelDir: string;
-  const savedCache = process.env.HF_HUB_CACHE;
+  const restoreCache = keepEnv("HF_HUB_CACHE");
 
   const roots = () => api.tree.getChildren();
   const localNode = async (repo: string) => (await roots()).find((n) => n.kind === "local" && n.model.repo === repo);
@@ -33,8 +33,7 @@ describe("Models view and item commands", () => {
     modelDir = result.path;
   });
   after(async () => {
-    if (savedCache === undefined) delete process.env.HF_HUB_CACHE;
-    else process.env.HF_HUB_CACHE = savedCache;
+    restoreCache();
     api.setPrompter(undefined);
     await resetSettings();
     await hub.close();

@@ -9,13 +9,13 @@ import * as vscode from "vscode";
 import type { DownloadResult } from "../../src/core/download/types";
 import type { HfModelsTestApi } from "../../src/vscode/testApi";
 import type { LocalHub } from "../../hub/server";
-import { hubFiles, resetSettings, ScriptedPrompter, setSetting, startDemoHub, tempDir, testApi, useHub } from "./helpers";
+import { hubFiles, keepEnv, resetSettings, ScriptedPrompter, setSetting, startDemoHub, tempDir, testApi, useHub } from "./helpers";
 
 describe("Make Available to Python (issue 16, item 2)", function () {
   this.timeout(120_000);
   let hub: LocalHub;
   let api: HfModelsTestApi;
-  const savedCache = process.env.HF_HUB_CACHE;
+  const restoreCache = keepEnv("HF_HUB_CACHE");
   const localNode = async (repo: string) => {
     api.tree.refresh();
     return (await api.tree.getChildren()).find((n) => n.kind === "local" && n.model.repo === repo);
@@ -28,8 +28,7 @@ describe("Make Available to Python (issue 16, item 2)", function () {
     api.setPrompter(new ScriptedPrompter({}));
   });
   after(async () => {
-    if (savedCache === undefined) delete process.env.HF_HUB_CACHE;
-    else process.env.HF_HUB_CACHE = savedCache;
+    restoreCache();
     api.setPrompter(undefined);
     await resetSettings();
     await hub.close();
