@@ -9,6 +9,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export E2E_DIR="${E2E_DIR:-$ROOT/.vscode-e2e}"
 
 bash "$ROOT/scripts/ensure-vscode-test-deps.sh"
+# The UI test seeds the Hugging Face cache with the reference client's `hf download`.
+bash "$ROOT/scripts/ensure-python-judge.sh"
 [ -x "$ROOT/node_modules/.bin/tsx" ] || { echo "node_modules is missing: run npm ci first" >&2; exit 1; }
 
 # Everything the run writes (code-server config, chromium profile, git config, hub and model folders)

@@ -155,7 +155,7 @@ describe("the Hugging Face cache we write, judged by huggingface_hub (and the on
   }
 
   for (const method of ["lfs", "xet"] as const) {
-    it(`${method}, folder storage: Make Available to Python puts the model where snapshot_download finds it offline, and hf cache verify passes`, async () => {
+    it(`${method}, folder storage: Make Available to Python puts the model where snapshot_download and hf_hub_download find it offline; hf cache ls and verify agree`, async () => {
       const folder = await download(
         { repo: REPO, method, fallbackToLfs: false, modelsDir: join(home.path, "models"), endpoint: hub.url },
         { env: { ...git.env, HF_HOME: hfHome(), HF_HUB_CACHE: "" }, xetEngine: { chunkMapDir: join(home.path, "maps") } },
@@ -163,15 +163,25 @@ describe("the Hugging Face cache we write, judged by huggingface_hub (and the on
       const linked = await linkModelIntoCache({ modelDir: folder.path, env: { HF_HOME: hfHome() } });
       assert.equal(linked.linked, folder.files.length);
       hub.resetLog();
-      const py = await run(PYTHON, ["-c", `import huggingface_hub as h\nprint(h.snapshot_download(${JSON.stringify(REPO)}))`], { HF_HUB_OFFLINE: "1", HF_ENDPOINT: `http://127.0.0.1:${closedPort}` });
+      const files = [...served("main").keys()];
+      const script = [
+        "import json, huggingface_hub as h",
+        `repo = ${JSON.stringify(REPO)}`,
+        `print(json.dumps({'snapshot': h.snapshot_download(repo), 'files': {f: h.hf_hub_download(repo, f) for f in ${JSON.stringify(files)}}}))`,
+      ].join("\n");
+      const py = await run(PYTHON, ["-c", script], { HF_HUB_OFFLINE: "1", HF_ENDPOINT: `http://127.0.0.1:${closedPort}` });
       assert.equal(py.code, 0, py.stderr.slice(-3000));
       assert.deepEqual(hub.ctx.log, [], "no request reached the Hub");
-      const snapshot = py.stdout.trim().split("\n").pop()!;
-      assert.equal(snapshot, linked.snapshot);
+      const out = JSON.parse(py.stdout.trim().split("\n").pop()!) as { snapshot: string; files: Record<string, string> };
+      assert.equal(out.snapshot, linked.snapshot);
       for (const [path, sha] of served("main")) {
-        assert.equal(await sha256File(join(snapshot, path)), sha, path);
-        assert.equal((await stat(join(snapshot, path))).ino, (await stat(join(folder.path, path))).ino, `${path}: one copy on disk`);
+        assert.equal(await sha256File(join(out.snapshot, path)), sha, path);
+        assert.equal(await sha256File(out.files[path]!), sha, `hf_hub_download ${path}`);
+        assert.equal((await stat(join(out.snapshot, path))).ino, (await stat(join(folder.path, path))).ino, `${path}: one copy on disk`);
       }
+      const ls = await run(HF, ["cache", "ls", "--json"]);
+      const entry = (JSON.parse(ls.stdout) as Array<Record<string, unknown>>).find((e) => JSON.stringify(e).includes(REPO));
+      assert.equal(entry?.size, `${((await blobBytes()) / 1e6).toFixed(1)}M`, `hf cache ls: ${ls.stdout}`);
       const verify = await run(HF, ["cache", "verify", REPO, "--fail-on-missing-files", "--fail-on-extra-files"]);
       assert.equal(verify.code, 0, `${verify.stdout}\n${verify.stderr}`);
     });

@@ -1,4 +1,4 @@
-// A model in the Hugging Face cache, in the real workbench (issue 16): the group expands to the model, its revision
+// A model `hf download` put in the Hugging Face cache, in the real workbench (issue 16): the group expands to the model, its revision
 // and its files; Verify, Update and Delete run from the model's menu. Screenshots go to test-artifacts/.
 import type { Page } from "playwright-core";
 import { chooseFromMenu, runPaletteCommand } from "./workbench";
