@@ -116,6 +116,21 @@ describe("hfCache storage: the standard Hugging Face cache layout on both routes
     await assertLayout("main", "main");
   });
 
+  it("xet with the CAS down falls back to Git LFS into the cache: same layout, one copy, the reason reported", async () => {
+    bed.hub.setFault("cas-unavailable", true);
+    try {
+      const result = await download(
+        { repo: REPO, revision: "main", method: "xet", modelsDir: join(bed.models.path, "folder"), storage: "hfCache", cacheDir: cacheOf(), endpoint: bed.hub.url, token: TOKEN },
+        { env: bed.home.env },
+      );
+      assert.equal(result.method, "lfs");
+      assert.equal(result.fallbackReason, "the CAS answered 503 for reconstructions");
+      assert.equal(result.path, join(cacheOf(), FOLDER, "snapshots", await assertLayout("main", "main")));
+    } finally {
+      bed.hub.setFault("cas-unavailable", false);
+    }
+  });
+
   it("deleting a revision frees only the blobs no other snapshot uses, with its refs; the last one takes the model folder", async () => {
     await run("lfs", "v1");
     const main = await run("lfs", "main");
