@@ -3,7 +3,6 @@
 // `hf cache ls` lists the model with the size of its blobs; `hf cache verify` passes. The other way round: a model
 // `hf download` put in the cache is listed and verified by our library and updated through our routes.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -16,6 +15,7 @@ import { linkModelIntoCache } from "../../src/core/storage/linkToCache";
 import type { LocalHub } from "../../hub/server";
 import { gitHome } from "../core/download-helpers";
 import { ROOT, sha256File, startDemoHub, tempDir } from "../helpers/hub";
+import { runProcess, type Run } from "../helpers/process";
 
 const VENV = join(ROOT, ".venv-judge");
 const PYTHON = join(VENV, "bin", "python");
@@ -54,20 +54,11 @@ describe("the Hugging Face cache we write, judged by huggingface_hub (and the on
   const hfHome = () => join(home.path, "hf-home");
   const cacheDir = () => join(hfHome(), "hub");
 
-  function run(command: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(command, args, {
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home.path, HF_HOME: hfHome(), HF_ENDPOINT: hub.url, HF_HUB_DISABLE_TELEMETRY: "1", HF_HUB_DISABLE_PROGRESS_BARS: "1", NO_COLOR: "1", ...env },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => (stdout += d));
-      child.stderr.on("data", (d) => (stderr += d));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
+  function run(command: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
+    const base = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home.path, HF_HOME: hfHome(), HF_ENDPOINT: hub.url, HF_HUB_DISABLE_TELEMETRY: "1", HF_HUB_DISABLE_PROGRESS_BARS: "1", NO_COLOR: "1" };
+    return runProcess(command, args, { ...base, ...env });
   }
+
 
   function served(revision: string): Map<string, string> {
     const repo = hub.ctx.repos.get(REPO)!;
@@ -141,6 +132,9 @@ describe("the Hugging Face cache we write, judged by huggingface_hub (and the on
       const v1 = hub.ctx.repos.get(REPO)!.branches.get("v1")!;
       assert.equal(listed!.refs.v1, v1);
       assert.deepEqual(await verifyCacheSnapshot({ repoDir: listed!.path, commit: v1 }), [], "our verify passes");
+      // hf_xet keeps Xet files in a store shared by all repos, the repo's blobs linking to it: they count as the model's.
+      const v1Bytes = [...hub.ctx.repos.get(REPO)!.commits.get(v1)!.files.values()].reduce((n, f) => n + f.size, 0);
+      assert.ok(listed!.sizeOnDisk >= v1Bytes, `disk use ${listed!.sizeOnDisk} covers the ${v1Bytes} bytes of v1's files`);
       hub.resetLog();
 
       const result = await ours(method, "main");

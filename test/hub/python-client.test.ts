@@ -5,23 +5,17 @@
 // 127.0.0.2): this client relays same-host redirects, so with one host name it read the CDN's answer as the
 // Hub's and failed with "missing the 'X-Repo-Commit' header".
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { LocalHub } from "../../hub/server";
 import { ROOT, demoSources, sha256File, startDemoHub, tempDir } from "../helpers/hub";
+import { runProcess, type Run } from "../helpers/process";
 
 const VENV = join(ROOT, ".venv-judge");
 const PYTHON = join(VENV, "bin", "python");
 const HF = join(VENV, "bin", "hf");
 const TOKEN = "hf_python_judge_token";
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe("local Hub with the reference Python client (huggingface_hub + hf_xet)", function () {
   this.timeout(180_000);
@@ -45,26 +39,15 @@ describe("local Hub with the reference Python client (huggingface_hub + hf_xet)"
 
   /** Runs the venv's python (or `hf`) with a fresh HF_HOME, against the local Hub, without a token. */
   function run(command: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(command, args, {
-        env: {
-          PATH: process.env.PATH ?? "/usr/bin:/bin",
-          HOME: home.path,
-          HF_ENDPOINT: hub.url,
-          HF_HOME: join(home.path, "hf-home"),
-          HF_HUB_DISABLE_TELEMETRY: "1",
-          HF_HUB_DISABLE_PROGRESS_BARS: "1",
-          NO_COLOR: "1",
-          ...env,
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => (stdout += d));
-      child.stderr.on("data", (d) => (stderr += d));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
+    return runProcess(command, args, {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: home.path,
+      HF_ENDPOINT: hub.url,
+      HF_HOME: join(home.path, "hf-home"),
+      HF_HUB_DISABLE_TELEMETRY: "1",
+      HF_HUB_DISABLE_PROGRESS_BARS: "1",
+      NO_COLOR: "1",
+      ...env,
     });
   }
 

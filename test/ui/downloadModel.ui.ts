@@ -17,8 +17,9 @@ export interface UiTestOptions {
   modelsDir: string;
   /** sha256 by path of the files the Hub serves for the repo. */
   expectedFiles: Map<string, string>;
-  /** A model the run put in the Hugging Face cache beforehand. */
+  /** The model `seedCache` puts in the Hugging Face cache. */
   cacheRepo: string;
+  seedCache(): Promise<void>;
   artifacts: string;
   print(line: string): void;
 }
@@ -128,6 +129,8 @@ export async function runUiTest(o: UiTestOptions): Promise<{ ok: boolean; error?
     await shot("08-after-cancel");
 
     await checkModelStates({ page, modelsDir: o.modelsDir, expectedFiles: o.expectedFiles, shot, step });
+    await o.seedCache();
+    await runPaletteCommand(page, "HF Models: Refresh");
     await checkCacheModel({ page, repo: o.cacheRepo, shot, step });
     return { ok: true, screenshots };
   } catch (err) {

@@ -1,12 +1,13 @@
 // Real-VS-Code test run: build, compile the suite, package the .vsix, start a local Hub (slow, so the
 // progress stays visible) and code-server, then (a) the extension-host mocha suite via `payload` and
 // (b) the playwright UI test. Exits non-zero if either fails. Started by scripts/test-vscode.sh.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { demoRepos } from "../../hub/demo";
 import { resolveRevision } from "../../hub/model";
 import { startHub, type LocalHub } from "../../hub/server";
+import { runProcess } from "../helpers/process";
 import { launchBrowser } from "./browser";
 import { codeServerBin, createProfile, installVsix, startCodeServer } from "./codeServer";
 import { runUiTest } from "./downloadModel.ui";
@@ -89,7 +90,6 @@ async function main(): Promise<number> {
     if (only !== "suite") {
       const repo = hub.ctx.repos.get("demo/tiny-model")!;
       const files = resolveRevision(repo, "main")!.files;
-      await timed("seed the Hugging Face cache (hf download)", () => seedCache(hub, hfCache));
       const ui = await timed("UI test", () =>
         runUiTest({
           browser,
@@ -98,6 +98,8 @@ async function main(): Promise<number> {
           modelsDir: modelsUi,
           expectedFiles: new Map([...files.values()].map((f) => [f.path, f.sha256])),
           cacheRepo: CACHE_REPO,
+          // After the newcomer's steps, which need an empty tree (the welcome view).
+          seedCache: () => timed("seed the Hugging Face cache (hf download)", () => seedCache(hub, hfCache)),
           artifacts: ARTIFACTS,
           print,
         }),
@@ -128,23 +130,17 @@ main().then(
 
 const CACHE_REPO = "demo/quantized-gguf";
 
-/**
- * A model in the run's Hugging Face cache, put there by the reference client (`hf download`), as a user's would be.
- * Asynchronous: the local Hub answering it runs in this process.
- */
+/** A model in the run's Hugging Face cache, put there by the reference client (`hf download`), as a user's would be. */
 async function seedCache(hub: LocalHub, cacheDir: string): Promise<void> {
   const hf = join(ROOT, ".venv-judge", "bin", "hf");
   hub.setFault("slow", false);
   try {
-    const child = spawn(hf, ["download", CACHE_REPO], {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "", HF_HUB_CACHE: cacheDir, HF_ENDPOINT: hub.url, HF_HUB_DISABLE_TELEMETRY: "1" },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (d) => (stderr += d));
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.on("error", reject);
-      child.on("close", resolve);
+    const { code, stderr } = await runProcess(hf, ["download", CACHE_REPO], {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: process.env.HOME ?? "",
+      HF_HUB_CACHE: cacheDir,
+      HF_ENDPOINT: hub.url,
+      HF_HUB_DISABLE_TELEMETRY: "1",
     });
     if (code !== 0) throw new Error(`${hf} download ${CACHE_REPO} failed (exit ${code}; run bash scripts/ensure-python-judge.sh):\n${stderr}`);
   } finally {

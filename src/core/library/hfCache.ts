@@ -1,9 +1,9 @@
 // Read-only view of the shared Hugging Face cache (`models--org--name` folders written by `hf`,
 // transformers and @huggingface/hub): which models are there, which commits, how much disk they take.
-import { lstat, readFile, readdir } from "node:fs/promises";
+import { lstat, readFile, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { hfHome } from "../hub/token";
-import { diskUsage, walk } from "./diskUsage";
+import { allocatedBytes, diskUsage, walk } from "./diskUsage";
 
 export interface HfCacheModel {
   /** `org/name` (or just `name` for the few legacy models without an organization). */
@@ -50,10 +50,28 @@ export async function listHfCacheModels(env: NodeJS.ProcessEnv = process.env): P
     } catch {
       continue;
     }
-    const [usage, revisions, refs] = await Promise.all([diskUsage({ root: path, listFile: () => false }), snapshotCommits(path), readRefs(path)]);
-    models.push({ repo, path, sizeOnDisk: usage.bytes, revisions, refs });
+    const [usage, shared, revisions, refs] = await Promise.all([diskUsage({ root: path, listFile: () => false }), sharedBlobBytes(path), snapshotCommits(path), readRefs(path)]);
+    models.push({ repo, path, sizeOnDisk: usage.bytes + shared, revisions, refs });
   }
   return models;
+}
+
+/**
+ * huggingface_hub 2.0 keeps Xet files in a store shared by every repo (`<cache>/blobs/xx/<hash>`) and makes the
+ * repo's blob a link to it: those bytes are the model's too (each file once).
+ */
+async function sharedBlobBytes(repoDir: string): Promise<number> {
+  const seen = new Set<number>();
+  let bytes = 0;
+  for (const name of await readdir(join(repoDir, "blobs")).catch(() => [] as string[])) {
+    const blob = join(repoDir, "blobs", name);
+    if (!(await lstat(blob).catch(() => undefined))?.isSymbolicLink()) continue;
+    const target = await stat(blob).catch(() => undefined);
+    if (!target?.isFile() || seen.has(target.ino)) continue;
+    seen.add(target.ino);
+    bytes += allocatedBytes(target);
+  }
+  return bytes;
 }
 
 async function snapshotCommits(repoDir: string): Promise<string[]> {

@@ -1,8 +1,8 @@
 // The download record kept inside each model folder (`.hf-models.json`): what was fetched, from where,
 // at which commit, with the hash of every file. Written atomically so a crash never leaves half a record.
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readdir, readFile, rename, rm, rmdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, open, readdir, readFile, rename, rm, rmdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { DownloadedFile, DownloadMethod } from "../content";
 import { DownloadError } from "../errors";
 
@@ -53,13 +53,20 @@ export async function readRecord(modelDir: string): Promise<ModelRecord | undefi
 export async function writeRecord(modelDir: string, record: ModelRecord): Promise<void> {
   const problem = recordProblem(record);
   if (problem) throw new DownloadError("internal", `Refusing to write an invalid download record (${problem}).`);
-  const target = recordPath(modelDir);
+  await writeJsonFile(recordPath(modelDir), record);
+}
+
+/**
+ * A JSON file replaced whole or not at all: a temporary file beside it, flushed, renamed over it. The folder is made
+ * only with `makeFolder`: a record must not bring back a model folder that was deleted meanwhile.
+ */
+async function writeJsonFile(target: string, value: unknown, options: { makeFolder?: boolean } = {}): Promise<void> {
   const temp = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  const text = `${JSON.stringify(record, null, 2)}\n`;
   try {
+    if (options.makeFolder) await mkdir(dirname(target), { recursive: true });
     const handle = await open(temp, "wx", 0o644);
     try {
-      await handle.writeFile(text, "utf8");
+      await handle.writeFile(`${JSON.stringify(value, null, 2)}\n`, "utf8");
       await handle.sync();
     } finally {
       await handle.close();
@@ -113,18 +120,7 @@ export function pendingPath(modelDir: string): string {
 }
 
 export async function writePending(modelDir: string, pending: PendingDownload): Promise<void> {
-  const target = pendingPath(modelDir);
-  const temp = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  try {
-    await mkdir(modelDir, { recursive: true });
-    await writeFile(temp, `${JSON.stringify(pending, null, 2)}\n`, { flag: "wx", mode: 0o644 });
-    await rename(temp, target);
-  } catch (err) {
-    await rm(temp, { force: true }).catch(() => undefined);
-    const code = (err as NodeJS.ErrnoException).code;
-    const kind = code === "ENOSPC" ? "disk-full" : code === "EACCES" || code === "EPERM" || code === "EROFS" ? "not-writable" : "internal";
-    throw new DownloadError(kind, `Cannot write ${target}: ${(err as Error).message}`, { cause: err });
-  }
+  await writeJsonFile(pendingPath(modelDir), pending, { makeFolder: true });
 }
 
 /** The note of an unfinished download, or undefined (none, or unreadable: it is only a hint). */
