@@ -96,7 +96,7 @@ export async function deleteCacheEntry(s: Services, target: CacheTarget): Promis
       : vscode.l10n.t("Delete {0} from the Hugging Face cache?", model.repo),
     detail: revision
       ? vscode.l10n.t("Files that other revisions share stay. Python tools download this revision again when they need it.")
-      : vscode.l10n.t("This frees {0}. Python tools download the model again when they need it.", formatBytes(model.sizeOnDisk)),
+      : vscode.l10n.t("It takes {0} on disk. Python tools download the model again when they need it.", formatBytes(model.sizeOnDisk)),
     confirm: vscode.l10n.t("Delete"),
   });
   if (!confirmed) return false;
@@ -108,7 +108,8 @@ export async function deleteCacheEntry(s: Services, target: CacheTarget): Promis
     } else {
       await rm(model.path, { recursive: true, force: true });
       s.logger.info(`Deleted ${model.repo} from the cache (${model.path})`);
-      s.notifier.status(vscode.l10n.t("Deleted {0} ({1} freed)", model.repo, formatBytes(model.sizeOnDisk)));
+      // Not "freed": files hf_xet keeps in its store shared by all repos stay until the hf tools prune them.
+      s.notifier.status(vscode.l10n.t("Deleted {0} from the Hugging Face cache", model.repo));
     }
     return true;
   } catch (err) {
