@@ -25,25 +25,23 @@ export async function verifyCacheEntry(s: Services, target: CacheTarget): Promis
   const { model } = target;
   const commits = target.kind === "cacheRevision" ? [target.commit] : model.revisions;
   try {
-    const failures: string[] = [];
-    const damaged: string[] = [];
+    const damaged: Array<{ path: string; pointer: string }> = [];
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t("Verifying {0}", model.repo), cancellable: false }, async () => {
       for (const commit of commits) {
         for (const f of await verifyCacheSnapshot({ repoDir: model.path, commit })) {
           s.logger.warn(`Verify ${model.repo}@${commit.slice(0, 7)}: ${f.path}: ${f.why}`);
-          failures.push(f.path);
-          damaged.push(join(model.path, "snapshots", commit, ...f.path.split("/")));
+          damaged.push({ path: f.path, pointer: join(model.path, "snapshots", commit, ...f.path.split("/")) });
         }
       }
     });
-    if (failures.length === 0) {
+    if (damaged.length === 0) {
       s.notifier.info(vscode.l10n.t("{0}: every file of {1} snapshot(s) in the Hugging Face cache matches its hash.", model.repo, commits.length));
       return true;
     }
-    const names = [...new Set(failures)].slice(0, 3).join(", ") + (failures.length > 3 ? " …" : "");
+    const names = [...new Set(damaged.map((d) => d.path))].slice(0, 3).join(", ") + (damaged.length > 3 ? " …" : "");
     s.notifier.error(
-      vscode.l10n.t("{0}: {1} file(s) in the Hugging Face cache differ from their hash ({2}). Repair downloads them again.", model.repo, failures.length, names),
-      { title: vscode.l10n.t("Repair"), run: () => repairCacheEntry(s, target, damaged) },
+      vscode.l10n.t("{0}: {1} file(s) in the Hugging Face cache differ from their hash ({2}). Repair downloads them again.", model.repo, damaged.length, names),
+      { title: vscode.l10n.t("Repair"), run: () => repairCacheEntry(s, target, damaged.map((d) => d.pointer)) },
       showLog(s),
     );
     return false;

@@ -88,11 +88,11 @@ async function repoItems(o: AskDownloadOptions, query: string, signal: AbortSign
     if (/[/@]/.test(text) && !text.endsWith("/")) typo = (err as Error).message;
   }
   const isUrl = /^https?:\/\//i.test(text);
-  // Search as you type: a short rate-limit wait is sat out, a long one ends this search (the next keystroke asks again).
-  const searching = searchModels({ endpoint: o.endpoint, token: o.token, query: isUrl && typed ? typed.id : text, limit: 20, signal, maxRateLimitWaitMs: 5_000 });
   let hits: PickItem<RepoId>[];
   try {
-    hits = (await searching).map((h) => ({ label: h.id, description: stats(h.downloads, h.likes), value: toRepoId(h.id) }));
+    // Search as you type: a short rate-limit wait is sat out, a long one ends this search (the next keystroke asks again).
+    const found = await searchModels({ endpoint: o.endpoint, token: o.token, query: isUrl && typed ? typed.id : text, limit: 20, signal, maxRateLimitWaitMs: 5_000 });
+    hits = found.map((h) => ({ label: h.id, description: stats(h.downloads, h.likes), value: toRepoId(h.id) }));
   } catch (err) {
     if (signal.aborted) throw err;
     o.logger.warn(`Model search for ${JSON.stringify(text)} failed: ${(err as Error).message}`);

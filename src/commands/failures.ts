@@ -1,7 +1,7 @@
 // How a failure is told in this face: the error's message with what failed, the hint and the one button its kind
 // needs, Retry when another try can help, and always the log.
 import * as vscode from "vscode";
-import { DownloadError } from "../core/errors";
+import { DownloadError, type DownloadErrorCode } from "../core/errors";
 import type { NoticeAction } from "../vscode/notify";
 import { SECTION, Setting } from "../vscode/settings";
 import { Command } from "./ids";
@@ -24,7 +24,7 @@ export interface FailureReport {
 export function reportFailure(s: Services, repo: string, err: unknown, report: FailureReport = {}): void {
   const message = err instanceof DownloadError ? err.message : vscode.l10n.t("Unexpected error: {0}", (err as Error)?.message ?? String(err));
   if (!(err instanceof DownloadError)) s.logger.error(`Unexpected failure for ${repo}`, err);
-  const code = err instanceof DownloadError ? err.code : "internal";
+  const code: DownloadErrorCode = err instanceof DownloadError ? err.code : "internal";
   const actions: NoticeAction[] = [];
   if (report.retry && RETRYABLE.has(code)) actions.push({ title: vscode.l10n.t("Retry"), run: report.retry });
   const openSettings = (setting: string): NoticeAction => ({
@@ -43,7 +43,7 @@ export function reportFailure(s: Services, repo: string, err: unknown, report: F
 }
 
 /** Failures another try can get past: the network, the server, a token set meanwhile, a freed disk. Not a bad id or a missing repo. */
-const RETRYABLE = new Set<string>(["network", "tls", "server", "rate-limited", "stalled", "unauthorized", "gated", "disk-full", "not-writable", "locked", "integrity", "xet-unavailable", "git-lfs-missing", "git-missing", "internal"]);
+const RETRYABLE = new Set<DownloadErrorCode>(["network", "tls", "server", "rate-limited", "stalled", "unauthorized", "gated", "disk-full", "not-writable", "locked", "integrity", "xet-unavailable", "git-lfs-missing", "git-missing", "internal"]);
 
 /**
  * A gated repo: the terms are accepted (or access requested) on the model page, and the token is what proves it;

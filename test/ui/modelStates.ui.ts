@@ -65,7 +65,7 @@ export async function checkModelStates(o: ModelStatesOptions): Promise<void> {
   await clearNotifications();
   await runPaletteCommand(page, "HF Models: Set Access Token");
   const input = page.locator(".quick-input-widget input");
-  await input.fill("hf_uiTestToken0123456789abcdefghij");
+  await input.fill("hf_ui_test_token_not_a_real_one");
   await input.press("Enter");
   await page.locator(".notification-toast", { hasText: "as demo-user" }).waitFor({ timeout: 30_000 });
   await page.locator(".part.sidebar .composite.title", { hasText: "signed in as demo-user" }).waitFor({ state: "visible", timeout: 20_000 });
