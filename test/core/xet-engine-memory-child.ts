@@ -1,7 +1,11 @@
 // Child process of the engine memory test: downloads one Xet file with the engine and reports its digest and
-// peak RSS (worker threads included), so the measurement sees the engine alone, not the Hub or mocha.
+// peak RSS (worker threads included), so the measurement sees the engine alone, not the Hub or mocha. The worker
+// threads run the bundled xet-worker.js given as the second argument, as the shipped extension and CLI do (a worker
+// compiling its TypeScript source through tsx carries the compiler too).
 import { downloadXetFile } from "../../src/core/xet/engine/download";
-import "../helpers/xetWorker";
+import { configureSharedPool } from "../../src/core/xet/engine/pool";
+
+configureSharedPool({ script: { file: process.argv[3]! } });
 
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2]) as { endpoint: string; repo: string; commit: string; path: string; size: number; sha256: string; partialPath: string };
