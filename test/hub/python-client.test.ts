@@ -6,7 +6,7 @@
 // Hub's and failed with "missing the 'X-Repo-Commit' header".
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { readFile, readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { LocalHub } from "../../hub/server";
 import { ROOT, demoSources, sha256File, startDemoHub, tempDir } from "../helpers/hub";
@@ -116,14 +116,35 @@ describe("local Hub with the reference Python client (huggingface_hub + hf_xet)"
     assert.ok(!hub.ctx.log.some((e) => e.route === "lfs-object"), `the Xet path must not fetch LFS objects:\n${log.join("\n")}`);
   });
 
-  it("`hf download <repo> --local-dir` writes the whole repo byte-exact", async () => {
+  it("`hf download <repo> --local-dir` writes the whole repo byte-exact, and keeps the Xet file's tree entry as served", async () => {
     const dir = join(home.path, "local");
     const result = await run(HF, ["download", "demo/tiny-model", "--local-dir", dir]);
     assert.equal(result.code, 0, result.stderr.slice(-4000));
     await assertByteExact(dir, "demo/tiny-model", "main", sourceDirs.get("demo/tiny-model")![0]);
     assert.ok(xetRoutes().length > 0, routes().join("\n"));
-    // huggingface_hub 2.0 takes a Xet file's metadata from the tree listing (xetHash, lfs.oid, lfs.size) and
-    // skips its HEAD: the tree entry alone must be right.
+    // huggingface_hub 2.0 caches the tree listing and rebuilds a Xet file's metadata from it instead of a HEAD.
+    const repo = hub.ctx.repos.get("demo/tiny-model")!;
+    const commit = repo.branches.get("main")!;
+    const file = repo.commits.get(commit)!.files.get("model.safetensors")!;
+    const cached = JSON.parse(await readFile(join(dir, ".cache", "huggingface", "trees", `${commit}.json`), "utf8"));
+    assert.deepEqual(
+      { xet: cached.files["model.safetensors"].xet_hash, sha256: cached.files["model.safetensors"].lfs_sha256, size: cached.files["model.safetensors"].lfs_size },
+      { xet: file.xetHash, sha256: file.sha256, size: file.size },
+    );
+  });
+
+  it("snapshot_download into a local dir takes a Xet file's metadata from the tree listing alone (no HEAD)", async () => {
+    // The first is_xet_available() runs before the download threads: huggingface_hub 2.0 looks hf_xet's version up
+    // lazily and unguarded, so threads racing that first lookup can read "not installed" and make the HEAD anyway.
+    await python(
+      [
+        "import huggingface_hub as h",
+        "from huggingface_hub.utils._runtime import is_xet_available",
+        "assert is_xet_available()",
+        `h.snapshot_download('demo/tiny-model', local_dir=${JSON.stringify(join(home.path, "local"))})`,
+      ].join("\n"),
+    );
+    assert.ok(xetRoutes().length > 0, routes().join("\n"));
     const heads = hub.ctx.log.filter((e) => e.method === "HEAD" && e.path.endsWith("/model.safetensors"));
     assert.deepEqual(heads, [], "no HEAD on the Xet file: its metadata came from the tree listing");
   });
