@@ -36,6 +36,8 @@ export const HOSTILE_MODES = [
   "redirect-offsite-batch",
   /** The first LFS batch answer for each object carries an href that has already expired (403 on use). */
   "lfs-url-expired",
+  /** LFS object downloads ignore Range and always send the whole object with 200, as some servers do. */
+  "lfs-ignore-range",
 ] as const;
 export type HostileMode = (typeof HOSTILE_MODES)[number];
 
@@ -89,6 +91,7 @@ const VARIANTS: Record<string, Array<[HostileMode, Variant]>> = {
     ["redirect-offsite-batch", (r) => redirectOffsite(r, 307)],
     ["lfs-url-expired", (r, route) => rewriteJson(r, route, (body) => expireHrefsOnce(r.ctx, body))],
   ],
+  "lfs-object": [["lfs-ignore-range", ignoringRange]],
   "reconstruction-v1": [
     ["recon-short", (r, route) => rewriteJson(r, route, shortenReconstruction)],
     ["recon-huge", (r, route) => rewriteJson(r, route, inflateReconstruction)],
@@ -156,6 +159,17 @@ function isRegularFile(r: HubReq): boolean {
   const sha = repo?.branches.get(revision) ?? revision;
   const file = repo?.commits.get(sha)?.files.get(path);
   return file !== undefined && !file.lfs;
+}
+
+/** The real handler, blind to the Range header (the request log still shows what was asked). */
+async function ignoringRange(r: HubReq, route: Route): Promise<void> {
+  const asked = r.req.headers.range;
+  delete r.req.headers.range;
+  try {
+    await route.handle(r);
+  } finally {
+    r.req.headers.range = asked;
+  }
 }
 
 /** Runs the real handler with its JSON answer captured, then sends `edit(answer)` instead. */

@@ -64,7 +64,7 @@ describe("download fallback from Xet to LFS", function () {
     const iClone = events.findIndex((e) => e.type === "stage" && e.stage === "cloning");
     assert.ok(iFallback < iClone, "fallback is announced before the LFS route starts");
     assert.ok(bed.hub.ctx.log.some((e) => e.route === "reconstruction-v2" && e.status === 503));
-    assert.ok(bed.hub.ctx.log.some((e) => e.route === "lfs-object" && e.status === 200));
+    assert.ok(bed.hub.ctx.log.some((e) => e.route === "lfs-object" && e.status === 206));
     await assertComplete(result.path);
     const record = await readRecord(result.path);
     assert.equal(record?.method, "lfs");

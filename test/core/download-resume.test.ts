@@ -15,7 +15,7 @@ describe("download cancel and resume (LFS)", function () {
   // Slow enough that a cancel lands mid-transfer: ~6.5 MB of LFS objects at 1.5 MB/s in total.
   const bed = useServiceTestbed({ prefix: "hf-resume-", slow: { latencyMs: 20, perConnectionBytesPerSecond: 750_000, totalBytesPerSecond: 1_500_000 } });
 
-  it("cancel mid-download → `cancelled`, no record, partial objects kept; the rerun fetches only the rest", async () => {
+  it("git-lfs: cancel mid-download → `cancelled`, no record, partial objects kept; the rerun fetches only the rest", async () => {
     const repo = "demo/quantized-gguf";
     const sources = sourceFiles(bed.hub, repo);
     const lfs = [...sources.entries()].filter(([, s]) => s.lfsOid);
@@ -24,7 +24,7 @@ describe("download cancel and resume (LFS)", function () {
     let finished: string | undefined;
     const first = collect();
     await rejectsWithCode(
-      download({ repo, modelsDir: bed.models.path, endpoint: bed.hub.url }, {
+      download({ repo, modelsDir: bed.models.path, endpoint: bed.hub.url, lfsConnections: 0 }, {
         env: bed.home.env,
         signal: ac.signal,
         onProgress: (e) => {
@@ -60,7 +60,7 @@ describe("download cancel and resume (LFS)", function () {
     bed.hub.setFault("slow", false);
     bed.hub.resetLog();
     const second = collect();
-    const result = await download({ repo, modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env, onProgress: second.onProgress });
+    const result = await download({ repo, modelsDir: bed.models.path, endpoint: bed.hub.url, lfsConnections: 0 }, { env: bed.home.env, onProgress: second.onProgress });
     for (const [path, s] of sources) assert.ok(await sameBytes(join(dir, path), s.source), `${path} is byte-exact`);
     const requests = lfsObjectRequests(bed.hub);
     const finishedOid = sources.get(finished)!.lfsOid!;

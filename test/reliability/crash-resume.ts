@@ -52,12 +52,15 @@ export function crashResumeSuite({ route, env: extraEnv = {}, label = route }: C
       await work?.cleanup();
     });
 
-    /** Bytes of the file the running download has written: allocated blocks of the Xet partial (written out of order), or git-lfs' temp file. */
+    /** Bytes of the file the running download has written: allocated blocks of a partial written out of order (Xet, LFS ranges), or git-lfs' temp file. */
     async function writtenBytes(modelDir: string): Promise<number> {
       if (route === "xet") {
         const info = await stat(join(modelDir, ".hf-models-partial", `${oid}.part`)).catch(() => undefined);
         return info ? Math.min(info.size, info.blocks * 512) : 0;
       }
+      // Parallel ranges write out of order too; git-lfs (after a hand-over) appends to its temp file.
+      const ranges = await stat(join(modelDir, ".git", "lfs", "incomplete", "hf-ranges", oid)).catch(() => undefined);
+      if (ranges) return Math.min(ranges.size, ranges.blocks * 512);
       const dir = join(modelDir, ".git", "lfs", "incomplete");
       let best = 0;
       for (const name of await readdir(dir).catch(() => [] as string[])) {

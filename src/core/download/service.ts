@@ -175,6 +175,7 @@ export async function download(request: DownloadRequest, options: ServiceOptions
         const result = await downloadViaLfs({
           endpoint, token, repo: repoId, revision, commit: listing.commit, files: toFetch,
           sparse: hasSelection(request), keep: [...keep], retainOids, modelDir, env,
+          connections: request.lfsConnections,
           signal: routeSignal,
           onStage: (s, message) => stage(s, message),
           onFileProgress: (p) => tracker.fileProgress(p),

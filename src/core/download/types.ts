@@ -45,6 +45,8 @@ export interface DownloadRequest {
    * reset to the Hub's commit and its files replaced, uncommitted changes included. Default false: `foreign-clone`.
    */
   adoptClone?: boolean;
+  /** Connections for Git LFS objects fetched in parallel ranges; 0 leaves them all to `git lfs fetch`. Default 8. */
+  lfsConnections?: number;
   /** Files fetched at once on the Xet route. Default 4. */
   concurrency?: number;
   /** No bytes for this long counts as a stall. Default 30 000 ms. */

@@ -1,19 +1,27 @@
-// `git lfs fetch` of the selected files' objects into the clone, with byte progress read from the object
-// store, retried on server, network and checksum failures; what an attempt leaves is resumed by the next.
+// The selected files' LFS objects into the clone's object store: in parallel ranges first (rangeFetch.ts), then
+// `git lfs fetch` for whatever those leave, with byte progress read from the object store, retried on server,
+// network and checksum failures; what an attempt leaves is resumed by the next.
 import type { SimpleGit } from "simple-git";
-import type { DownloadError } from "../errors";
+import { DownloadError } from "../errors";
 import { backoffMs, sleep } from "../util/backoff";
 import { MAX_RATE_LIMIT_WAIT_MS, waitOutRateLimit, type RateLimitWait } from "../util/rateLimit";
 import { isLfsRateLimited } from "./rateLimit";
 import { watchObjectProgress } from "./objectProgress";
 import { dropLfsTemporaries, dropPartialObjects, lfsBytesOnDisk, salvagePartialObjects, type LfsFile } from "./objects";
 import { lfsIncludeBatches } from "./patterns";
+import { DEFAULT_CONNECTIONS, fetchObjectsInRanges } from "./rangeFetch";
 
 /** Failures a new `git lfs fetch` may not meet: it asks the batch API again (fresh, unexpired hrefs) and resumes. */
 const RETRYABLE = new Set(["server", "network", "integrity"]);
 
 export interface FetchObjectsOptions {
   git: SimpleGit;
+  /** Where the batch API is asked for the objects' hrefs (for the parallel range requests). */
+  endpoint: string;
+  repo: string;
+  token?: string;
+  /** Connections for the parallel range requests; 0 leaves every object to `git lfs fetch`. Default 8. */
+  connections?: number;
   gitDir: string;
   commit: string;
   files: readonly LfsFile[];
@@ -55,6 +63,9 @@ export async function fetchLfsObjects(o: FetchObjectsOptions): Promise<FetchObje
   let transferred = 0;
   if (missing.length === 0) return { transferred, fetched };
 
+  const left = await fetchInRanges();
+  if (left.length === 0) return { transferred, fetched };
+  missing.splice(0, missing.length, ...missing.filter((m) => left.includes(m.oid)));
   o.log?.("info", `Fetching ${missing.length} LFS object(s) with git-lfs`);
   const progress = watchObjectProgress({
     gitDir,
@@ -65,13 +76,35 @@ export async function fetchLfsObjects(o: FetchObjectsOptions): Promise<FetchObje
     },
   });
   // A selection goes to git-lfs as include lists, in as many runs as the argument-length limit needs.
-  const runs = o.sparse ? lfsIncludeBatches(missing.map((m) => m.path)).map((list) => [`--include=${list}`]) : [[]];
+  const runs = o.sparse || left.length < sizes.size ? lfsIncludeBatches(missing.map((m) => m.path)).map((list) => [`--include=${list}`]) : [[]];
   try {
     for (const include of runs) await fetchWithRetries(["lfs", "fetch", "origin", o.commit, ...include]);
   } finally {
     await progress.stop();
   }
   return { transferred, fetched };
+
+  /** The parallel range requests first; returns the oids they left to git-lfs. */
+  async function fetchInRanges(): Promise<string[]> {
+    const connections = o.connections ?? DEFAULT_CONNECTIONS;
+    const objects = [...new Map(missing.map((m) => [m.oid, { oid: m.oid, size: m.size }])).values()];
+    if (connections <= 0) return objects.map((x) => x.oid);
+    const pathsOf = new Map<string, string[]>();
+    for (const m of missing) pathsOf.set(m.oid, [...(pathsOf.get(m.oid) ?? []), m.path]);
+    o.log?.("info", `Fetching ${objects.length} LFS object(s) in parallel ranges over up to ${connections} connections`);
+    const result = await fetchObjectsInRanges({
+      endpoint: o.endpoint, repo: o.repo, token: o.token, gitDir, objects, connections, signal, log: o.log,
+      // Two paths with the same content share one object: only the first one's bytes are new.
+      onBytes: (oid, doneBytes, newBytes) => pathsOf.get(oid)!.forEach((path, i) => o.onFileProgress({ path, doneBytes, newBytes: i === 0 ? newBytes : 0 })),
+    }).catch(async (err: unknown) => {
+      // As after git-lfs: the partial objects are what filled the disk, so they go.
+      if (err instanceof DownloadError && err.code === "disk-full") await dropLfsTemporaries(gitDir).catch(() => undefined);
+      throw err;
+    });
+    transferred += result.transferred;
+    if (result.handedOver) o.log?.("warn", `git-lfs fetches ${result.handedOver.oids.length} LFS object(s) itself: ${result.handedOver.reason}`);
+    return result.handedOver?.oids ?? [];
+  }
 
   async function fetchWithRetries(args: string[]): Promise<void> {
     for (let attempt = 1, limited = 0; ; attempt++) {

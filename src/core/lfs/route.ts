@@ -54,6 +54,8 @@ export interface LfsRouteParams {
   fetchAttempts?: number;
   /** Nominal wait before the first `git lfs fetch` retry (doubled each time, jittered). Default 1000 ms. */
   retryBaseMs?: number;
+  /** Connections for LFS objects in parallel ranges; 0 leaves them all to `git lfs fetch`. Default 8. */
+  connections?: number;
   /** Told before each wait for the Hub's rate limit on the batch API to reset. */
   onRateLimit?(wait: RateLimitWait): void;
 }
@@ -131,6 +133,7 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
     for (const f of p.files) if (!f.lfs) p.onFileProgress({ path: f.path, doneBytes: f.size, newBytes: 0 });
     const { transferred, fetched } = await fetchLfsObjects({
       git, gitDir, commit, files: lfsFiles, sparse: p.sparse,
+      endpoint, repo, token, connections: p.connections,
       attempts: Math.max(1, p.fetchAttempts ?? 2),
       retryBaseMs: p.retryBaseMs ?? 1000,
       signal,

@@ -1,0 +1,255 @@
+// LFS objects over parallel range requests: the hrefs the batch API gives, fetched in blocks over several
+// connections, written into git-lfs' own store after a SHA-256 check. Whatever this cannot do (a server that
+// ignores Range, a batch answer it cannot use, a block that keeps failing) is handed to `git lfs fetch`, with
+// the contiguous start of each unfinished object left where git-lfs resumes it.
+import { rename, rm, truncate } from "node:fs/promises";
+import { DownloadError, isCancel } from "../errors";
+import { hashFile } from "../content";
+import { downloadSpeedLimit } from "../net/bandwidth";
+import { netFetch } from "../net/proxy";
+import { backoffMs, sleep } from "../util/backoff";
+import { retryWaitMs } from "../util/rateLimit";
+import { BatchUnusable, requestHrefs, type LfsHref } from "./batch";
+import { lfsPartPath, sizeOf } from "./objects";
+import { BLOCK_BYTES, RangePart, type Block } from "./rangePart";
+
+/** Connections to the object store at once: eight reach a CDN's per-client share on a typical link. */
+export const DEFAULT_CONNECTIONS = 8;
+const WRITE_BYTES = 1024 * 1024;
+
+export interface RangeFetchOptions {
+  endpoint: string;
+  repo: string;
+  token?: string;
+  gitDir: string;
+  /** Objects not yet in the store, each once. */
+  objects: ReadonlyArray<{ oid: string; size: number }>;
+  connections?: number;
+  /** Bytes per range request. Default 32 MiB. */
+  blockBytes?: number;
+  /** Tries per block before the rest goes to git-lfs. Default 4. */
+  attempts?: number;
+  retryBaseMs?: number;
+  /** No byte for this long ends a request, which is then retried. Default 30 s. */
+  stallMs?: number;
+  signal?: AbortSignal;
+  /** Growth of one object: bytes on disk now, and how many of them came in since the last call. */
+  onBytes(oid: string, doneBytes: number, newBytes: number): void;
+  log?(level: "info" | "warn" | "debug", message: string): void;
+}
+
+export interface RangeFetchResult {
+  /** Objects now in the store, each checked against its SHA-256. */
+  fetched: Set<string>;
+  /** Bytes received in this run. */
+  transferred: number;
+  /** Objects left to `git lfs fetch`, and why (undefined when none are). */
+  handedOver: { oids: string[]; reason: string } | undefined;
+}
+
+/** Ends the parallel fetch for every object still open: git-lfs takes over. */
+class HandOver extends Error {}
+
+export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeFetchResult> {
+  const { signal } = o;
+  const stop = new AbortController();
+  const linked = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+  const parts = new Map<string, RangePart>();
+  const fetched = new Set<string>();
+  const leftOver = new Set<string>();
+  let transferred = 0;
+  let reason: string | undefined;
+
+  for (const obj of o.objects) {
+    const part = await RangePart.open(o.gitDir, obj.oid, obj.size, o.blockBytes ?? BLOCK_BYTES);
+    parts.set(obj.oid, part);
+    o.onBytes(obj.oid, part.doneBytes, 0);
+  }
+
+  let hrefs: Map<string, LfsHref>;
+  try {
+    hrefs = await requestHrefs({ endpoint: o.endpoint, repo: o.repo, token: o.token, objects: o.objects, signal });
+  } catch (err) {
+    if (signal?.aborted) throw cancelled(err);
+    return finish(err instanceof BatchUnusable ? err.message : `the LFS batch API could not be reached (${(err as Error).message})`);
+  }
+  for (const obj of o.objects) if (!hrefs.has(obj.oid)) leftOver.add(obj.oid);
+
+  const queue: Array<{ part: RangePart; block: Block }> = [];
+  for (const part of parts.values()) {
+    if (!hrefs.has(part.oid)) continue;
+    const missing = part.missingBlocks();
+    if (missing.length === 0) await complete(part);
+    for (const block of missing) queue.push({ part, block });
+  }
+  const remaining = new Map([...parts.values()].map((p) => [p.oid, p.missingBlocks().length]));
+
+  const worker = async () => {
+    for (let item = queue.shift(); item && !linked.aborted; item = queue.shift()) {
+      await fetchBlock(item.part, item.block);
+      await item.part.save();
+      const left = remaining.get(item.part.oid)! - 1;
+      remaining.set(item.part.oid, left);
+      if (left === 0) await complete(item.part);
+    }
+  };
+  let fatal: unknown;
+  const run = (err: unknown) => {
+    // The other workers' requests end with this abort; their errors say nothing new.
+    if (!linked.aborted) {
+      if (err instanceof DownloadError) fatal = err;
+      else reason = err instanceof HandOver ? err.message : `the parallel LFS download failed (${(err as Error).message})`;
+    }
+    stop.abort();
+  };
+  await Promise.all(Array.from({ length: Math.max(1, o.connections ?? DEFAULT_CONNECTIONS) }, () => worker().catch(run)));
+  for (const part of parts.values()) if (!fetched.has(part.oid)) await part.save();
+  for (const part of parts.values()) await part.close();
+  if (signal?.aborted) throw cancelled(signal.reason);
+  if (fatal) throw fatal;
+  return finish(reason);
+
+  async function finish(why: string | undefined): Promise<RangeFetchResult> {
+    for (const part of parts.values()) if (!fetched.has(part.oid)) leftOver.add(part.oid);
+    if (leftOver.size === 0) return { fetched, transferred, handedOver: undefined };
+    for (const oid of leftOver) await handToGitLfs(o.gitDir, parts.get(oid)!);
+    return { fetched, transferred, handedOver: { oids: [...leftOver], reason: why ?? "the LFS batch API offered no download for some objects" } };
+  }
+
+  async function complete(part: RangePart): Promise<void> {
+    await part.close();
+    const hash = await hashFile({ path: part.path, expected: { kind: "sha256", size: part.size }, signal });
+    if (hash !== part.oid) {
+      await part.discard();
+      o.log?.("warn", `an LFS object downloaded in ranges did not match its SHA-256 (${part.oid.slice(0, 12)}…); git-lfs fetches it again`);
+      leftOver.add(part.oid);
+      return;
+    }
+    await part.store(o.gitDir);
+    fetched.add(part.oid);
+  }
+
+  async function fetchBlock(part: RangePart, block: Block): Promise<void> {
+    const attempts = Math.max(1, o.attempts ?? 4);
+    for (let attempt = 1; ; attempt++) {
+      const from = block.start + part.written[block.index]!;
+      if (from >= block.end) return;
+      let waitMs: number | undefined;
+      try {
+        const href = await hrefFor(part);
+        waitMs = await fetchRange(part, block, href, from);
+        if (waitMs === undefined) return;
+      } catch (err) {
+        if (err instanceof HandOver || err instanceof DownloadError || linked.aborted) throw err;
+        if (attempt >= attempts) throw new HandOver(`an LFS download kept failing (${(err as Error).message})`);
+        o.log?.("debug", `range ${from}-${block.end - 1} of ${part.oid.slice(0, 12)}… failed (${(err as Error).message}); retrying`);
+        await sleep(backoffMs({ attempt, baseMs: o.retryBaseMs ?? 500, capMs: 30_000 }), linked);
+        continue;
+      }
+      if (attempt >= attempts) throw new HandOver("the LFS object store kept refusing range requests");
+      await sleep(waitMs, linked);
+    }
+  }
+
+  /** One GET of `from`..block end; undefined when the block is done, else how long to wait before the next try. */
+  async function fetchRange(part: RangePart, block: Block, href: LfsHref, from: number): Promise<number | undefined> {
+    const request = new AbortController();
+    let stalled = false;
+    const stallMs = o.stallMs ?? 30_000;
+    let timer = setTimeout(onStall, stallMs);
+    function onStall() {
+      stalled = true;
+      request.abort();
+    }
+    try {
+      const res = await netFetch(href.href, {
+        headers: { ...href.header, Range: `bytes=${from}-${block.end - 1}` },
+        signal: AbortSignal.any([linked, request.signal]),
+      });
+      const whole = res.status === 200 && from === 0 && block.end === part.size;
+      if (res.status !== 206 && !whole) {
+        void res.body?.cancel().catch(() => undefined);
+        if (res.status === 200) throw new HandOver(`the LFS object store ignores Range requests (${new URL(href.href).host})`);
+        if (res.status === 401 || res.status === 403 || res.status === 410) {
+          hrefs.delete(part.oid);
+          return 0;
+        }
+        if (res.status === 404) throw new HandOver(`the LFS object store answered 404 for ${part.oid.slice(0, 12)}…`);
+        if (res.status === 429 || res.status >= 500) return retryWaitMs(res.headers) ?? backoffMs({ attempt: 1, baseMs: o.retryBaseMs ?? 500, capMs: 30_000 });
+        throw new HandOver(`the LFS object store answered ${res.status}`);
+      }
+      if (res.status === 206 && !new RegExp(`^bytes ${from}-`).test(res.headers.get("content-range") ?? "")) {
+        void res.body?.cancel().catch(() => undefined);
+        throw new HandOver(`the LFS object store answered another range than asked (${res.headers.get("content-range")})`);
+      }
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      const flush = async () => {
+        if (pendingBytes === 0) return;
+        const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+        pending = [];
+        pendingBytes = 0;
+        await part.append(block, data).catch((err: NodeJS.ErrnoException) => {
+          throw writeError(err, part);
+        });
+        transferred += data.length;
+        o.onBytes(part.oid, part.doneBytes, data.length);
+        await part.saveNowAndThen();
+      };
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        clearTimeout(timer);
+        await downloadSpeedLimit.take(chunk.length, linked);
+        timer = setTimeout(onStall, stallMs);
+        const room = block.end - (block.start + part.written[block.index]! + pendingBytes);
+        const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        pending.push(Buffer.from(piece.buffer, piece.byteOffset, piece.length));
+        pendingBytes += piece.length;
+        if (pendingBytes >= WRITE_BYTES) await flush();
+        if (piece.length < chunk.length) break;
+      }
+      await flush();
+      if (block.start + part.written[block.index]! < block.end) throw new Error("the connection closed before the range was complete");
+      return undefined;
+    } catch (err) {
+      if (stalled && !linked.aborted) throw new Error(`no data for ${Math.round(stallMs / 1000)} s`);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function hrefFor(part: RangePart): Promise<LfsHref> {
+    const known = hrefs.get(part.oid);
+    if (known && (known.expiresAt === undefined || known.expiresAt - Date.now() > 10_000)) return known;
+    const fresh = await requestHrefs({ endpoint: o.endpoint, repo: o.repo, token: o.token, objects: [{ oid: part.oid, size: part.size }], signal: linked }).catch((err: unknown) => {
+      throw err instanceof BatchUnusable ? new HandOver(err.message) : err;
+    });
+    const href = fresh.get(part.oid);
+    if (!href) throw new HandOver(`the LFS batch API no longer offers ${part.oid.slice(0, 12)}…`);
+    hrefs.set(part.oid, href);
+    return href;
+  }
+}
+
+/** Leaves git-lfs the part it can resume: the bytes from the start up to the first gap, as its `<oid>.part`. */
+async function handToGitLfs(gitDir: string, part: RangePart): Promise<void> {
+  const prefix = part.prefixBytes;
+  await part.close();
+  const gitLfsPart = lfsPartPath(gitDir, part.oid);
+  if (prefix > 0 && prefix > ((await sizeOf(gitLfsPart)) ?? 0) && (await sizeOf(part.path)) !== undefined) {
+    await truncate(part.path, prefix);
+    await rename(part.path, gitLfsPart);
+    await rm(`${part.path}.json`, { force: true });
+  } else {
+    await part.discard();
+  }
+}
+
+function writeError(err: NodeJS.ErrnoException, part: RangePart): DownloadError {
+  if (err.code === "ENOSPC" || err.code === "EDQUOT") return new DownloadError("disk-full", `The disk is full: could not write ${part.path}. Free some space, then run the download again.`, { cause: err });
+  return new DownloadError("not-writable", `Cannot write ${part.path}: ${err.message}.`, { cause: err });
+}
+
+function cancelled(cause: unknown): DownloadError {
+  return isCancel(cause) ? (cause as DownloadError) : new DownloadError("cancelled", "Download cancelled.", { cause });
+}

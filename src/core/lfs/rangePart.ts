@@ -1,0 +1,144 @@
+// One LFS object downloaded in ranges: a file written at offsets in `.git/lfs/incomplete/hf-ranges/<oid>` and,
+// beside it, how far each block got, so a later run asks only for what is missing. A block's count is saved
+// after its bytes were written, so it never claims more than the file holds; the SHA-256 check at the end
+// catches whatever a crash still managed to lose.
+import { mkdir, open, readFile, rename, rm, writeFile, type FileHandle } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { lfsObjectPath, lfsPartPath, sizeOf } from "./objects";
+
+/** Bytes per range request: large enough that a request's latency costs little, small enough to spread a file. */
+export const BLOCK_BYTES = 32 * 1024 * 1024;
+
+const SAVE_EVERY_MS = 500;
+
+export interface Block {
+  index: number;
+  start: number;
+  /** Exclusive. */
+  end: number;
+}
+
+export function rangesDir(gitDir: string): string {
+  return join(gitDir, "lfs", "incomplete", "hf-ranges");
+}
+
+export class RangePart {
+  private handle?: Promise<FileHandle>;
+  private saving = Promise.resolve();
+  private savedAt = 0;
+
+  private constructor(
+    readonly path: string,
+    readonly oid: string,
+    readonly size: number,
+    readonly blockBytes: number,
+    /** Bytes written from each block's start. */
+    readonly written: number[],
+  ) {}
+
+  /** The part of `oid` as a previous run left it; a git-lfs `.part` (a prefix) counts when there is none of ours. */
+  static async open(gitDir: string, oid: string, size: number, blockBytes = BLOCK_BYTES): Promise<RangePart> {
+    const path = join(rangesDir(gitDir), oid);
+    const count = Math.max(1, Math.ceil(size / blockBytes));
+    const saved = await readState(`${path}.json`, size, blockBytes, count);
+    if (saved && (await sizeOf(path)) !== undefined) return new RangePart(path, oid, size, blockBytes, saved);
+    await mkdir(dirname(path), { recursive: true });
+    const prefix = Math.min(size, (await sizeOf(lfsPartPath(gitDir, oid))) ?? 0);
+    if (prefix > 0) await rename(lfsPartPath(gitDir, oid), path);
+    else await rm(path, { force: true });
+    const written = Array.from({ length: count }, (_, i) => Math.max(0, Math.min(prefix - i * blockBytes, blockLength(size, blockBytes, i))));
+    return new RangePart(path, oid, size, blockBytes, written);
+  }
+
+  block(index: number): Block {
+    const start = index * this.blockBytes;
+    return { index, start, end: start + blockLength(this.size, this.blockBytes, index) };
+  }
+
+  get doneBytes(): number {
+    return this.written.reduce((a, b) => a + b, 0);
+  }
+
+  /** Bytes from the start up to the first gap. */
+  get prefixBytes(): number {
+    let prefix = 0;
+    for (const [i, w] of this.written.entries()) {
+      prefix += w;
+      if (w < blockLength(this.size, this.blockBytes, i)) break;
+    }
+    return prefix;
+  }
+
+  /** Blocks with bytes still to come. */
+  missingBlocks(): Block[] {
+    return this.written.flatMap((w, i) => (w < blockLength(this.size, this.blockBytes, i) ? [this.block(i)] : []));
+  }
+
+  /** Writes `data` at the next offset of `block` and counts it. */
+  async append(block: Block, data: Uint8Array): Promise<void> {
+    // Not "a+": appending mode ignores the write position.
+    const fh = await (this.handle ??= open(this.path, "r+").catch(() => open(this.path, "w+")));
+    let off = 0;
+    while (off < data.length) {
+      const { bytesWritten } = await fh.write(data, off, data.length - off, block.start + this.written[block.index]! + off);
+      off += bytesWritten;
+    }
+    this.written[block.index]! += data.length;
+  }
+
+  /** Saves the block counts when the last save is older than half a second: what a kill -9 can cost. */
+  saveNowAndThen(): Promise<void> {
+    return Date.now() - this.savedAt >= SAVE_EVERY_MS ? this.save() : Promise.resolve();
+  }
+
+  /** Saves the block counts (serialized: the last save wins). */
+  save(): Promise<void> {
+    this.savedAt = Date.now();
+    const state = JSON.stringify({ size: this.size, block: this.blockBytes, written: this.written });
+    this.saving = this.saving.then(() => writeState(`${this.path}.json`, state)).catch(() => undefined);
+    return this.saving;
+  }
+
+  async close(): Promise<void> {
+    const fh = await this.handle?.catch(() => undefined);
+    this.handle = undefined;
+    await fh?.close().catch(() => undefined);
+    await this.saving;
+  }
+
+  /** Moves the finished, verified file into git-lfs' object store. */
+  async store(gitDir: string): Promise<void> {
+    await this.close();
+    if (this.size === 0) await writeFile(this.path, "");
+    const target = lfsObjectPath(gitDir, this.oid);
+    await mkdir(dirname(target), { recursive: true });
+    await rename(this.path, target);
+    await rm(`${this.path}.json`, { force: true });
+  }
+
+  async discard(): Promise<void> {
+    await this.close();
+    await rm(this.path, { force: true });
+    await rm(`${this.path}.json`, { force: true });
+  }
+}
+
+function blockLength(size: number, blockBytes: number, index: number): number {
+  return Math.max(0, Math.min(blockBytes, size - index * blockBytes));
+}
+
+async function readState(path: string, size: number, blockBytes: number, count: number): Promise<number[] | undefined> {
+  try {
+    const state = JSON.parse(await readFile(path, "utf8")) as { size?: unknown; block?: unknown; written?: unknown };
+    if (state.size !== size || state.block !== blockBytes || !Array.isArray(state.written) || state.written.length !== count) return undefined;
+    return state.written.map((w, i) => (Number.isInteger(w) ? Math.max(0, Math.min(w as number, blockLength(size, blockBytes, i))) : 0));
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeState(path: string, state: string): Promise<void> {
+  const temp = `${path}.tmp`;
+  await writeFile(temp, state);
+  await rename(temp, path);
+}
