@@ -13,7 +13,8 @@ import { Logger } from "./vscode/log";
 import { Notifier } from "./vscode/notify";
 import { QuickInputPrompter, type Prompter } from "./vscode/prompts";
 import { applyNetworkSettings } from "./vscode/network";
-import { affects, readSettings, Setting } from "./vscode/settings";
+import { downloadSpeedLimit } from "./core/net/bandwidth";
+import { affects, maxBytesPerSecond, readSettings, Setting } from "./vscode/settings";
 import { createTestApi, type HfModelsApi } from "./vscode/testApi";
 import { SIGNED_IN_CONTEXT, TokenStore, tokenStatusText } from "./vscode/token";
 
@@ -53,6 +54,14 @@ export function activate(context: vscode.ExtensionContext): HfModelsApi {
     await vscode.commands.executeCommand("setContext", SIGNED_IN_CONTEXT, status.origin === "secret-storage");
   };
   void showTokenStatus();
+  // One cap for every connection of this window's downloads, running ones included.
+  const applySpeedCap = () => {
+    const cap = maxBytesPerSecond();
+    if (cap === downloadSpeedLimit.bytesPerSecond) return;
+    downloadSpeedLimit.setBytesPerSecond(cap);
+    logger.info(cap > 0 ? `Download speed capped at ${cap / 1_000_000} MB/s (hfModels.maxDownloadSpeed)` : "Download speed cap lifted");
+  };
+  applySpeedCap();
   context.subscriptions.push(
     logger,
     notifier,
@@ -65,6 +74,7 @@ export function activate(context: vscode.ExtensionContext): HfModelsApi {
     tokens.onDidChange(() => void showTokenStatus()),
     ...registerCommands(services),
     vscode.workspace.onDidChangeConfiguration((e) => {
+      if (affects(e, Setting.maxDownloadSpeed)) applySpeedCap();
       if (!affects(e, Setting.modelsDirectory)) return;
       watcher.watch(readSettings().modelsDir);
       tree.refresh();

@@ -25,6 +25,8 @@ Options:
   --cache-dir <dir>    like --cache, in this cache folder
   --use-xet            download through Xet instead of Git LFS
   --no-fallback        with --use-xet: fail instead of finishing with Git LFS
+  --max-speed <MB/s>   cap the download speed (1 MB = 1,000,000 bytes), for every connection
+                       together (default: no cap)
   --endpoint <url>     Hub URL (default: $HF_ENDPOINT or https://huggingface.co)
   --token-file <file>  read the access token from this file
   --json               print one JSON line with the result (or the error) on stdout
@@ -51,6 +53,8 @@ export interface DownloadArgs {
   cacheDir?: string;
   useXet: boolean;
   noFallback: boolean;
+  /** Bytes per second for all connections together; undefined means no cap. */
+  maxBytesPerSecond?: number;
   endpoint?: string;
   tokenFile?: string;
   json: boolean;
@@ -69,6 +73,7 @@ const OPTIONS = {
   "overwrite-edited": { type: "boolean" },
   "use-xet": { type: "boolean" },
   "no-fallback": { type: "boolean" },
+  "max-speed": { type: "string" },
   endpoint: { type: "string" },
   "token-file": { type: "string" },
   json: { type: "boolean" },
@@ -94,12 +99,16 @@ export function parseCliArgs(argv: string[]): CliCommand {
   if (command !== "download") throw new UsageError(`unknown command "${command}"`);
   if (rest.length === 0) throw new UsageError("download needs a repository, e.g. hf-models download demo/tiny-model");
   if (rest.length > 1) throw new UsageError(`download takes one repository, got ${rest.length}: ${rest.join(" ")}`);
-  for (const key of ["revision", "dir", "cache-dir", "endpoint", "token-file"] as const) {
+  for (const key of ["revision", "dir", "cache-dir", "max-speed", "endpoint", "token-file"] as const) {
     if (values[key] !== undefined && values[key]!.trim() === "") throw new UsageError(`--${key} needs a value`);
   }
   if (values.dir !== undefined && (values.cache || values["cache-dir"] !== undefined)) throw new UsageError("--dir and --cache/--cache-dir exclude each other");
   for (const key of ["include", "exclude"] as const) {
     if (values[key]?.some((g) => g.trim() === "")) throw new UsageError(`--${key} needs a non-empty glob`);
+  }
+  const maxSpeed = values["max-speed"] === undefined ? undefined : Number(values["max-speed"]);
+  if (maxSpeed !== undefined && !(Number.isFinite(maxSpeed) && maxSpeed > 0)) {
+    throw new UsageError(`--max-speed takes megabytes per second, a number above 0 (e.g. --max-speed 20), got "${values["max-speed"]}"`);
   }
   return {
     kind: "download",
@@ -115,6 +124,7 @@ export function parseCliArgs(argv: string[]): CliCommand {
       cacheDir: values["cache-dir"],
       useXet: values["use-xet"] ?? false,
       noFallback: values["no-fallback"] ?? false,
+      maxBytesPerSecond: maxSpeed === undefined ? undefined : maxSpeed * 1_000_000,
       endpoint: values.endpoint,
       tokenFile: values["token-file"],
       json: values.json ?? false,

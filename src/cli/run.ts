@@ -7,6 +7,7 @@ import { resolveEndpoint } from "../core/hub/endpoint";
 import { assertUrlOnEndpoint, mergeRevision, parseRepoId } from "../core/hub/repoId";
 import { redact, resolveToken } from "../core/hub/token";
 import { resolveModelsDir } from "../core/layout";
+import { downloadSpeedLimit } from "../core/net/bandwidth";
 import { USAGE, UsageError, parseCliArgs, wantsJson, type DownloadArgs } from "./args";
 import { cliErrorText, xetFailedText } from "./errorText";
 import { formatBytes, formatDuration } from "../core/util/format";
@@ -64,6 +65,8 @@ export async function runCli(io: CliIo): Promise<number> {
   }
 
   const view = new ProgressView({ stream: io.stderr, interactive: io.stderr.isTTY === true, token, debug: Boolean(io.env.HF_MODELS_DEBUG) });
+  const previousCap = downloadSpeedLimit.bytesPerSecond;
+  downloadSpeedLimit.setBytesPerSecond(args.maxBytesPerSecond ?? 0);
   try {
     const result = await download(request, { signal: io.signal, onProgress: (e: ProgressEvent) => view.handle(e) });
     view.stop();
@@ -79,6 +82,9 @@ export async function runCli(io: CliIo): Promise<number> {
     if (isCancel(err) || io.signal.aborted) return fail("cancelled", "cancelled", EXIT_INTERRUPTED);
     if (err instanceof DownloadError) return fail(err.code, cliErrorText(err.code, err.message), EXIT_FAILED);
     return fail("internal", `unexpected error: ${(err as Error)?.message ?? String(err)}`, EXIT_FAILED);
+  } finally {
+    // The cap is the process's: a caller that runs the CLI in-process gets its own back.
+    downloadSpeedLimit.setBytesPerSecond(previousCap);
   }
 }
 

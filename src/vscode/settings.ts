@@ -4,6 +4,7 @@ import { homedir } from "node:os";
 import * as vscode from "vscode";
 import { resolveEndpoint } from "../core/hub/endpoint";
 import { resolveModelsDir } from "../core/layout";
+import { megabytesPerSecond } from "../core/net/bandwidth";
 
 export const SECTION = "hfModels";
 
@@ -15,6 +16,7 @@ export const Setting = {
   modelsDirectory: "modelsDirectory",
   endpoint: "endpoint",
   concurrency: "concurrency",
+  maxDownloadSpeed: "maxDownloadSpeed",
   caFile: "caFile",
 } as const;
 export type SettingName = (typeof Setting)[keyof typeof Setting];
@@ -28,6 +30,7 @@ export const SettingDefault = {
   modelsDirectory: "",
   endpoint: "",
   concurrency: 4,
+  maxDownloadSpeed: null,
   caFile: "",
 } as const satisfies Record<SettingName, unknown>;
 
@@ -62,6 +65,11 @@ export function readSettings(scope?: vscode.ConfigurationScope): ExtensionSettin
     endpointSetting: (cfg.get<string>(Setting.endpoint, SettingDefault.endpoint) ?? "").trim(),
     concurrency: Number.isFinite(concurrency) && concurrency >= 1 ? Math.min(Math.floor(concurrency), 32) : SettingDefault.concurrency,
   };
+}
+
+/** `hfModels.maxDownloadSpeed` in bytes per second; 0 when there is no cap. */
+export function maxBytesPerSecond(): number {
+  return megabytesPerSecond(vscode.workspace.getConfiguration(SECTION).get<number | null>(Setting.maxDownloadSpeed, SettingDefault.maxDownloadSpeed));
 }
 
 /** The setting, else the default models folder (core/layout); a relative setting is taken from the home folder. */

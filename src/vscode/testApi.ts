@@ -2,6 +2,7 @@
 // observe outcomes (messages, log lines, tree, jobs). Not exported outside ExtensionMode.Test; the histories
 // live here, fed by the notifier's and the logger's events, so production code keeps none.
 import type * as vscode from "vscode";
+import { downloadSpeedLimit } from "../core/net/bandwidth";
 import type { ModelsTreeProvider } from "../views/modelsTree";
 import { downloadsText } from "../views/statusBar";
 import type { DownloadJobs } from "./jobs";
@@ -20,6 +21,8 @@ export interface HfModelsTestApi {
   statusBarText(): string | undefined;
   /** The Models view's title (it says whether a token is set). */
   viewTitle(): string | undefined;
+  /** The download speed cap in force, bytes per second (0: none). */
+  speedCap(): number;
 }
 
 export interface HfModelsApi {
@@ -53,5 +56,6 @@ export function createTestApi(o: {
     jobs: o.jobs,
     statusBarText: () => downloadsText(o.jobs.running()),
     viewTitle: () => o.view.title,
+    speedCap: () => downloadSpeedLimit.bytesPerSecond,
   };
 }

@@ -11,13 +11,14 @@ describe("cli argument parsing", () => {
     const cmd = parseCliArgs([
       "download", "demo/tiny-model", "--revision", "v1", "--include", "*.json", "--include=*.safetensors", "--exclude", "README.md",
       "--dir", "/tmp/m", "--use-xet", "--no-fallback", "--endpoint", "http://127.0.0.1:1", "--token-file", "/tmp/t", "--json",
-      "--prune", "--overwrite-edited",
+      "--prune", "--overwrite-edited", "--max-speed", "12.5",
     ]);
     assert.deepEqual(cmd, {
       kind: "download",
       args: {
         repo: "demo/tiny-model", revision: "v1", include: ["*.json", "*.safetensors"], exclude: ["README.md"], dir: "/tmp/m", cache: false, cacheDir: undefined,
         useXet: true, noFallback: true, endpoint: "http://127.0.0.1:1", tokenFile: "/tmp/t", json: true, prune: true, overwriteEdited: true,
+        maxBytesPerSecond: 12_500_000,
       },
     });
   });
@@ -25,14 +26,14 @@ describe("cli argument parsing", () => {
   it("has defaults for everything but the repo", () => {
     assert.deepEqual(parseCliArgs(["download", "a/b"]), {
       kind: "download",
-      args: { repo: "a/b", revision: undefined, include: [], exclude: [], prune: false, overwriteEdited: false, dir: undefined, cache: false, cacheDir: undefined, useXet: false, noFallback: false, endpoint: undefined, tokenFile: undefined, json: false },
+      args: { repo: "a/b", revision: undefined, include: [], exclude: [], prune: false, overwriteEdited: false, dir: undefined, cache: false, cacheDir: undefined, useXet: false, noFallback: false, maxBytesPerSecond: undefined, endpoint: undefined, tokenFile: undefined, json: false },
     });
   });
 
   it("recognises help in all its spellings", () => {
     for (const argv of [["--help"], ["-h"], ["help"], ["download", "--help"], ["download", "a/b", "-h"]]) assert.deepEqual(parseCliArgs(argv), { kind: "help" }, argv.join(" "));
     assert.match(USAGE, /^Usage: hf-models download <repo> \[options\]/);
-    for (const opt of ["--revision", "--include", "--exclude", "--dir", "--use-xet", "--no-fallback", "--endpoint", "--token-file", "--json"]) assert.ok(USAGE.includes(opt), opt);
+    for (const opt of ["--revision", "--include", "--exclude", "--dir", "--use-xet", "--no-fallback", "--max-speed", "--endpoint", "--token-file", "--json"]) assert.ok(USAGE.includes(opt), opt);
   });
 
   const bad: Array<[string[], RegExp]> = [
@@ -47,6 +48,9 @@ describe("cli argument parsing", () => {
     [["download", "a/b", "--json=yes"], /does not take an argument/],
     [["download", "a/b", "--revision="], /--revision needs a value/],
     [["download", "a/b", "--include", ""], /--include needs a non-empty glob/],
+    [["download", "a/b", "--max-speed", "fast"], /--max-speed takes megabytes per second, a number above 0 .*got "fast"/],
+    [["download", "a/b", "--max-speed", "0"], /--max-speed takes megabytes per second/],
+    [["download", "a/b", "--max-speed=-5"], /--max-speed takes megabytes per second/],
     [["download", "a/b", "--token", "hf_x"], /Unknown option '--token'/], // tokens never go on the command line
   ];
   for (const [argv, pattern] of bad) {

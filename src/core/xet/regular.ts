@@ -11,6 +11,7 @@ import { inAttemptFrame, verify, type Attempt } from "./attempt";
 import { IntegrityMismatch } from "./errors";
 import { createContentHash, feedFile } from "./hashing";
 import { HttpStatusError, requestKind } from "./transport";
+import { downloadSpeedLimit } from "../net/bandwidth";
 
 export interface SourceParams {
   endpoint: string;
@@ -74,6 +75,7 @@ export const regularAttempt: Attempt = async (params, expected, tally) => {
         written += value.byteLength;
         tally.received += value.byteLength;
         params.onProgress(written, value.byteLength);
+        await downloadSpeedLimit.take(value.byteLength, signal);
       }
     } finally {
       // Not awaited: a stalled body may never settle its cancel; the frame's abort ends the request anyway.

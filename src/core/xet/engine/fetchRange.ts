@@ -4,12 +4,15 @@ import { retryWaitMs } from "../../util/rateLimit";
 import http from "node:http";
 import https from "node:https";
 import { workerData } from "node:worker_threads";
+import { BandwidthLimit } from "../../net/bandwidth";
 import { createNodeAgents, type NetworkOptions } from "../../net/proxy";
 import { MAX_DECODED } from "./codec";
 import { Fail, fsFail, writeAll, type WorkerContext } from "./workerIo";
 
-// The proxy and trust settings come from the pool (workerData), not from this thread's environment.
-const agentFor = createNodeAgents(((workerData as { network?: NetworkOptions } | null)?.network) ?? {});
+// The proxy and trust settings, and the process's speed cap, come from the pool (workerData), not from this thread.
+const fromPool = (workerData ?? {}) as { network?: NetworkOptions; bandwidth?: SharedArrayBuffer };
+const agentFor = createNodeAgents(fromPool.network ?? {});
+const speedLimit = fromPool.bandwidth ? new BandwidthLimit(fromPool.bandwidth) : undefined;
 const outBuf = Buffer.allocUnsafe(MAX_DECODED + 64);
 const out32 = new Uint32Array(outBuf.buffer, outBuf.byteOffset, outBuf.length >> 2);
 
@@ -228,6 +231,11 @@ export function runFetch(ctx: WorkerContext, job: FetchJob): void {
       if (finished) return;
       touch();
       received += data.length;
+      const pauseMs = speedLimit?.delayFor(data.length) ?? 0;
+      if (pauseMs > 0) {
+        res.pause();
+        setTimeout(() => finished || res.resume(), pauseMs);
+      }
       try {
         consume(data);
         flush(false);

@@ -5,6 +5,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Worker, type WorkerOptions } from "node:worker_threads";
 import { currentNetwork } from "../../net/proxy";
+import { downloadSpeedLimit } from "../../net/bandwidth";
 
 /** What a worker reports about one job. */
 export type WorkerEvent =
@@ -108,7 +109,7 @@ export class WorkerPool {
       // wrappers are scavenged the sooner that memory is returned (peak RSS, not speed, is what this buys).
       const script = this.script ?? bundledWorker();
       // Workers get the proxy and CA settings as data: they must not read this thread's environment or globals.
-      const options: WorkerOptions = { execArgv: script.execArgv, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB }, workerData: { network: currentNetwork() } };
+      const options: WorkerOptions = { execArgv: script.execArgv, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB }, workerData: { network: currentNetwork(), bandwidth: downloadSpeedLimit.shared } };
       const worker = new Worker(script.file, options);
       worker.unref();
       const slot: Slot = { worker, load: 0 };
