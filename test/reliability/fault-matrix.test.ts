@@ -144,34 +144,40 @@ describe("reliability: fault matrix (every fault alone and in pairs × lfs / xet
     assert.match(fallback.fallbackReason!, /no bytes for/);
   });
 
-  it("Git LFS: a git service that fails during `git lfs fetch` and comes back is retried after a jittered wait, and the files complete", async () => {
-    const hub = await startHub({ repos: [{ id: REPO, revisions: [{ dir: join(work.path, "repo"), message: "Add small model" }] }] });
-    const timeOf = stampLog(hub);
-    try {
-      const warnings: string[] = [];
-      const result = await download({ repo: REPO, modelsDir: join(work.path, "lfs-retry"), endpoint: hub.url, token: "hf_matrix_lfs_retry_1" }, {
-        env: home.env,
-        onProgress: (e) => {
-          if (e.type !== "log") return;
-          // The service breaks down just as git-lfs starts, and is back by the time the route retries.
-          if (/^Fetching \d+ LFS object/.test(e.message)) hub.setFault("git-unavailable", true);
-          if (e.level === "warn") {
-            warnings.push(e.message);
-            hub.setFault("git-unavailable", false);
-          }
-        },
-      });
-      assert.equal(warnings.length, 1, warnings.join("\n"));
-      assert.match(warnings[0]!, /^git lfs fetch failed \(The Hub's git service failed while running git lfs fetch \(HTTP 503\)[^)]*\); retrying in (0\.[5-9]|1\.[0-5]) s$/);
-      const batches = hub.ctx.log.filter((e) => e.route === "lfs-batch");
-      assert.deepEqual(batches.map((e) => e.status), [503, 200]);
-      const announced = Number(/retrying in ([\d.]+) s/.exec(warnings[0]!)![1]) * 1000;
-      assert.ok(timeOf(batches[1]!) - timeOf(batches[0]!) >= announced - 55, "the retry waited what it announced");
-      assert.deepEqual(await folderViolations({ hub, repo: REPO, modelDir: result.path, result }), []);
-    } finally {
-      await hub.close();
-    }
-  });
+  const lfsRetries = [
+    { name: "`git lfs fetch`", lfsConnections: 0, warning: /^git lfs fetch failed \(The Hub's git service failed while running git lfs fetch \(HTTP 503\)[^)]*\); retrying in (0\.[5-9]|1\.[0-5]) s$/ },
+    { name: "the parallel range requests' batch call", lfsConnections: undefined, warning: /^the LFS batch API answered 503; retrying in (0\.[5-9]|1\.[0-5]) s$/ },
+  ];
+  for (const variant of lfsRetries) {
+    it(`Git LFS: a git service that fails during ${variant.name} and comes back is retried after a jittered wait, and the files complete`, async () => {
+      const hub = await startHub({ repos: [{ id: REPO, revisions: [{ dir: join(work.path, "repo"), message: "Add small model" }] }] });
+      const timeOf = stampLog(hub);
+      try {
+        const warnings: string[] = [];
+        const result = await download({ repo: REPO, modelsDir: join(work.path, `lfs-retry-${variant.lfsConnections ?? "ranges"}`), endpoint: hub.url, token: "hf_matrix_lfs_retry_1", lfsConnections: variant.lfsConnections }, {
+          env: home.env,
+          onProgress: (e) => {
+            if (e.type !== "log") return;
+            // The service breaks down just as the LFS fetch starts, and is back by the time the route retries.
+            if (/^Fetching \d+ LFS object/.test(e.message)) hub.setFault("git-unavailable", true);
+            if (e.level === "warn") {
+              warnings.push(e.message);
+              hub.setFault("git-unavailable", false);
+            }
+          },
+        });
+        assert.equal(warnings.length, 1, warnings.join("\n"));
+        assert.match(warnings[0]!, variant.warning);
+        const batches = hub.ctx.log.filter((e) => e.route === "lfs-batch");
+        assert.deepEqual(batches.map((e) => e.status), [503, 200]);
+        const announced = Number(/retrying in ([\d.]+) s/.exec(warnings[0]!)![1]) * 1000;
+        assert.ok(timeOf(batches[1]!) - timeOf(batches[0]!) >= announced - 55, "the retry waited what it announced");
+        assert.deepEqual(await folderViolations({ hub, repo: REPO, modelDir: result.path, result }), []);
+      } finally {
+        await hub.close();
+      }
+    });
+  }
 
   it(`writes ${MATRIX_ARTIFACT.slice(ROOT.length + 1)}`, async () => {
     const rows: CaseRecord[] = cases.map((c) => {

@@ -1,6 +1,7 @@
 // The Git LFS batch API, asked directly: where each object can be downloaded (href, headers, expiry), as
 // git-lfs itself asks it. Anything but a plain 200 answer is left to git-lfs, which words the Hub's errors.
 import { netFetch } from "../net/proxy";
+import { retryWaitMs } from "../util/rateLimit";
 
 const LFS_JSON = "application/vnd.git-lfs+json";
 /** git-lfs sends at most 100 objects per batch request (lfs.transfer.batchSize). */
@@ -16,8 +17,19 @@ export interface LfsHref {
   expiresAt?: number;
 }
 
-/** Why the batch API gave no usable answer: the caller leaves these objects to `git lfs fetch`. */
-export class BatchUnusable extends Error {}
+/** Why the batch API gave no usable answer; `retryable` (5xx) is worth asking again, else git-lfs gets the objects. */
+export class BatchUnusable extends Error {
+  constructor(message: string, readonly retryable = false) {
+    super(message);
+  }
+}
+
+/** The batch API answered 429: how long it asks us to wait (undefined when it did not say). */
+export class BatchRateLimited extends Error {
+  constructor(readonly waitMs: number | undefined, readonly host: string) {
+    super(`the LFS batch API at ${host} answered 429`);
+  }
+}
 
 export interface BatchOptions {
   endpoint: string;
@@ -54,7 +66,8 @@ async function requestBatch(o: BatchOptions, objects: BatchOptions["objects"]): 
   });
   if (res.status !== 200) {
     void res.body?.cancel().catch(() => undefined);
-    throw new BatchUnusable(`the LFS batch API answered ${res.status}`);
+    if (res.status === 429) throw new BatchRateLimited(retryWaitMs(res.headers), new URL(url).host);
+    throw new BatchUnusable(`the LFS batch API answered ${res.status}`, res.status >= 500);
   }
   const body = (await res.json().catch(() => undefined)) as { objects?: unknown } | undefined;
   if (!Array.isArray(body?.objects)) throw new BatchUnusable("the LFS batch API answered without an objects list");

@@ -94,6 +94,7 @@ export async function fetchLfsObjects(o: FetchObjectsOptions): Promise<FetchObje
     o.log?.("info", `Fetching ${objects.length} LFS object(s) in parallel ranges over up to ${connections} connections`);
     const result = await fetchObjectsInRanges({
       endpoint: o.endpoint, repo: o.repo, token: o.token, gitDir, objects, connections, signal, log: o.log,
+      retryBaseMs: o.retryBaseMs, onRateLimit: o.onRateLimit,
       // Two paths with the same content share one object: only the first one's bytes are new.
       onBytes: (oid, doneBytes, newBytes) => pathsOf.get(oid)!.forEach((path, i) => o.onFileProgress({ path, doneBytes, newBytes: i === 0 ? newBytes : 0 })),
     }).catch(async (err: unknown) => {

@@ -8,8 +8,8 @@ import { hashFile } from "../content";
 import { downloadSpeedLimit } from "../net/bandwidth";
 import { netFetch } from "../net/proxy";
 import { backoffMs, sleep } from "../util/backoff";
-import { retryWaitMs } from "../util/rateLimit";
-import { BatchUnusable, requestHrefs, type LfsHref } from "./batch";
+import { retryWaitMs, waitOutRateLimit, type RateLimitWait } from "../util/rateLimit";
+import { BatchRateLimited, BatchUnusable, requestHrefs, type LfsHref } from "./batch";
 import { lfsPartPath, sizeOf } from "./objects";
 import { BLOCK_BYTES, RangePart, type Block } from "./rangePart";
 
@@ -36,6 +36,8 @@ export interface RangeFetchOptions {
   /** Growth of one object: bytes on disk now, and how many of them came in since the last call. */
   onBytes(oid: string, doneBytes: number, newBytes: number): void;
   log?(level: "info" | "warn" | "debug", message: string): void;
+  /** Told before each wait for the batch API's rate limit to reset. */
+  onRateLimit?(wait: RateLimitWait): void;
 }
 
 export interface RangeFetchResult {
@@ -68,9 +70,10 @@ export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeF
 
   let hrefs: Map<string, LfsHref>;
   try {
-    hrefs = await requestHrefs({ endpoint: o.endpoint, repo: o.repo, token: o.token, objects: o.objects, signal });
+    hrefs = await askForHrefs();
   } catch (err) {
     if (signal?.aborted) throw cancelled(err);
+    if (err instanceof DownloadError) throw err;
     return finish(err instanceof BatchUnusable ? err.message : `the LFS batch API could not be reached (${(err as Error).message})`);
   }
   for (const obj of o.objects) if (!hrefs.has(obj.oid)) leftOver.add(obj.oid);
@@ -108,6 +111,28 @@ export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeF
   if (signal?.aborted) throw cancelled(signal.reason);
   if (fatal) throw fatal;
   return finish(reason);
+
+  /** The first batch request: a 429 is waited out as the Hub asks, a 5xx or network failure retried after a jittered wait. */
+  async function askForHrefs(): Promise<Map<string, LfsHref>> {
+    const attempts = Math.max(1, o.attempts ?? 4);
+    for (let attempt = 1, limited = 0; ; attempt++) {
+      try {
+        return await requestHrefs({ endpoint: o.endpoint, repo: o.repo, token: o.token, objects: o.objects, signal });
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        if (err instanceof BatchRateLimited) {
+          await waitOutRateLimit({ waitMs: err.waitMs, host: err.host, what: "Git LFS batch requests", bucket: "resolvers", waited: limited++, signal, onWait: o.onRateLimit });
+          attempt--;
+          continue;
+        }
+        if ((err instanceof BatchUnusable && !err.retryable) || attempt >= attempts) throw err;
+        const waitMs = backoffMs({ attempt, baseMs: o.retryBaseMs ?? 1000, capMs: 30_000 });
+        const why = err instanceof BatchUnusable ? err.message : `the LFS batch API could not be reached (${(err as Error).message})`;
+        o.log?.("warn", `${why}; retrying in ${(waitMs / 1000).toFixed(1)} s`);
+        await sleep(waitMs, signal);
+      }
+    }
+  }
 
   async function finish(why: string | undefined): Promise<RangeFetchResult> {
     for (const part of parts.values()) if (!fetched.has(part.oid)) leftOver.add(part.oid);

@@ -4,6 +4,7 @@
 // catches whatever a crash still managed to lose.
 import { mkdir, open, readFile, rename, rm, writeFile, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { DownloadError } from "../errors";
 import { lfsObjectPath, lfsPartPath, sizeOf } from "./objects";
 
 /** Bytes per range request: large enough that a request's latency costs little, small enough to spread a file. */
@@ -38,6 +39,7 @@ export class RangePart {
 
   /** The part of `oid` as a previous run left it; a git-lfs `.part` (a prefix) counts when there is none of ours. */
   static async open(gitDir: string, oid: string, size: number, blockBytes = BLOCK_BYTES): Promise<RangePart> {
+    await assertCloneThere(gitDir);
     const path = join(rangesDir(gitDir), oid);
     const count = Math.max(1, Math.ceil(size / blockBytes));
     const saved = await readState(`${path}.json`, size, blockBytes, count);
@@ -110,6 +112,7 @@ export class RangePart {
   async store(gitDir: string): Promise<void> {
     await this.close();
     if (this.size === 0) await writeFile(this.path, "");
+    await assertCloneThere(gitDir);
     const target = lfsObjectPath(gitDir, this.oid);
     await mkdir(dirname(target), { recursive: true });
     await rename(this.path, target);
@@ -120,6 +123,13 @@ export class RangePart {
     await this.close();
     await rm(this.path, { force: true });
     await rm(`${this.path}.json`, { force: true });
+  }
+}
+
+/** Folders are made as needed below `.git`, never `.git` itself: a clone deleted meanwhile must stay gone. */
+async function assertCloneThere(gitDir: string): Promise<void> {
+  if ((await sizeOf(join(gitDir, "HEAD"))) === undefined) {
+    throw new DownloadError("not-writable", `The clone at ${dirname(gitDir)} is gone (its .git/HEAD is missing).`);
   }
 }
 
