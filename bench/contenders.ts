@@ -24,6 +24,8 @@ export interface ChildJob {
   dir: string;
   /** Update mode: only what differs from `fromRevision` (already downloaded into `dir` by the same contender). */
   fromRevision?: string;
+  /** Our routes only: the download speed cap, bytes per second. */
+  maxBytesPerSecond?: number;
 }
 
 const TOKEN = "hf_benchmark_token";

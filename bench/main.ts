@@ -1,4 +1,5 @@
-// `npm run bench [-- --quick] [--runs N] [--report]` (`-- --scale`: the scale cases, see scale.ts): builds synthetic model repos, serves them from a local Hub in its own
+// `npm run bench [-- --quick] [--runs N] [--report]` (`-- --scale`: the scale cases, see scale.ts; `--only <contender>`,
+// `--profile <name>`, `--model <id>`: a partial run that leaves the docs alone): builds synthetic model repos, serves them from a local Hub in its own
 // process (loopback, then the `slow` WAN profile), measures the five contenders alternately and writes the report.
 import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { availableParallelism, cpus, totalmem } from "node:os";
@@ -11,6 +12,7 @@ import { ensureModel, FULL_MODELS, QUICK_MODELS } from "./data";
 import { measure, startHubProcess, type RunResult } from "./measure";
 import { writeReport, type BenchResults, type Series } from "./report";
 import { runScale, writeScaleSection } from "./scale";
+import { runCapBench, sampleCappedRate } from "./cap";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -20,10 +22,12 @@ async function main(): Promise<void> {
       "big-gib": { type: "string", default: "8" },
       runs: { type: "string" },
       only: { type: "string", multiple: true },
+      model: { type: "string", multiple: true },
       profile: { type: "string", multiple: true },
       child: { type: "string" },
       "serve-hub": { type: "string" },
       report: { type: "boolean", default: false },
+      cap: { type: "boolean", default: false },
     },
   });
   if (values.report) {
@@ -33,6 +37,7 @@ async function main(): Promise<void> {
   }
   if (values.child) return child(JSON.parse(values.child) as ChildJob);
   if (values["serve-hub"]) return serveHub(JSON.parse(values["serve-hub"]) as HubConfig);
+  if (values.cap) return runCapBench({ work: resolve("bench/work"), docsFile: resolve("docs/PERFORMANCE.md") });
   if (values.scale) {
     const rows = await runScale({ work: resolve("bench/work"), bigGib: Number(values["big-gib"]) });
     return writeScaleSection(resolve("docs/RELIABILITY.md"), rows, `npm run bench -- --scale --big-gib ${values["big-gib"]}`);
@@ -42,7 +47,8 @@ async function main(): Promise<void> {
   const work = resolve("bench/work");
   const runs = Number(values.runs ?? 3);
   const contenders = (values.only?.length ? values.only : [...CONTENDERS]) as Contender[];
-  const specs = values.quick ? QUICK_MODELS : FULL_MODELS;
+  const specs = (values.quick ? QUICK_MODELS : FULL_MODELS).filter((s) => !values.model?.length || values.model.includes(s.id));
+  const partial = !values.quick && Boolean(values.only?.length || values.profile?.length || values.model?.length);
   const sources = await Promise.all(specs.map((s) => ensureModel(join(work, "models"), s)));
   const sizes = new Map<string, number>();
   for (const s of sources) sizes.set(s.id, await folderBytes(s.revisions[s.revisions.length - 1].dir));
@@ -103,7 +109,7 @@ async function main(): Promise<void> {
 
   const results: BenchResults = {
     date: new Date().toISOString(),
-    mode: values.quick ? "quick" : "full",
+    mode: values.quick ? "quick" : partial ? "partial" : "full",
     runs,
     machine: { cpu: cpus()[0]?.model ?? "unknown", cores: availableParallelism(), memoryGB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: `${process.platform}-${process.arch}` },
     series,
@@ -129,8 +135,9 @@ async function serveHub(config: HubConfig): Promise<void> {
 
 async function child(job: ChildJob): Promise<void> {
   const started = performance.now();
+  const rate = job.maxBytesPerSecond ? sampleCappedRate(job.maxBytesPerSecond) : undefined;
   await runContender(job);
-  process.stdout.write(`${JSON.stringify({ wallMs: performance.now() - started, selfMaxRssKB: process.resourceUsage().maxRSS })}\n`);
+  process.stdout.write(`${JSON.stringify({ wallMs: performance.now() - started, selfMaxRssKB: process.resourceUsage().maxRSS, cappedRate: rate?.() })}\n`);
   process.exit(0);
 }
 

@@ -16,7 +16,8 @@ export interface Series {
 
 export interface BenchResults {
   date: string;
-  mode: "quick" | "full";
+  /** `partial`: a full-size run of some contenders, profiles or models only; like quick, it leaves the docs alone. */
+  mode: "quick" | "partial" | "full";
   runs: number;
   machine: { cpu: string; cores: number; memoryGB: number; node: string; platform: string };
   series: Series[];
@@ -127,8 +128,8 @@ const END = "<!-- bench:end -->";
 
 export async function writeReport(options: { results: BenchResults; benchDir: string; docsFile: string }): Promise<void> {
   const { results } = options;
-  // A quick run never replaces the full run's results.
-  await writeFile(join(options.benchDir, results.mode === "quick" ? "work/results-quick.json" : "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  // A quick or partial run never replaces the full run's results.
+  await writeFile(join(options.benchDir, results.mode === "full" ? "results.json" : `work/results-${results.mode}.json`), `${JSON.stringify(results, null, 2)}\n`);
   const md = table(results);
   const targets = verdicts(results);
   const m = results.machine;
@@ -146,8 +147,8 @@ export async function writeReport(options: { results: BenchResults; benchDir: st
     END,
   ].join("\n");
   await mkdir(dirname(options.docsFile), { recursive: true });
-  // Like the results, a quick run's chart stays in bench/work and leaves the docs alone.
-  await writeFile(results.mode === "quick" ? join(options.benchDir, "work", "bench-chart-quick.svg") : join(dirname(options.docsFile), "bench-chart.svg"), chart(results));
+  // Like the results, a quick or partial run's chart stays in bench/work and leaves the docs alone.
+  await writeFile(results.mode === "full" ? join(dirname(options.docsFile), "bench-chart.svg") : join(options.benchDir, "work", `bench-chart-${results.mode}.svg`), chart(results));
   if (results.mode === "full" || !existsSync(options.docsFile)) {
     const doc = existsSync(options.docsFile) ? await readFile(options.docsFile, "utf8") : `# Performance\n\n${BEGIN}\n${END}\n`;
     const next = doc.includes(BEGIN) && doc.includes(END) ? doc.slice(0, doc.indexOf(BEGIN)) + section + doc.slice(doc.indexOf(END) + END.length) : `${doc}\n${section}\n`;
