@@ -43,7 +43,8 @@ describe("LFS objects in parallel ranges (issue 14, item 1)", function () {
 
   function fetchInto(gitDir: string, extra: Partial<RangeFetchOptions> = {}) {
     const bytes = new Map<string, { done: number; fresh: number }>();
-    const run = fetchObjectsInRanges({
+    // A .git with its HEAD is all a clone needs to be for the object store; nothing is made without one.
+    const run = gitDirReady(gitDir).then(() => fetchObjectsInRanges({
       endpoint: bed.hub.url, repo: REPO, gitDir, blockBytes: BLOCK, connections: 3,
       objects: objects().map(({ oid, size }) => ({ oid, size })),
       onBytes: (oid, done, fresh) => {
@@ -51,8 +52,13 @@ describe("LFS objects in parallel ranges (issue 14, item 1)", function () {
         bytes.set(oid, { done, fresh: b.fresh + fresh });
       },
       ...extra,
-    });
+    }));
     return { run, bytes };
+  }
+
+  async function gitDirReady(gitDir: string): Promise<void> {
+    await mkdir(gitDir, { recursive: true });
+    await writeFile(join(gitDir, "HEAD"), "ref: refs/heads/main\n");
   }
 
   it("fetches each object in blocks over several connections, SHA-256-checked into git-lfs' store; no token to the CDN", async () => {

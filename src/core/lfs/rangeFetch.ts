@@ -4,9 +4,8 @@
 // the contiguous start of each unfinished object left where git-lfs resumes it.
 import { rename, rm, truncate } from "node:fs/promises";
 import { DownloadError, isCancel } from "../errors";
-import { hashFile } from "../content";
 import { downloadSpeedLimit } from "../net/bandwidth";
-import { netFetch } from "../net/proxy";
+import { nodeGet } from "../net/nodeGet";
 import { backoffMs, sleep } from "../util/backoff";
 import { retryWaitMs, waitOutRateLimit, type RateLimitWait } from "../util/rateLimit";
 import { BatchRateLimited, BatchUnusable, requestHrefs, type LfsHref } from "./batch";
@@ -74,7 +73,7 @@ export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeF
   } catch (err) {
     if (signal?.aborted) throw cancelled(err);
     if (err instanceof DownloadError) throw err;
-    return finish(err instanceof BatchUnusable ? err.message : `the LFS batch API could not be reached (${(err as Error).message})`);
+    return finish(batchFailure(err));
   }
   for (const obj of o.objects) if (!hrefs.has(obj.oid)) leftOver.add(obj.oid);
 
@@ -91,13 +90,15 @@ export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeF
     for (let item = queue.shift(); item && !linked.aborted; item = queue.shift()) {
       await fetchBlock(item.part, item.block);
       await item.part.save();
+      // In the background: a failed read here shows again, and is reported, when `complete` asks for the digest.
+      item.part.followHash().catch(() => undefined);
       const left = remaining.get(item.part.oid)! - 1;
       remaining.set(item.part.oid, left);
       if (left === 0) await complete(item.part);
     }
   };
   let fatal: unknown;
-  const run = (err: unknown) => {
+  const onWorkerError = (err: unknown) => {
     // The other workers' requests end with this abort; their errors say nothing new.
     if (!linked.aborted) {
       if (err instanceof DownloadError) fatal = err;
@@ -105,7 +106,7 @@ export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeF
     }
     stop.abort();
   };
-  await Promise.all(Array.from({ length: Math.max(1, o.connections ?? DEFAULT_CONNECTIONS) }, () => worker().catch(run)));
+  await Promise.all(Array.from({ length: Math.max(1, o.connections ?? DEFAULT_CONNECTIONS) }, () => worker().catch(onWorkerError)));
   for (const part of parts.values()) if (!fetched.has(part.oid)) await part.save();
   for (const part of parts.values()) await part.close();
   if (signal?.aborted) throw cancelled(signal.reason);
@@ -127,8 +128,7 @@ export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeF
         }
         if ((err instanceof BatchUnusable && !err.retryable) || attempt >= attempts) throw err;
         const waitMs = backoffMs({ attempt, baseMs: o.retryBaseMs ?? 1000, capMs: 30_000 });
-        const why = err instanceof BatchUnusable ? err.message : `the LFS batch API could not be reached (${(err as Error).message})`;
-        o.log?.("warn", `${why}; retrying in ${(waitMs / 1000).toFixed(1)} s`);
+        o.log?.("warn", `${batchFailure(err)}; retrying in ${(waitMs / 1000).toFixed(1)} s`);
         await sleep(waitMs, signal);
       }
     }
@@ -142,8 +142,8 @@ export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeF
   }
 
   async function complete(part: RangePart): Promise<void> {
+    const hash = await part.sha256();
     await part.close();
-    const hash = await hashFile({ path: part.path, expected: { kind: "sha256", size: part.size }, signal });
     if (hash !== part.oid) {
       await part.discard();
       o.log?.("warn", `an LFS object downloaded in ranges did not match its SHA-256 (${part.oid.slice(0, 12)}…); git-lfs fetches it again`);
@@ -187,25 +187,23 @@ export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeF
       request.abort();
     }
     try {
-      const res = await netFetch(href.href, {
-        headers: { ...href.header, Range: `bytes=${from}-${block.end - 1}` },
-        signal: AbortSignal.any([linked, request.signal]),
-      });
-      const whole = res.status === 200 && from === 0 && block.end === part.size;
-      if (res.status !== 206 && !whole) {
-        void res.body?.cancel().catch(() => undefined);
-        if (res.status === 200) throw new HandOver(`the LFS object store ignores Range requests (${new URL(href.href).host})`);
-        if (res.status === 401 || res.status === 403 || res.status === 410) {
+      const res = await nodeGet(href.href, { ...href.header, Range: `bytes=${from}-${block.end - 1}` }, AbortSignal.any([linked, request.signal]));
+      const status = res.statusCode ?? 0;
+      const whole = status === 200 && from === 0 && block.end === part.size;
+      if (status !== 206 && !whole) {
+        res.resume();
+        if (status === 200) throw new HandOver(`the LFS object store ignores Range requests (${new URL(href.href).host})`);
+        if (status === 401 || status === 403 || status === 410) {
           hrefs.delete(part.oid);
           return 0;
         }
-        if (res.status === 404) throw new HandOver(`the LFS object store answered 404 for ${part.oid.slice(0, 12)}…`);
-        if (res.status === 429 || res.status >= 500) return retryWaitMs(res.headers) ?? backoffMs({ attempt: 1, baseMs: o.retryBaseMs ?? 500, capMs: 30_000 });
-        throw new HandOver(`the LFS object store answered ${res.status}`);
+        if (status === 404) throw new HandOver(`the LFS object store answered 404 for ${part.oid.slice(0, 12)}…`);
+        if (status === 429 || status >= 500) return retryWaitMs(res.headers) ?? backoffMs({ attempt: 1, baseMs: o.retryBaseMs ?? 500, capMs: 30_000 });
+        throw new HandOver(`the LFS object store answered ${status}`);
       }
-      if (res.status === 206 && !new RegExp(`^bytes ${from}-`).test(res.headers.get("content-range") ?? "")) {
-        void res.body?.cancel().catch(() => undefined);
-        throw new HandOver(`the LFS object store answered another range than asked (${res.headers.get("content-range")})`);
+      if (status === 206 && !new RegExp(`^bytes ${from}-`).test(String(res.headers["content-range"] ?? ""))) {
+        res.resume();
+        throw new HandOver(`the LFS object store answered another range than asked (${res.headers["content-range"]})`);
       }
       let pending: Buffer[] = [];
       let pendingBytes = 0;
@@ -221,13 +219,13 @@ export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeF
         o.onBytes(part.oid, part.doneBytes, data.length);
         await part.saveNowAndThen();
       };
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
         clearTimeout(timer);
         await downloadSpeedLimit.take(chunk.length, linked);
         timer = setTimeout(onStall, stallMs);
         const room = block.end - (block.start + part.written[block.index]! + pendingBytes);
         const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
-        pending.push(Buffer.from(piece.buffer, piece.byteOffset, piece.length));
+        pending.push(piece);
         pendingBytes += piece.length;
         if (pendingBytes >= WRITE_BYTES) await flush();
         if (piece.length < chunk.length) break;
@@ -268,6 +266,10 @@ async function handToGitLfs(gitDir: string, part: RangePart): Promise<void> {
   } else {
     await part.discard();
   }
+}
+
+function batchFailure(err: unknown): string {
+  return err instanceof BatchUnusable ? err.message : `the LFS batch API could not be reached (${(err as Error).message})`;
 }
 
 function writeError(err: NodeJS.ErrnoException, part: RangePart): DownloadError {

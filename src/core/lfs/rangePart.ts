@@ -2,6 +2,7 @@
 // beside it, how far each block got, so a later run asks only for what is missing. A block's count is saved
 // after its bytes were written, so it never claims more than the file holds; the SHA-256 check at the end
 // catches whatever a crash still managed to lose.
+import { createHash } from "node:crypto";
 import { mkdir, open, readFile, rename, rm, writeFile, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { DownloadError } from "../errors";
@@ -11,6 +12,7 @@ import { lfsObjectPath, lfsPartPath, sizeOf } from "./objects";
 export const BLOCK_BYTES = 32 * 1024 * 1024;
 
 const SAVE_EVERY_MS = 500;
+const HASH_READ_BYTES = 4 * 1024 * 1024;
 
 export interface Block {
   index: number;
@@ -27,6 +29,9 @@ export class RangePart {
   private handle?: Promise<FileHandle>;
   private saving = Promise.resolve();
   private savedAt = 0;
+  private readonly hash = createHash("sha256");
+  private hashedUpTo = 0;
+  private hashing = Promise.resolve();
 
   private constructor(
     readonly path: string,
@@ -86,6 +91,38 @@ export class RangePart {
       off += bytesWritten;
     }
     this.written[block.index]! += data.length;
+  }
+
+  /**
+   * Feeds the SHA-256 with what lies on disk from where it stopped up to the first gap (read back from the page
+   * cache), so hashing runs beside the transfer instead of after it. Calls are serialized.
+   */
+  followHash(): Promise<void> {
+    this.hashing = this.hashing.then(() => this.hashUpTo(this.prefixBytes));
+    return this.hashing;
+  }
+
+  /** The SHA-256 of the whole object as written; call when no block is missing. */
+  async sha256(): Promise<string> {
+    await this.followHash();
+    if (this.hashedUpTo !== this.size) throw new Error(`hashed ${this.hashedUpTo} of ${this.size} bytes`);
+    return this.hash.digest("hex");
+  }
+
+  private async hashUpTo(end: number): Promise<void> {
+    if (end <= this.hashedUpTo) return;
+    const fh = await open(this.path, "r");
+    try {
+      const buf = Buffer.allocUnsafe(Math.min(HASH_READ_BYTES, end - this.hashedUpTo));
+      while (this.hashedUpTo < end) {
+        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - this.hashedUpTo), this.hashedUpTo);
+        if (bytesRead === 0) throw new Error(`${this.path} ends at ${this.hashedUpTo}, expected ${end} bytes`);
+        this.hash.update(buf.subarray(0, bytesRead));
+        this.hashedUpTo += bytesRead;
+      }
+    } finally {
+      await fh.close();
+    }
   }
 
   /** Saves the block counts when the last save is older than half a second: what a kill -9 can cost. */
