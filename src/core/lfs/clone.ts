@@ -12,6 +12,12 @@ import { sparseCheckoutFile } from "./patterns";
 /** The git config key that marks a clone HF Models made (download/leftovers.ts refuses a clone without it). */
 export const MANAGED_KEY = "hfmodels.managed";
 
+/**
+ * The clone's own config: marked as ours (download/leftovers.ts), whether we made it or the user consented to have
+ * us take it over; and stat data that hard-linked files (whose ctime changes with each link) do not upset.
+ */
+const CLONE_CONFIG: Record<string, string> = { [MANAGED_KEY]: "true", "core.trustctime": "false", "core.checkStat": "minimal" };
+
 /** What our files look like to git: never tracked, never shown as untracked. */
 const EXCLUDES = [`/${RECORD_FILE}`, `/${RECORD_FILE}.*.tmp`, `/${PARTIAL_DIR}/`, `/${PENDING_FILE}`, `/${PENDING_FILE}.*.tmp`];
 
@@ -64,7 +70,8 @@ export async function reusableClone({ modelDir, makeGit, log }: { modelDir: stri
  */
 export async function freshClone({ modelDir, remote, makeGit }: { modelDir: string; remote: string; makeGit: MakeGit }): Promise<void> {
   const parent = dirname(modelDir);
-  const clone = (into: string) => makeGit(parent).raw(["clone", "--no-checkout", "--depth", "1", "--no-tags", "--config", `${MANAGED_KEY}=true`, remote, into]);
+  const config = Object.entries(CLONE_CONFIG).flatMap(([key, value]) => ["--config", `${key}=${value}`]);
+  const clone = (into: string) => makeGit(parent).raw(["clone", "--no-checkout", "--depth", "1", "--no-tags", ...config, remote, into]);
   if (await isEmptyOrMissing(modelDir)) {
     await clone(modelDir);
     return;
@@ -126,11 +133,9 @@ export async function ensureCommit({ git, remote, revision, commit }: { git: Sim
  * mtime: LFS files are hard links to their objects (linkVerified.ts), and linking the same object to another
  * path later changes the shared inode's ctime; without this `git status` would then re-hash whole model files.
  */
-export async function configureClone({ git, gitDir, log }: { git: SimpleGit; gitDir: string; log?: (m: string) => void }): Promise<void> {
-  // Marks the clone as ours (download/leftovers.ts): one we reuse, or one the user consented to have us take over.
-  await git.raw(["config", MANAGED_KEY, "true"]);
-  await git.raw(["config", "core.trustctime", "false"]);
-  await git.raw(["config", "core.checkStat", "minimal"]);
+export async function configureClone({ git, gitDir, fresh, log }: { git: SimpleGit; gitDir: string; fresh: boolean; log?: (m: string) => void }): Promise<void> {
+  // A fresh clone got these from `git clone --config` (a git spawn costs ~50 ms each); a reused one may predate them.
+  if (!fresh) for (const [key, value] of Object.entries(CLONE_CONFIG)) await git.raw(["config", key, value]);
   // Without the filters (a user who never ran `git lfs install`) git status would see every model file as modified.
   try {
     await git.raw(["lfs", "install", "--local"]);

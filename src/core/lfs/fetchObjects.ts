@@ -20,7 +20,7 @@ export interface FetchObjectsOptions {
   endpoint: string;
   repo: string;
   token?: string;
-  /** Connections for the parallel range requests; 0 leaves every object to `git lfs fetch`. Default 8. */
+  /** Connections for the parallel range requests; 0 leaves every object to `git lfs fetch`. Default 12. */
   connections?: number;
   gitDir: string;
   commit: string;

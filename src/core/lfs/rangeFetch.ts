@@ -12,8 +12,12 @@ import { BatchRateLimited, BatchUnusable, requestHrefs, type LfsHref } from "./b
 import { lfsPartPath, sizeOf } from "./objects";
 import { BLOCK_BYTES, RangePart, type Block } from "./rangePart";
 
-/** Connections to the object store at once: eight reach a CDN's per-client share on a typical link. */
-export const DEFAULT_CONNECTIONS = 8;
+/**
+ * Connections to the object store at once. On the bench's WAN profile (25 MB/s per connection, 200 MB/s in all),
+ * 8 would just reach the total but any slow connection costs throughput; 12 moved 1 GiB in 5.35 s instead of 5.63 s,
+ * and 16 gained nothing more (5.3 s).
+ */
+export const DEFAULT_CONNECTIONS = 12;
 const WRITE_BYTES = 1024 * 1024;
 
 export interface RangeFetchOptions {

@@ -54,7 +54,7 @@ export interface LfsRouteParams {
   fetchAttempts?: number;
   /** Nominal wait before the first `git lfs fetch` retry (doubled each time, jittered). Default 1000 ms. */
   retryBaseMs?: number;
-  /** Connections for LFS objects in parallel ranges; 0 leaves them all to `git lfs fetch`. Default 8. */
+  /** Connections for LFS objects in parallel ranges; 0 leaves them all to `git lfs fetch`. Default 12. */
   connections?: number;
   /** Told before each wait for the Hub's rate limit on the batch API to reset. */
   onRateLimit?(wait: RateLimitWait): void;
@@ -111,7 +111,7 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
     await ensureCommit({ git, remote, revision, commit });
 
     step = "git checkout";
-    await configureClone({ git, gitDir, log: (m) => p.log?.("warn", m) });
+    await configureClone({ git, gitDir, fresh: !reuse, log: (m) => p.log?.("warn", m) });
     // Before the fetch, so that git-lfs finds these objects in place instead of downloading them.
     const seeded = await seedObjectsFromWorkingTree({ modelDir, gitDir, files: lfsFiles, signal });
     if (seeded.length > 0) p.log?.("info", `Reusing ${seeded.length} verified file(s) already in the folder: ${seeded.join(", ")}`);
