@@ -1,7 +1,7 @@
 // `npm run bench -- --cap`: how closely the download speed cap holds, per route, from 5 to 100 MB/s. Each run
 // downloads the 128 MiB quick model from a loopback Hub in a child process with the cap set; the child samples
-// the bytes the cap counted (what came over the network) every 100 ms, and the rate is taken from the first to
-// the last sample that grew, so listing and cloning before the first byte do not count.
+// the bytes the cap counted (what came over the network) every 20 ms, and the rate is taken from the first to
+// the last sample that grew, so listing and cloning before the first byte, and the checks after the last, do not count.
 import { spawn } from "node:child_process";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -22,11 +22,11 @@ export function sampleCappedRate(bytesPerSecond: number): () => number | undefin
   const timer = setInterval(() => {
     const counted = downloadSpeedLimit.bytesCounted;
     if (samples.length === 0 || counted > samples.at(-1)![1]) samples.push([performance.now(), counted]);
-  }, 100);
+  }, 20);
   timer.unref();
   return () => {
     clearInterval(timer);
-    samples.push([performance.now(), downloadSpeedLimit.bytesCounted]);
+    // From the first sample that saw bytes to the last that saw more: the work after the last byte does not count.
     const first = samples.find(([, bytes]) => bytes > 0);
     const last = samples.at(-1)!;
     return first && last[0] > first[0] ? ((last[1] - first[1]) * 1000) / (last[0] - first[0]) : undefined;

@@ -1,6 +1,7 @@
-// The five contenders, each run in its own child process: our Xet and LFS routes (through the service), the
-// stock @huggingface/hub client, plain `git clone` with git-lfs, and the raw limit (parallel range GETs of the
-// uncompressed LFS objects, written positionally). Every one downloads a repo revision into a folder.
+// The contenders, each run in its own child process: our Xet and LFS routes (through the service), the
+// stock @huggingface/hub client, plain `git clone` with git-lfs, the raw limit (parallel range GETs of the
+// uncompressed LFS objects, written positionally), and the reference Python client, `hf download` with hf_xet
+// and over plain HTTP (HF_HUB_DISABLE_XET=1). Every one downloads a repo revision into a folder.
 import { execFile } from "node:child_process";
 import { createWriteStream, writeSync } from "node:fs";
 import { mkdir, open } from "node:fs/promises";
@@ -12,7 +13,7 @@ import { promisify } from "node:util";
 import { downloadFile, listFiles } from "@huggingface/hub";
 import { download } from "../src/core/download/service";
 
-export const CONTENDERS = ["xet", "lfs", "stock", "git", "raw"] as const;
+export const CONTENDERS = ["xet", "lfs", "stock", "git", "raw", "hf-xet", "hf-http"] as const;
 export type Contender = (typeof CONTENDERS)[number];
 
 export interface ChildJob {
@@ -43,7 +44,28 @@ export async function runContender(job: ChildJob): Promise<void> {
       return git(job);
     case "raw":
       return raw(job);
+    case "hf-xet":
+    case "hf-http":
+      return hf(job);
   }
+}
+
+/** The reference Python client (huggingface_hub + hf_xet, Rust) from the test venv: `hf download --local-dir`. */
+export const HF_CLI = join(process.cwd(), ".venv-judge", "bin", "hf");
+
+async function hf(job: ChildJob): Promise<void> {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: job.dir,
+    // A home of its own per run: no chunk cache or token from another run, nothing left after the run's folder goes.
+    HF_HOME: join(job.dir, ".hf-home"),
+    HF_ENDPOINT: job.hubUrl,
+    HF_TOKEN: TOKEN,
+    HF_HUB_DISABLE_TELEMETRY: "1",
+    HF_HUB_DISABLE_PROGRESS_BARS: "1",
+    ...(job.contender === "hf-http" ? { HF_HUB_DISABLE_XET: "1" } : {}),
+  };
+  await run(HF_CLI, ["download", job.repo, "--revision", job.revision, "--local-dir", job.dir], { env, maxBuffer: 1 << 24 });
 }
 
 interface Entry {

@@ -14,6 +14,8 @@ export interface ModelSpec {
   shards: number[];
   /** Also serve revision 1 (branch `v1`) for the update scenario. */
   update?: boolean;
+  /** Small JSON files under `data/` beside the shards (1–8 KB each), for the per-file costs of each client. */
+  smallFiles?: number;
 }
 
 /** Tensors of one shard: 20 big ones (every third random, the rest bf16) and two small "norm" tensors. */
@@ -39,6 +41,11 @@ async function writeRevision(dir: string, spec: ModelSpec, revision: 1 | 2): Pro
   await writeFile(join(dir, "tokenizer.json"), tokenizerJson(30_000, 17));
   await writeFile(join(dir, "README.md"), `---\nlicense: mit\n---\n\n# ${spec.id}\n\nSynthetic benchmark model, revision ${revision}.\n`);
   const names = spec.shards.length === 1 ? ["model.safetensors"] : spec.shards.map((_, i) => `model-${String(i + 1).padStart(5, "0")}-of-${String(spec.shards.length).padStart(5, "0")}.safetensors`);
+  if (spec.smallFiles) await mkdir(join(dir, "data"), { recursive: true });
+  for (let i = 0; i < (spec.smallFiles ?? 0); i++) {
+    const rows = Array.from({ length: 16 + ((i * 37) % 200) }, (_, k) => ({ id: i * 1000 + k, text: `sample ${i}-${k}`, score: ((i * 31 + k * 7) % 997) / 997 }));
+    await writeFile(join(dir, "data", `part-${String(i).padStart(5, "0")}.json`), `${JSON.stringify({ revision, rows })}\n`);
+  }
   for (const [i, bytes] of spec.shards.entries()) {
     await writeSafetensors(join(dir, names[i]), tensors(i, bytes, revision), { revision: String(revision), edited: revision === 2 ? "header changed in revision 2" : "original" });
   }
@@ -64,6 +71,7 @@ export async function ensureModel(root: string, spec: ModelSpec): Promise<RepoSo
 export const FULL_MODELS: ModelSpec[] = [
   { id: "bench/model-1g", shards: [1024 * MiB], update: true },
   { id: "bench/model-4g", shards: [2048 * MiB, 2048 * MiB] },
+  { id: "bench/many-files", shards: [64 * MiB, 64 * MiB], smallFiles: 1000 },
 ];
 
 export const QUICK_MODELS: ModelSpec[] = [

@@ -1,6 +1,7 @@
 // `npm run bench [-- --quick] [--runs N] [--report]` (`-- --scale`: the scale cases, see scale.ts; `--only <contender>`,
 // `--profile <name>`, `--model <id>`: a partial run that leaves the docs alone): builds synthetic model repos, serves them from a local Hub in its own
 // process (loopback, then the `slow` WAN profile), measures the five contenders alternately and writes the report.
+import { execFileSync } from "node:child_process";
 import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { availableParallelism, cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
   const work = resolve("bench/work");
   const runs = Number(values.runs ?? 3);
   const contenders = (values.only?.length ? values.only : [...CONTENDERS]) as Contender[];
+  if (contenders.some((c) => c.startsWith("hf-"))) execFileSync("bash", ["scripts/ensure-python-judge.sh"], { stdio: "inherit" });
   const specs = (values.quick ? QUICK_MODELS : FULL_MODELS).filter((s) => !values.model?.length || values.model.includes(s.id));
   const partial = !values.quick && Boolean(values.only?.length || values.profile?.length || values.model?.length);
   const sources = await Promise.all(specs.map((s) => ensureModel(join(work, "models"), s)));
@@ -143,7 +145,7 @@ async function child(job: ChildJob): Promise<void> {
 
 async function folderBytes(dir: string): Promise<number> {
   let total = 0;
-  for (const name of await readdir(dir)) total += (await stat(join(dir, name))).size;
+  for (const e of await readdir(dir, { withFileTypes: true })) total += e.isDirectory() ? await folderBytes(join(dir, e.name)) : (await stat(join(dir, e.name))).size;
   return total;
 }
 

@@ -31,8 +31,10 @@ const LABEL: Record<Contender, string> = {
   stock: "stock @huggingface/hub",
   git: "git clone + git-lfs",
   raw: "raw limit (parallel GETs)",
+  "hf-xet": "hf download (hf_xet, Rust)",
+  "hf-http": "hf download (HTTP, no Xet)",
 };
-const COLOR: Record<Contender, string> = { xet: "#e8590c", lfs: "#1c7ed6", stock: "#868e96", git: "#5c940d", raw: "#343a40" };
+const COLOR: Record<Contender, string> = { xet: "#e8590c", lfs: "#1c7ed6", stock: "#868e96", git: "#5c940d", raw: "#343a40", "hf-xet": "#ae3ec9", "hf-http": "#f08c00" };
 const WAN_CAP_MBPS = 200;
 
 function mbps(s: Series): number {
@@ -81,7 +83,17 @@ export function verdicts(results: BenchResults): string[] {
       const lfs = find(profile, model, "lfs");
       const git = find(profile, model, "git");
       if (lfs && git) out.push(`${profile} ${model}: LFS route / git clone = ${(mbps(lfs) / mbps(git)).toFixed(2)} (target ≥ 1: ${ok(mbps(lfs) >= 0.97 * mbps(git))}, 3 % tolerance)`);
+      const hfXet = find(profile, model, "hf-xet");
+      const ours = find(profile, model, "xet");
+      const want = profile === "wan" ? 2 : 1.2;
+      if (ours && hfXet) out.push(`${profile} ${model}: Xet / hf_xet = ${(mbps(ours) / mbps(hfXet)).toFixed(2)}× (target ≥ ${want}×: ${ok(mbps(ours) >= want * mbps(hfXet))})`);
+      if (profile === "loopback" && ours && hfXet) {
+        const cpu = (x: Series) => median(x.runs.map((r) => r.cpuS));
+        out.push(`loopback ${model}: client CPU, Xet / hf_xet = ${(cpu(ours) / cpu(hfXet)).toFixed(2)} (SHA-256 included; target ≤ 1.2: ${ok(cpu(ours) <= 1.2 * cpu(hfXet))})`);
+      }
     }
+    const lfsWan = find("wan", model, "lfs");
+    if (lfsWan) out.push(`WAN ${model}: LFS route ${mbps(lfsWan).toFixed(1)} MB/s = ${(mbps(lfsWan) / WAN_CAP_MBPS).toFixed(2)} of the ${WAN_CAP_MBPS} MB/s cap (target ≥ 0.9: ${ok(mbps(lfsWan) >= 0.9 * WAN_CAP_MBPS)})`);
   }
   const rss = results.series.filter((s) => s.contender === "xet").flatMap((s) => s.runs.map((r) => r.maxRssMB));
   if (rss.length) out.push(`Xet peak RSS ${Math.max(...rss).toFixed(0)} MB over every run (target ≤ 300 MB: ${ok(Math.max(...rss) <= 300)})`);
