@@ -3,17 +3,16 @@
 // the bytes the cap counted (what came over the network) every 20 ms, and the rate is taken from the first to
 // the last sample that grew, so listing and cloning before the first byte, and the checks after the last, do not count.
 import { spawn } from "node:child_process";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { downloadSpeedLimit } from "../src/core/net/bandwidth";
 import type { ChildJob } from "./contenders";
 import { ensureModel, QUICK_MODELS } from "./data";
 import { startHubProcess } from "./measure";
+import { writeDocSection } from "./report";
 
 const CAPS_MB = [5, 20, 50, 100];
 const ROUTES = ["lfs", "xet"] as const;
-const BEGIN = "<!-- cap:begin -->";
-const END = "<!-- cap:end -->";
 
 /** In the child: starts sampling and returns a function that gives the measured rate in bytes per second. */
 export function sampleCappedRate(bytesPerSecond: number): () => number | undefined {
@@ -65,15 +64,15 @@ export async function runCapBench(o: { work: string; docsFile: string }): Promis
     ...rows.map((r) => `| ${r.capMB} | ${r.route === "lfs" ? "our LFS route" : "our Xet route"} | ${r.measuredMB.toFixed(2)} | ${(r.measuredMB / r.capMB).toFixed(3)} |`),
   ].join("\n");
   const worst = Math.max(...rows.map((r) => Math.abs(r.measuredMB / r.capMB - 1)));
-  const section = [
-    BEGIN,
-    `Run of ${new Date().toISOString()} (\`npm run bench -- --cap\`, ${spec.id}, loopback). Largest deviation from the cap: ${(worst * 100).toFixed(1)} % (target ±10 %: ${worst <= 0.1 ? "met" : "**missed**"}).`,
-    "",
-    table,
-    END,
-  ].join("\n");
-  const doc = await readFile(o.docsFile, "utf8");
-  await writeFile(o.docsFile, doc.includes(BEGIN) ? doc.slice(0, doc.indexOf(BEGIN)) + section + doc.slice(doc.indexOf(END) + END.length) : `${doc.trimEnd()}\n\n${section}\n`);
+  await writeDocSection(
+    o.docsFile,
+    "cap",
+    [
+      `Run of ${new Date().toISOString()} (\`npm run bench -- --cap\`, ${spec.id}, loopback). Largest deviation from the cap: ${(worst * 100).toFixed(1)} % (target ±10 %: ${worst <= 0.1 ? "met" : "**missed**"}).`,
+      "",
+      table,
+    ].join("\n"),
+  );
   process.stdout.write(`${table}\n`);
 }
 

@@ -8,12 +8,14 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startHub } from "../hub/server";
 import type { RepoSource } from "../hub/model";
+import type { SlowProfile } from "../hub/context";
 import { CONTENDERS, runContender, type ChildJob, type Contender } from "./contenders";
 import { ensureModel, FULL_MODELS, QUICK_MODELS } from "./data";
 import { measure, startHubProcess, type RunResult } from "./measure";
 import { writeReport, type BenchResults, type Series } from "./report";
 import { runScale, writeScaleSection } from "./scale";
 import { runCapBench, sampleCappedRate } from "./cap";
+import { runSlowingBench } from "./slowing";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
       "serve-hub": { type: "string" },
       report: { type: "boolean", default: false },
       cap: { type: "boolean", default: false },
+      slowing: { type: "boolean", default: false },
     },
   });
   if (values.report) {
@@ -38,6 +41,7 @@ async function main(): Promise<void> {
   }
   if (values.child) return child(JSON.parse(values.child) as ChildJob);
   if (values["serve-hub"]) return serveHub(JSON.parse(values["serve-hub"]) as HubConfig);
+  if (values.slowing) return runSlowingBench({ work: resolve("bench/work"), docsFile: resolve("docs/PERFORMANCE.md") });
   if (values.cap) return runCapBench({ work: resolve("bench/work"), docsFile: resolve("docs/PERFORMANCE.md") });
   if (values.scale) {
     const rows = await runScale({ work: resolve("bench/work"), bigGib: Number(values["big-gib"]) });
@@ -58,7 +62,7 @@ async function main(): Promise<void> {
     { name: "loopback", faults: [] as string[], models: values.quick ? [specs[0].id] : specs.map((s) => s.id) },
     { name: "wan", faults: ["slow"], models: values.quick ? [specs[1].id] : specs.map((s) => s.id) },
   ].filter((p) => !values.profile?.length || values.profile.includes(p.name));
-  const updateModel = specs[0].id;
+  const updateModel = specs.find((s) => s.update)?.id;
   const env = { ...process.env, HF_MODELS_XET_MAPS: join(work, "maps") };
   await rm(join(work, "maps"), { recursive: true, force: true });
 
@@ -92,7 +96,7 @@ async function main(): Promise<void> {
         }
         for (const [contender, results] of byContender) series.push({ profile: profile.name, model, modelBytes: sizes.get(model)!, contender, runs: results });
       }
-      if (profile.name === "loopback") {
+      if (profile.name === "loopback" && updateModel) {
         for (const contender of contenders) {
           const dir = await runDir(`update-${contender}`);
           const base: ChildJob = { contender, hubUrl: hub.url, repo: updateModel, revision: "v1", dir };
@@ -125,10 +129,13 @@ interface HubConfig {
   repos: RepoSource[];
   dataDir: string;
   faults: string[];
+  slow?: Partial<SlowProfile>;
 }
 
 async function serveHub(config: HubConfig): Promise<void> {
-  const hub = await startHub({ repos: config.repos, dataDir: config.dataDir, faults: config.faults as never[] });
+  // No rate limits: one download of any bench repo stays within a free user's quotas on huggingface.co, but the
+  // bench makes a dozen in a few minutes with one token, and the later contenders would wait for the window.
+  const hub = await startHub({ repos: config.repos, dataDir: config.dataDir, faults: config.faults as never[], slow: config.slow, rateLimit: false });
   process.stdout.write(`listening on ${hub.url}\n`);
   const stop = () => void hub.close().then(() => process.exit(0));
   process.on("SIGTERM", stop);

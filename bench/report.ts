@@ -169,3 +169,12 @@ export async function writeReport(options: { results: BenchResults; benchDir: st
   const caveat = results.mode === "quick" ? " (quick mode: small models, where fixed per-download costs dominate; the verdicts that count come from a full run)" : "";
   process.stdout.write(`${md}\n\nTargets${caveat}:\n${targets.map((t) => `- ${t}`).join("\n")}\n`);
 }
+
+/** Puts `body` between the `<!-- name:begin -->` and `<!-- name:end -->` markers of the doc (appended when missing). */
+export async function writeDocSection(docsFile: string, name: string, body: string): Promise<void> {
+  const begin = `<!-- ${name}:begin -->`;
+  const end = `<!-- ${name}:end -->`;
+  const section = `${begin}\n${body}\n${end}`;
+  const doc = await readFile(docsFile, "utf8");
+  await writeFile(docsFile, doc.includes(begin) ? doc.slice(0, doc.indexOf(begin)) + section + doc.slice(doc.indexOf(end) + end.length) : `${doc.trimEnd()}\n\n${section}\n`);
+}

@@ -28,6 +28,11 @@ export interface SlowProfile {
   perConnectionBytesPerSecond: number;
   /** Cap shared by every body on the CDN/CAS origin, bytes per second (0 = none). */
   totalBytesPerSecond: number;
+  /**
+   * A host that slows down under more connections, as CDNs do with one client's many: beyond this many bodies in
+   * flight at once, each gets perConnection × (N / in flight)², so more connections move fewer bytes in all (0 = never).
+   */
+  crowdedAfter?: number;
 }
 
 export const WAN_PROFILE: SlowProfile = {
@@ -35,6 +40,9 @@ export const WAN_PROFILE: SlowProfile = {
   perConnectionBytesPerSecond: 25_000_000,
   totalBytesPerSecond: 200_000_000,
 };
+
+/** The WAN profile on a host that slows beyond 6 connections: 6 move 150 MB/s, 12 only 75 MB/s. */
+export const SLOWING_HOST_PROFILE: SlowProfile = { ...WAN_PROFILE, crowdedAfter: 6 };
 
 export interface HubOptions {
   faults?: Iterable<FaultName>;
@@ -111,6 +119,8 @@ export interface HubContext {
   pendingRepos: Set<string>;
   /** The `slow` fault's total bandwidth cap, shared by every CDN body. */
   pacer: Pacer;
+  /** Bodies being sent under the `slow` fault right now (for `crowdedAfter`). */
+  bodiesInFlight: number;
 }
 
 export interface HubReq {
@@ -206,19 +216,21 @@ export function isValidToken(ctx: HubContext, token: string): boolean {
 export class Pacer {
   private available = 0;
   private last = Date.now();
-  constructor(private readonly bytesPerSecond: number) {}
+  /** A fixed rate, or one asked again at every take (a crowded host's). */
+  constructor(private readonly rate: number | (() => number)) {}
 
   async take(bytes: number): Promise<void> {
-    if (this.bytesPerSecond <= 0) return;
     for (;;) {
+      const bytesPerSecond = typeof this.rate === "number" ? this.rate : this.rate();
+      if (bytesPerSecond <= 0) return;
       const now = Date.now();
-      this.available = Math.min(this.bytesPerSecond / 10, this.available + ((now - this.last) / 1000) * this.bytesPerSecond);
+      this.available = Math.min(bytesPerSecond / 10, this.available + ((now - this.last) / 1000) * bytesPerSecond);
       this.last = now;
-      if (this.available >= bytes || this.available >= this.bytesPerSecond / 10) {
+      if (this.available >= bytes || this.available >= bytesPerSecond / 10) {
         this.available -= bytes;
         return;
       }
-      await sleep(Math.max(1, ((bytes - this.available) / this.bytesPerSecond) * 1000));
+      await sleep(Math.max(1, ((bytes - this.available) / bytesPerSecond) * 1000));
     }
   }
 }
@@ -248,17 +260,23 @@ export async function sendData(
     else await pipeline(body, res);
     return;
   }
-  const perConn = new Pacer(slow.perConnectionBytesPerSecond);
+  const crowded = slow.crowdedAfter ?? 0;
+  const perConn = new Pacer(crowded > 0 ? () => slow.perConnectionBytesPerSecond * Math.min(1, (crowded / ctx.bodiesInFlight) ** 2) : slow.perConnectionBytesPerSecond);
   const source = Buffer.isBuffer(body) ? Readable.from(sliceBuffer(body)) : body;
-  for await (const piece of source) {
-    for (let off = 0; off < piece.length; off += SLICE) {
-      const part = piece.subarray(off, off + SLICE);
-      await Promise.all([perConn.take(part.length), ctx.pacer.take(part.length)]);
-      if (res.destroyed) return;
-      if (!res.write(part)) await new Promise((resolve) => res.once("drain", resolve));
+  ctx.bodiesInFlight++;
+  try {
+    for await (const piece of source) {
+      for (let off = 0; off < piece.length; off += SLICE) {
+        const part = piece.subarray(off, off + SLICE);
+        await Promise.all([perConn.take(part.length), ctx.pacer.take(part.length)]);
+        if (res.destroyed) return;
+        if (!res.write(part)) await new Promise((resolve) => res.once("drain", resolve));
+      }
     }
+    res.end();
+  } finally {
+    ctx.bodiesInFlight--;
   }
-  res.end();
 }
 
 function* sliceBuffer(buf: Buffer): Generator<Buffer> {

@@ -162,6 +162,7 @@ export function createHubContext(input: { repos: HubContext["repos"]; xet: XetSt
     grantedRepos: new Set(),
     pendingRepos: new Set(),
     pacer: new Pacer(slow.totalBytesPerSecond),
+    bodiesInFlight: 0,
   };
   return {
     ctx,

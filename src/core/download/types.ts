@@ -45,7 +45,7 @@ export interface DownloadRequest {
    * reset to the Hub's commit and its files replaced, uncommitted changes included. Default false: `foreign-clone`.
    */
   adoptClone?: boolean;
-  /** Connections for Git LFS objects fetched in parallel ranges; 0 leaves them all to `git lfs fetch`. Default 12. */
+  /** Connections for Git LFS objects fetched in parallel ranges; 0 leaves them all to `git lfs fetch`. Default: adaptive, 2–16. */
   lfsConnections?: number;
   /** Files fetched at once on the Xet route. Default 4. */
   concurrency?: number;

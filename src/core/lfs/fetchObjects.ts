@@ -9,7 +9,7 @@ import { isLfsRateLimited } from "./rateLimit";
 import { watchObjectProgress } from "./objectProgress";
 import { dropLfsTemporaries, dropPartialObjects, lfsBytesOnDisk, salvagePartialObjects, type LfsFile } from "./objects";
 import { lfsIncludeBatches } from "./patterns";
-import { DEFAULT_CONNECTIONS, fetchObjectsInRanges } from "./rangeFetch";
+import { ADAPTIVE_CONNECTIONS, fetchObjectsInRanges } from "./rangeFetch";
 
 /** Failures a new `git lfs fetch` may not meet: it asks the batch API again (fresh, unexpired hrefs) and resumes. */
 const RETRYABLE = new Set(["server", "network", "integrity"]);
@@ -20,7 +20,7 @@ export interface FetchObjectsOptions {
   endpoint: string;
   repo: string;
   token?: string;
-  /** Connections for the parallel range requests; 0 leaves every object to `git lfs fetch`. Default 12. */
+  /** Connections for the parallel range requests; 0 leaves every object to `git lfs fetch`. Default: adaptive. */
   connections?: number;
   gitDir: string;
   commit: string;
@@ -86,12 +86,12 @@ export async function fetchLfsObjects(o: FetchObjectsOptions): Promise<FetchObje
 
   /** The parallel range requests first; returns the oids they left to git-lfs. */
   async function fetchInRanges(): Promise<string[]> {
-    const connections = o.connections ?? DEFAULT_CONNECTIONS;
+    const { connections } = o;
     const objects = [...new Map(missing.map((m) => [m.oid, { oid: m.oid, size: m.size }])).values()];
-    if (connections <= 0) return objects.map((x) => x.oid);
+    if (connections !== undefined && connections <= 0) return objects.map((x) => x.oid);
     const pathsOf = new Map<string, string[]>();
     for (const m of missing) pathsOf.set(m.oid, [...(pathsOf.get(m.oid) ?? []), m.path]);
-    o.log?.("info", `Fetching ${objects.length} LFS object(s) in parallel ranges over up to ${connections} connections`);
+    o.log?.("info", `Fetching ${objects.length} LFS object(s) in parallel ranges over ${connections ?? `${ADAPTIVE_CONNECTIONS.min}–${ADAPTIVE_CONNECTIONS.max} (adaptive)`} connections`);
     const result = await fetchObjectsInRanges({
       endpoint: o.endpoint, repo: o.repo, token: o.token, gitDir, objects, connections, signal, log: o.log,
       retryBaseMs: o.retryBaseMs, onRateLimit: o.onRateLimit,

@@ -5,6 +5,7 @@
 import { rename, rm, truncate } from "node:fs/promises";
 import { DownloadError, isCancel } from "../errors";
 import { downloadSpeedLimit } from "../net/bandwidth";
+import { AdaptiveConcurrency } from "../net/concurrency";
 import { nodeGet } from "../net/nodeGet";
 import { backoffMs, sleep } from "../util/backoff";
 import { retryWaitMs, waitOutRateLimit, type RateLimitWait } from "../util/rateLimit";
@@ -13,11 +14,11 @@ import { lfsPartPath, sizeOf } from "./objects";
 import { BLOCK_BYTES, RangePart, type Block } from "./rangePart";
 
 /**
- * Connections to the object store at once. On the bench's WAN profile (25 MB/s per connection, 200 MB/s in all),
- * 8 would just reach the total but any slow connection costs throughput; 12 moved 1 GiB in 5.35 s instead of 5.63 s,
- * and 16 gained nothing more (5.3 s).
+ * Connections to the object store, when not fixed by the caller: adaptive (net/concurrency.ts) from 8, between 2 and
+ * 16. On the bench's WAN profile (25 MB/s per connection, 200 MB/s in all) 8 just reach the total; a host that slows
+ * down under many connections gets fewer.
  */
-export const DEFAULT_CONNECTIONS = 12;
+export const ADAPTIVE_CONNECTIONS = { initial: 8, min: 2, max: 16 } as const;
 const WRITE_BYTES = 1024 * 1024;
 
 export interface RangeFetchOptions {
@@ -27,6 +28,7 @@ export interface RangeFetchOptions {
   gitDir: string;
   /** Objects not yet in the store, each once. */
   objects: ReadonlyArray<{ oid: string; size: number }>;
+  /** A fixed number of connections; default: adaptive (ADAPTIVE_CONNECTIONS). */
   connections?: number;
   /** Bytes per range request. Default 32 MiB. */
   blockBytes?: number;
@@ -54,6 +56,9 @@ export interface RangeFetchResult {
 
 /** Ends the parallel fetch for every object still open: git-lfs takes over. */
 class HandOver extends Error {}
+
+/** A request ended because the adaptive count dropped: its block is queued again, no attempt is spent. */
+class Shed extends Error {}
 
 export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeFetchResult> {
   const { signal } = o;
@@ -90,9 +95,31 @@ export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeF
   }
   const remaining = new Map([...parts.values()].map((p) => [p.oid, p.missingBlocks().length]));
 
+  const fixed = o.connections !== undefined ? Math.max(1, o.connections) : undefined;
+  const adaptive = fixed === undefined ? new AdaptiveConcurrency(ADAPTIVE_CONNECTIONS) : undefined;
+  // Requests in the order they started: when the adaptive count drops, the newest are shed at once and their
+  // blocks go back to the queue, to resume where they got to.
+  const running: AbortController[] = [];
+  const shedExcess = () => {
+    for (let i = running.length - 1; adaptive && i >= adaptive.limit; i--) running[i]!.abort();
+  };
   const worker = async () => {
-    for (let item = queue.shift(); item && !linked.aborted; item = queue.shift()) {
-      await fetchBlock(item.part, item.block);
+    for (;;) {
+      // Above the adaptive count, a worker waits for its turn.
+      while (adaptive && running.length >= adaptive.limit && queue.length > 0 && !linked.aborted) await sleep(50, linked);
+      const item = queue.shift();
+      if (!item || linked.aborted) return;
+      const shed = new AbortController();
+      running.push(shed);
+      try {
+        await fetchBlock(item.part, item.block, shed.signal);
+      } catch (err) {
+        if (!(err instanceof Shed)) throw err;
+        queue.unshift(item);
+        continue;
+      } finally {
+        running.splice(running.indexOf(shed), 1);
+      }
       await item.part.save();
       // In the background: a failed read here shows again, and is reported, when `complete` asks for the digest.
       item.part.followHash().catch(() => undefined);
@@ -110,7 +137,11 @@ export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeF
     }
     stop.abort();
   };
-  await Promise.all(Array.from({ length: Math.max(1, o.connections ?? DEFAULT_CONNECTIONS) }, () => worker().catch(onWorkerError)));
+  await Promise.all(Array.from({ length: fixed ?? ADAPTIVE_CONNECTIONS.max }, () => worker().catch(onWorkerError)));
+  if (adaptive?.history.length) {
+    const steps = adaptive.history.map((h) => `${(h.rate / 1e6).toFixed(0)} MB/s → ${h.limit}`);
+    o.log?.("debug", `LFS connections: ${ADAPTIVE_CONNECTIONS.initial}, ${steps.join(", ")}`);
+  }
   for (const part of parts.values()) if (!fetched.has(part.oid)) await part.save();
   for (const part of parts.values()) await part.close();
   if (signal?.aborted) throw cancelled(signal.reason);
@@ -158,7 +189,7 @@ export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeF
     fetched.add(part.oid);
   }
 
-  async function fetchBlock(part: RangePart, block: Block): Promise<void> {
+  async function fetchBlock(part: RangePart, block: Block, shed: AbortSignal): Promise<void> {
     const attempts = Math.max(1, o.attempts ?? 4);
     for (let attempt = 1; ; attempt++) {
       const from = block.start + part.written[block.index]!;
@@ -166,9 +197,10 @@ export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeF
       let waitMs: number | undefined;
       try {
         const href = await hrefFor(part);
-        waitMs = await fetchRange(part, block, href, from);
+        waitMs = await fetchRange(part, block, href, from, shed);
         if (waitMs === undefined) return;
       } catch (err) {
+        if (shed.aborted && !linked.aborted) throw new Shed();
         if (err instanceof HandOver || err instanceof DownloadError || linked.aborted) throw err;
         if (attempt >= attempts) throw new HandOver(`an LFS download kept failing (${(err as Error).message})`);
         o.log?.("debug", `range ${from}-${block.end - 1} of ${part.oid.slice(0, 12)}… failed (${(err as Error).message}); retrying`);
@@ -181,7 +213,7 @@ export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeF
   }
 
   /** One GET of `from`..block end; undefined when the block is done, else how long to wait before the next try. */
-  async function fetchRange(part: RangePart, block: Block, href: LfsHref, from: number): Promise<number | undefined> {
+  async function fetchRange(part: RangePart, block: Block, href: LfsHref, from: number, shed: AbortSignal): Promise<number | undefined> {
     const request = new AbortController();
     let stalled = false;
     const stallMs = o.stallMs ?? 30_000;
@@ -191,7 +223,7 @@ export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeF
       request.abort();
     }
     try {
-      const res = await nodeGet(href.href, { ...href.header, Range: `bytes=${from}-${block.end - 1}` }, AbortSignal.any([linked, request.signal]));
+      const res = await nodeGet(href.href, { ...href.header, Range: `bytes=${from}-${block.end - 1}` }, AbortSignal.any([linked, request.signal, shed]));
       const status = res.statusCode ?? 0;
       const whole = status === 200 && from === 0 && block.end === part.size;
       if (status !== 206 && !whole) {
@@ -220,6 +252,10 @@ export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeF
           throw writeError(err, part);
         });
         transferred += data.length;
+        if (adaptive) {
+          adaptive.record(data.length, running.length);
+          shedExcess();
+        }
         o.onBytes(part.oid, part.doneBytes, data.length);
         await part.saveNowAndThen();
       };

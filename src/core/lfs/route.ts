@@ -54,7 +54,7 @@ export interface LfsRouteParams {
   fetchAttempts?: number;
   /** Nominal wait before the first `git lfs fetch` retry (doubled each time, jittered). Default 1000 ms. */
   retryBaseMs?: number;
-  /** Connections for LFS objects in parallel ranges; 0 leaves them all to `git lfs fetch`. Default 12. */
+  /** Connections for LFS objects in parallel ranges; 0 leaves them all to `git lfs fetch`. Default: adaptive, 2–16. */
   connections?: number;
   /** Told before each wait for the Hub's rate limit on the batch API to reset. */
   onRateLimit?(wait: RateLimitWait): void;

@@ -1,0 +1,110 @@
+// How many connections a download keeps open: more only while the total goodput grows with them. A hill climb
+// over one-second windows: it grows by half while a step pays (5 % more bytes per second), goes back to the best
+// count it has seen when a step does not pay, holds there for a while, then probes one connection more or one
+// fewer by turns, keeping fewer when they lose nothing, so a host that slows down under the count it had is left. A fixed count is wrong somewhere: too few on a fast link, too many for a CDN that slows a client's
+// crowd of connections (huggingface_hub#4893 reports the opposite failure of an adaptive one, collapsing on a fast
+// link; here a step down only ever returns to a count that measured better).
+
+export interface ConcurrencyOptions {
+  initial: number;
+  min: number;
+  max: number;
+  /** Length of one measurement window. Default 1000 ms. */
+  windowMs?: number;
+  /** Windows to stay at the best count after a step that did not pay, before trying one more. Default 5. */
+  holdWindows?: number;
+  now?: () => number;
+}
+
+/** A step up must bring this much more; a step down may lose this little. */
+const GAIN = 1.05;
+const KEEP = 0.97;
+
+export class AdaptiveConcurrency {
+  private current: number;
+  private best: { limit: number; rate: number };
+  private windowStart: number;
+  private windowBytes = 0;
+  /** Until the connections open reach the limit (at the start, after each change), no window runs. */
+  private settling = true;
+  private hold = 0;
+  /** Once a step did not pay, the next ones are single connections. */
+  private steppedBack = false;
+  private direction: 1 | -1 = 1;
+  /** Set while the step down that follows a failed step up is pending or running. */
+  private triedDown = false;
+  private readonly now: () => number;
+  private readonly windowMs: number;
+  /** Every count taken, with the rate that led to it (for the log and tests). */
+  readonly history: Array<{ limit: number; rate: number }> = [];
+
+  constructor(private readonly o: ConcurrencyOptions) {
+    this.now = o.now ?? Date.now;
+    this.windowMs = o.windowMs ?? 1000;
+    this.current = clamp(o.initial, o.min, o.max);
+    this.best = { limit: this.current, rate: 0 };
+    this.windowStart = this.now();
+  }
+
+  get limit(): number {
+    return this.current;
+  }
+
+  /**
+   * Counts bytes just received; at the end of a window, judges it and may change the limit. After a change, the
+   * next window starts only once `inFlight` (the connections open now) has reached the new limit: a lower one takes
+   * effect as requests are shed, a higher one as new ones start, and a window mixing two counts says little.
+   */
+  record(bytes: number, inFlight = this.current): void {
+    if (this.settling) {
+      if (inFlight !== this.current) return;
+      this.settling = false;
+      this.windowBytes = 0;
+      this.windowStart = this.now();
+      return;
+    }
+    this.windowBytes += bytes;
+    const elapsed = this.now() - this.windowStart;
+    if (elapsed < this.windowMs) return;
+    const rate = (this.windowBytes * 1000) / elapsed;
+    this.windowBytes = 0;
+    this.windowStart = this.now();
+    this.judge(rate);
+  }
+
+  private step(): number {
+    return this.steppedBack ? this.direction : Math.max(1, Math.floor(this.current / 2));
+  }
+
+  private judge(rate: number): void {
+    const before = this.current;
+    const { limit: bestLimit, rate: bestRate } = this.best;
+    if (this.current === bestLimit) {
+      // At the best count: note what it does now (a host's speed drifts), and after a hold, probe a neighbour.
+      this.best.rate = rate;
+      if (this.hold > 0) this.hold--;
+      else this.current = clamp(this.current + this.step(), this.o.min, this.o.max);
+    } else if (this.current > bestLimit ? rate > bestRate * GAIN : rate >= bestRate * KEEP) {
+      // More connections that paid, or fewer that lost nothing: this is the best count now; go on the same way.
+      this.best = { limit: this.current, rate };
+      this.current = clamp(this.current + this.step(), this.o.min, this.o.max);
+    } else {
+      this.current = bestLimit;
+      this.steppedBack = true;
+      // A step up that did not pay is followed at once by a step down (the host may want fewer than we have);
+      // after a step down that did not pay either, the best count is held for a while.
+      const wentUp = before > bestLimit;
+      this.direction = wentUp ? -1 : 1;
+      this.hold = wentUp && !this.triedDown ? 0 : (this.o.holdWindows ?? 5);
+      this.triedDown = wentUp ? this.hold === 0 : false;
+    }
+    if (this.current !== before) {
+      this.settling = true;
+      this.history.push({ limit: this.current, rate });
+    }
+  }
+}
+
+function clamp(n: number, min: number, max: number): number {
+  return Math.max(min, Math.min(max, Math.round(n)));
+}
