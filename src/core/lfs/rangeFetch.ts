@@ -4,14 +4,13 @@
 // the contiguous start of each unfinished object left where git-lfs resumes it.
 import { rename, rm, truncate } from "node:fs/promises";
 import { DownloadError, isCancel } from "../errors";
-import { downloadSpeedLimit } from "../net/bandwidth";
 import { AdaptiveConcurrency } from "../net/concurrency";
-import { nodeGet } from "../net/nodeGet";
 import { backoffMs, sleep } from "../util/backoff";
-import { retryWaitMs, waitOutRateLimit, type RateLimitWait } from "../util/rateLimit";
+import { waitOutRateLimit, type RateLimitWait } from "../util/rateLimit";
 import { BatchRateLimited, BatchUnusable, requestHrefs, type LfsHref } from "./batch";
 import { lfsPartPath, sizeOf } from "./objects";
 import { BLOCK_BYTES, RangePart, type Block } from "./rangePart";
+import { HandOver, requestRange } from "./rangeRequest";
 
 /**
  * Connections to the object store, when not fixed by the caller: adaptive (net/concurrency.ts) from 8, between 2 and
@@ -19,7 +18,6 @@ import { BLOCK_BYTES, RangePart, type Block } from "./rangePart";
  * down under many connections gets fewer.
  */
 export const ADAPTIVE_CONNECTIONS = { initial: 8, min: 2, max: 16 } as const;
-const WRITE_BYTES = 1024 * 1024;
 
 export interface RangeFetchOptions {
   endpoint: string;
@@ -53,9 +51,6 @@ export interface RangeFetchResult {
   /** Objects left to `git lfs fetch`, and why (undefined when none are). */
   handedOver: { oids: string[]; reason: string } | undefined;
 }
-
-/** Ends the parallel fetch for every object still open: git-lfs takes over. */
-class HandOver extends Error {}
 
 /** A request ended because the adaptive count dropped: its block is queued again, no attempt is spent. */
 class Shed extends Error {}
@@ -197,8 +192,24 @@ export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeF
       let waitMs: number | undefined;
       try {
         const href = await hrefFor(part);
-        waitMs = await fetchRange(part, block, href, from, shed);
-        if (waitMs === undefined) return;
+        const outcome = await requestRange({
+          part, block, href, from,
+          signal: AbortSignal.any([linked, shed]),
+          stallMs: o.stallMs,
+          retryBaseMs: o.retryBaseMs,
+          onData: async (bytes) => {
+            transferred += bytes;
+            if (adaptive) {
+              adaptive.record(bytes, running.length);
+              shedExcess();
+            }
+            o.onBytes(part.oid, part.doneBytes, bytes);
+            await part.saveNowAndThen();
+          },
+        });
+        if (outcome.kind === "done") return;
+        if (outcome.kind === "expired") hrefs.delete(part.oid);
+        waitMs = outcome.kind === "retry" ? outcome.waitMs : 0;
       } catch (err) {
         if (shed.aborted && !linked.aborted) throw new Shed();
         if (err instanceof HandOver || err instanceof DownloadError || linked.aborted) throw err;
@@ -209,75 +220,6 @@ export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeF
       }
       if (attempt >= attempts) throw new HandOver("the LFS object store kept refusing range requests");
       await sleep(waitMs, linked);
-    }
-  }
-
-  /** One GET of `from`..block end; undefined when the block is done, else how long to wait before the next try. */
-  async function fetchRange(part: RangePart, block: Block, href: LfsHref, from: number, shed: AbortSignal): Promise<number | undefined> {
-    const request = new AbortController();
-    let stalled = false;
-    const stallMs = o.stallMs ?? 30_000;
-    let timer = setTimeout(onStall, stallMs);
-    function onStall() {
-      stalled = true;
-      request.abort();
-    }
-    try {
-      const res = await nodeGet(href.href, { ...href.header, Range: `bytes=${from}-${block.end - 1}` }, AbortSignal.any([linked, request.signal, shed]));
-      const status = res.statusCode ?? 0;
-      const whole = status === 200 && from === 0 && block.end === part.size;
-      if (status !== 206 && !whole) {
-        res.resume();
-        if (status === 200) throw new HandOver(`the LFS object store ignores Range requests (${new URL(href.href).host})`);
-        if (status === 401 || status === 403 || status === 410) {
-          hrefs.delete(part.oid);
-          return 0;
-        }
-        if (status === 404) throw new HandOver(`the LFS object store answered 404 for ${part.oid.slice(0, 12)}…`);
-        if (status === 429 || status >= 500) return retryWaitMs(res.headers) ?? backoffMs({ attempt: 1, baseMs: o.retryBaseMs ?? 500, capMs: 30_000 });
-        throw new HandOver(`the LFS object store answered ${status}`);
-      }
-      if (status === 206 && !new RegExp(`^bytes ${from}-`).test(String(res.headers["content-range"] ?? ""))) {
-        res.resume();
-        throw new HandOver(`the LFS object store answered another range than asked (${res.headers["content-range"]})`);
-      }
-      let pending: Buffer[] = [];
-      let pendingBytes = 0;
-      const flush = async () => {
-        if (pendingBytes === 0) return;
-        const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-        pending = [];
-        pendingBytes = 0;
-        await part.append(block, data).catch((err: NodeJS.ErrnoException) => {
-          throw writeError(err, part);
-        });
-        transferred += data.length;
-        if (adaptive) {
-          adaptive.record(data.length, running.length);
-          shedExcess();
-        }
-        o.onBytes(part.oid, part.doneBytes, data.length);
-        await part.saveNowAndThen();
-      };
-      for await (const chunk of res as AsyncIterable<Buffer>) {
-        clearTimeout(timer);
-        await downloadSpeedLimit.take(chunk.length, linked);
-        timer = setTimeout(onStall, stallMs);
-        const room = block.end - (block.start + part.written[block.index]! + pendingBytes);
-        const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
-        pending.push(piece);
-        pendingBytes += piece.length;
-        if (pendingBytes >= WRITE_BYTES) await flush();
-        if (piece.length < chunk.length) break;
-      }
-      await flush();
-      if (block.start + part.written[block.index]! < block.end) throw new Error("the connection closed before the range was complete");
-      return undefined;
-    } catch (err) {
-      if (stalled && !linked.aborted) throw new Error(`no data for ${Math.round(stallMs / 1000)} s`);
-      throw err;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -310,11 +252,6 @@ async function handToGitLfs(gitDir: string, part: RangePart): Promise<void> {
 
 function batchFailure(err: unknown): string {
   return err instanceof BatchUnusable ? err.message : `the LFS batch API could not be reached (${(err as Error).message})`;
-}
-
-function writeError(err: NodeJS.ErrnoException, part: RangePart): DownloadError {
-  if (err.code === "ENOSPC" || err.code === "EDQUOT") return new DownloadError("disk-full", `The disk is full: could not write ${part.path}. Free some space, then run the download again.`, { cause: err });
-  return new DownloadError("not-writable", `Cannot write ${part.path}: ${err.message}.`, { cause: err });
 }
 
 function cancelled(cause: unknown): DownloadError {

@@ -1,7 +1,8 @@
 // How many connections a download keeps open: more only while the total goodput grows with them. A hill climb
-// over one-second windows: it grows by half while a step pays (5 % more bytes per second), goes back to the best
-// count it has seen when a step does not pay, holds there for a while, then probes one connection more or one
-// fewer by turns, keeping fewer when they lose nothing, so a host that slows down under the count it had is left. A fixed count is wrong somewhere: too few on a fast link, too many for a CDN that slows a client's
+// over one-second windows: it grows by half while a step pays (5 % more bytes per second) and goes back to the
+// best count it has seen when a step does not pay. When more connections moved fewer bytes (a host that slows
+// under a crowd), it steps down one at a time while fewer lose nothing; when they only gained nothing (a full
+// link), it holds. From the best count it probes one more now and then, so a host that changes is followed. A fixed count is wrong somewhere: too few on a fast link, too many for a CDN that slows a client's
 // crowd of connections (huggingface_hub#4893 reports the opposite failure of an adaptive one, collapsing on a fast
 // link; here a step down only ever returns to a count that measured better).
 
@@ -91,12 +92,13 @@ export class AdaptiveConcurrency {
     } else {
       this.current = bestLimit;
       this.steppedBack = true;
-      // A step up that did not pay is followed at once by a step down (the host may want fewer than we have);
-      // after a step down that did not pay either, the best count is held for a while.
-      const wentUp = before > bestLimit;
-      this.direction = wentUp ? -1 : 1;
-      this.hold = wentUp && !this.triedDown ? 0 : (this.o.holdWindows ?? 5);
-      this.triedDown = wentUp ? this.hold === 0 : false;
+      // A step up that lost bytes (the host slows under more connections) is followed at once by a step down: it
+      // may want fewer than we have. One that only gained nothing (a link already full) is not: fewer would only
+      // lose. Otherwise the best count is held for a while before the next step up.
+      const crowded = before > bestLimit && rate < bestRate * KEEP;
+      this.direction = crowded ? -1 : 1;
+      this.hold = crowded && !this.triedDown ? 0 : (this.o.holdWindows ?? 5);
+      this.triedDown = crowded && this.hold === 0;
     }
     if (this.current !== before) {
       this.settling = true;
