@@ -1,5 +1,6 @@
 // The Git LFS batch API, asked directly: where each object can be downloaded (href, headers, expiry), as
-// git-lfs itself asks it. Anything but a plain 200 answer is left to git-lfs, which words the Hub's errors.
+// git-lfs itself asks it. A 429 and a 5xx are the caller's to wait out or retry; any other answer but a plain 200
+// leaves the objects to git-lfs, which words the Hub's errors (missing repo, no access) as the route knows them.
 import { netFetch } from "../net/proxy";
 import { retryWaitMs } from "../util/rateLimit";
 
@@ -37,7 +38,6 @@ export interface BatchOptions {
   token?: string;
   objects: ReadonlyArray<{ oid: string; size: number }>;
   signal?: AbortSignal;
-  now?: () => number;
 }
 
 /** Hrefs of the objects the batch API offers for download; objects it answers with an error are left out. */
@@ -71,7 +71,7 @@ async function requestBatch(o: BatchOptions, objects: BatchOptions["objects"]): 
   }
   const body = (await res.json().catch(() => undefined)) as { objects?: unknown } | undefined;
   if (!Array.isArray(body?.objects)) throw new BatchUnusable("the LFS batch API answered without an objects list");
-  const now = (o.now ?? Date.now)();
+  const now = Date.now();
   const wanted = new Map(objects.map((x) => [x.oid, x.size]));
   const out: LfsHref[] = [];
   for (const entry of body.objects as BatchObject[]) {

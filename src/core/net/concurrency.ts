@@ -1,8 +1,8 @@
 // How many connections a download keeps open: more only while the total goodput grows with them. A hill climb
-// over one-second windows: it grows by half while a step pays (5 % more bytes per second) and goes back to the
+// over one-second windows: it grows by half while a step pays (10 % more bytes per second) and goes back to the
 // best count it has seen when a step does not pay. When more connections moved fewer bytes (a host that slows
-// under a crowd), it steps down one at a time while fewer lose nothing; when they only gained nothing (a full
-// link), it holds. From the best count it probes one more now and then, so a host that changes is followed. A fixed count is wrong somewhere: too few on a fast link, too many for a CDN that slows a client's
+// under a crowd), it steps down at once, one at a time while fewer lose nothing. From the best count it probes one
+// more and one fewer by turns now and then, so a host that changes is followed. A fixed count is wrong somewhere: too few on a fast link, too many for a CDN that slows a client's
 // crowd of connections (huggingface_hub#4893 reports the opposite failure of an adaptive one, collapsing on a fast
 // link; here a step down only ever returns to a count that measured better).
 
@@ -17,9 +17,13 @@ export interface ConcurrencyOptions {
   now?: () => number;
 }
 
-/** A step up must bring this much more; a step down may lose this little. */
-const GAIN = 1.05;
-const KEEP = 0.97;
+/**
+ * A step up must bring 10 % more; a step down may lose 5 %; a step up that moved 10 % less means a crowded host.
+ * Windows on a paced link differ by a few per cent from one to the next: narrower bands chased that noise.
+ */
+const GAIN = 1.1;
+const KEEP = 0.95;
+const CROWDED = 0.9;
 
 export class AdaptiveConcurrency {
   private current: number;
@@ -29,11 +33,10 @@ export class AdaptiveConcurrency {
   /** Until the connections open reach the limit (at the start, after each change), no window runs. */
   private settling = true;
   private hold = 0;
-  /** Once a step did not pay, the next ones are single connections. */
+  /** Once a step did not pay, steps are single connections. */
   private steppedBack = false;
-  private direction: 1 | -1 = 1;
-  /** Set while the step down that follows a failed step up is pending or running. */
-  private triedDown = false;
+  /** The neighbour the next probe from the best count tries. */
+  private nextProbe: 1 | -1 = 1;
   private readonly now: () => number;
   private readonly windowMs: number;
   /** Every count taken, with the rate that led to it (for the log and tests). */
@@ -73,32 +76,34 @@ export class AdaptiveConcurrency {
     this.judge(rate);
   }
 
-  private step(): number {
-    return this.steppedBack ? this.direction : Math.max(1, Math.floor(this.current / 2));
-  }
-
   private judge(rate: number): void {
     const before = this.current;
     const { limit: bestLimit, rate: bestRate } = this.best;
+    const half = Math.max(1, Math.floor(this.current / 2));
     if (this.current === bestLimit) {
-      // At the best count: note what it does now (a host's speed drifts), and after a hold, probe a neighbour.
+      // At the best count: note what it does now (a host's speed drifts); after a hold, probe a neighbour, one more
+      // and one fewer by turns (a full link pays for a step down now and then: one window in a dozen).
       this.best.rate = rate;
-      if (this.hold > 0) this.hold--;
-      else this.current = clamp(this.current + this.step(), this.o.min, this.o.max);
+      if (this.hold > 0) {
+        this.hold--;
+      } else {
+        this.current = clamp(this.current + (this.steppedBack ? this.nextProbe : half), this.o.min, this.o.max);
+        if (this.steppedBack) this.nextProbe = this.nextProbe === 1 ? -1 : 1;
+      }
     } else if (this.current > bestLimit ? rate > bestRate * GAIN : rate >= bestRate * KEEP) {
-      // More connections that paid, or fewer that lost nothing: this is the best count now; go on the same way.
+      // More connections that paid, or fewer that lost nothing: the best count now; go on the same way.
+      const way = this.current > bestLimit ? 1 : -1;
       this.best = { limit: this.current, rate };
-      this.current = clamp(this.current + this.step(), this.o.min, this.o.max);
+      this.current = clamp(this.current + (this.steppedBack ? way : half), this.o.min, this.o.max);
     } else {
       this.current = bestLimit;
       this.steppedBack = true;
-      // A step up that lost bytes (the host slows under more connections) is followed at once by a step down: it
-      // may want fewer than we have. One that only gained nothing (a link already full) is not: fewer would only
-      // lose. Otherwise the best count is held for a while before the next step up.
-      const crowded = before > bestLimit && rate < bestRate * KEEP;
-      this.direction = crowded ? -1 : 1;
-      this.hold = crowded && !this.triedDown ? 0 : (this.o.holdWindows ?? 5);
-      this.triedDown = crowded && this.hold === 0;
+      // A step up that lost bytes (a host slowing under more connections) is followed soon by a step down: it may
+      // want fewer than we have. One window at the best count first, to measure it again: the window right after
+      // shedding connections still carries their slowdown. Otherwise the best count is held for a while.
+      const crowded = before > bestLimit && rate < bestRate * CROWDED;
+      this.hold = crowded ? 1 : (this.o.holdWindows ?? 5);
+      if (crowded) this.nextProbe = -1;
     }
     if (this.current !== before) {
       this.settling = true;
