@@ -3,6 +3,7 @@
 // compare-and-swap, so a thread that reads a chunk learns how long to pause before it reads more; the paused
 // socket stops the sender through TCP's own flow control. This is GCRA, the virtual-scheduling form of a token
 // bucket. No npm package shares one bucket across worker threads, hence these few lines.
+import { sleep } from "../util/backoff";
 
 /** How far ahead of the rate a burst may run: keeps short pauses out of a steady stream. */
 const BURST_NS = 50_000_000n;
@@ -57,16 +58,7 @@ export class BandwidthLimit {
   /** `delayFor`, waited out (a cancel ends the wait at once). */
   async take(bytes: number, signal?: AbortSignal): Promise<void> {
     const ms = this.delayFor(bytes);
-    if (ms <= 0 || signal?.aborted) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener("abort", done, { once: true });
-    });
+    if (ms > 0) await sleep(ms, signal);
   }
 }
 
