@@ -1,10 +1,10 @@
-// How many connections a download keeps open: more only while the total goodput grows with them. A hill climb
-// over one-second windows: it grows by half while a step pays (10 % more bytes per second) and goes back to the
-// best count it has seen when a step does not pay. When more connections moved fewer bytes (a host that slows
+// How many connections a download keeps open: more only while the total goodput grows with them. A fixed count is
+// wrong somewhere: too few on a fast link, too many for a CDN that slows a client's crowd of connections. A hill
+// climb over one-second windows: it grows by half while a step pays (10 % more bytes per second) and goes back to
+// the best count it has seen when a step does not pay. When more connections moved fewer bytes (a host that slows
 // under a crowd), it steps down at once, one at a time while fewer lose nothing. From the best count it probes one
-// more and one fewer by turns now and then, so a host that changes is followed. A fixed count is wrong somewhere: too few on a fast link, too many for a CDN that slows a client's
-// crowd of connections (huggingface_hub#4893 reports the opposite failure of an adaptive one, collapsing on a fast
-// link; here a step down only ever returns to a count that measured better).
+// more and one fewer by turns now and then, so a host that changes is followed. Every move is judged against a
+// measured best, so it cannot drift down on a fast link the way huggingface_hub#4893 reports of an adaptive one.
 
 export interface ConcurrencyOptions {
   initial: number;
@@ -12,7 +12,7 @@ export interface ConcurrencyOptions {
   max: number;
   /** Length of one measurement window. Default 1000 ms. */
   windowMs?: number;
-  /** Windows to stay at the best count after a step that did not pay, before trying one more. Default 5. */
+  /** Windows to stay at the best count after a step that did not pay, before probing a neighbour. Default 5. */
   holdWindows?: number;
   now?: () => number;
 }
