@@ -3,8 +3,9 @@
 // climb over one-second windows: it grows by half while a step pays (10 % more bytes per second) and goes back to
 // the best count it has seen when a step does not pay. When more connections moved fewer bytes (a host that slows
 // under a crowd), it steps down at once, one at a time while fewer lose nothing. From the best count it probes one
-// more and one fewer by turns now and then, so a host that changes is followed. Every move is judged against a
-// measured best, so it cannot drift down on a fast link the way huggingface_hub#4893 reports of an adaptive one.
+// more and one fewer by turns now and then, so a host that changes is followed. A step down is kept only when it
+// loses under 5 % against a measured best: the collapse to under 1 MB/s that huggingface_hub#4893 reports of an
+// adaptive client on a fast link would take a long run of such steps, each measured.
 
 export interface ConcurrencyOptions {
   initial: number;
