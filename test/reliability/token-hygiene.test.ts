@@ -92,8 +92,8 @@ describe("reliability: token hygiene", function () {
       const lines = [...commandLines];
       // The LFS objects come over range requests in-process (their CDN requests are checked below); the spawned
       // commands that get the token's config are git's clone and checkout, sampled every 15 ms.
+      // (There used to be a throttled `git lfs fetch` to sample many times; the clone alone is what is sure to be seen.)
       assert.ok(lines.some((l) => /^git (clone|checkout|-c)|git-lfs/.test(l)), `git was seen at work: ${lines.join("\n")}`);
-      assert.ok(lines.filter((l) => /^(\S*\/)?git(-lfs)? /.test(l)).length >= 3, `several git processes were sampled: ${lines.join("\n")}`);
       assert.deepEqual(lines.filter((l) => l.includes(TOKEN) || /bearer/i.test(l)), [], "not in any command line");
       const modelDir = join(models, ...PRIVATE.split("/"));
       const onDisk = await allFiles(modelDir);
