@@ -3,7 +3,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { DownloadError } from "./errors";
+import { cancelledError } from "./errors";
 import type { RepoFileEntry } from "./hub/api";
 
 /** Which route delivered a model's files. */
@@ -50,7 +50,7 @@ export async function feedFile(options: { hash: Hash; path: string; length: numb
       options.onBytes?.((chunk as Buffer).length);
     }
   } catch (err) {
-    if (options.signal?.aborted) throw new DownloadError("cancelled", "Download cancelled.", { cause: err });
+    if (options.signal?.aborted) throw cancelledError(err);
     throw err;
   }
 }

@@ -55,6 +55,11 @@ export class DownloadError extends Error {
   }
 }
 
+/** The one error a cancel ends in, whatever was running. */
+export function cancelledError(cause?: unknown): DownloadError {
+  return new DownloadError("cancelled", "Download cancelled.", cause === undefined ? undefined : { cause });
+}
+
 export function isCancel(err: unknown): boolean {
   return err instanceof DownloadError && err.code === "cancelled";
 }

@@ -4,7 +4,7 @@ import { mkdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import lockfile from "proper-lockfile";
 import { sleep } from "../util/backoff";
-import { DownloadError } from "../errors";
+import { cancelledError, DownloadError } from "../errors";
 
 export interface ModelLock {
   /** Aborts when another process took the lock over (ours went stale, e.g. after a long suspend). */
@@ -45,7 +45,7 @@ export async function acquireModelLock(options: AcquireModelLockOptions): Promis
   const started = Date.now();
   let waited = false;
   for (;;) {
-    if (signal?.aborted) throw new DownloadError("cancelled", "Download cancelled.");
+    if (signal?.aborted) throw cancelledError();
     try {
       const release = await lockfile.lock(modelDir, {
         lockfilePath,

@@ -20,6 +20,7 @@ import type { EngineOptions } from "../xet/engine/download";
 import { downloadViaXet } from "../xet/route";
 import { fallbackReason, shouldFallBack, unreachableHub } from "./fallback";
 import { assertCloneIsOurs, dropGitLfsPartials, removeLeftovers } from "./leftovers";
+import { cancelledError } from "../errors";
 import { acquireModelLock } from "./lock";
 import { ProgressTracker } from "./progress";
 import { DownloadError, type DownloadedFile, type DownloadMethod, type DownloadOptions, type DownloadRequest, type DownloadResult, type ProgressEvent } from "./types";
@@ -54,8 +55,7 @@ export async function download(request: DownloadRequest, options: ServiceOptions
     if (s !== lastStage || message) emit(message ? { type: "stage", stage: s, message } : { type: "stage", stage: s });
   };
   const onRateLimit = (w: RateLimitWait) => emit({ type: "waiting", reason: "rate-limit", seconds: w.seconds, host: w.host });
-  const cancelled = (cause?: unknown) => new DownloadError("cancelled", "Download cancelled.", { cause });
-  if (signal?.aborted) throw cancelled();
+  if (signal?.aborted) throw cancelledError();
 
   // Everything that reaches a URL, a folder name or git is validated before any request or process.
   // Parsed once here; every layer below takes the validated RepoId value.
@@ -257,7 +257,7 @@ export async function download(request: DownloadRequest, options: ServiceOptions
     }
   } catch (err) {
     // Whatever a cancel interrupted (git killed, fetch aborted, half a hash), the caller sees one outcome.
-    if (signal?.aborted) throw cancelled(err);
+    if (signal?.aborted) throw cancelledError(err);
     if (err instanceof DownloadError) throw err;
     throw new DownloadError("internal", `Download of ${repo} failed unexpectedly: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   }

@@ -1,6 +1,6 @@
 // Turns a failed git / git-lfs command into one DownloadError with a message that says what to do,
 // recognising auth, missing repo or revision, server and network failures from git's stderr (LC_ALL=C).
-import { DownloadError, type DownloadErrorCode } from "../errors";
+import { cancelledError, DownloadError, type DownloadErrorCode } from "../errors";
 import { redact } from "../hub/token";
 import { certificateError, isCertificateError } from "../net/proxy";
 
@@ -111,7 +111,7 @@ export function gitOutputSummary(err: unknown, token?: string): string {
 
 export function mapGitError(f: GitFailure): DownloadError {
   if (f.err instanceof DownloadError) return f.err;
-  if (f.signal?.aborted) return new DownloadError("cancelled", "Download cancelled.", { cause: f.err });
+  if (f.signal?.aborted) return cancelledError(f.err);
   const text = rawText(f.err);
   const summary = gitOutputSummary(f.err, f.token);
   // The cause keeps git's words (redacted) for logs; the original error could contain the token.

@@ -1,7 +1,7 @@
 // Runs git and git-lfs for the LFS route through simple-git: one configured instance per folder with our
 // environment, the caller's AbortSignal (kills the child) and a hook that sees every spawned command line.
 import { simpleGit, type SimpleGit, type SimpleGitProgressEvent } from "simple-git";
-import { DownloadError } from "../errors";
+import { cancelledError, DownloadError } from "../errors";
 
 export interface GitRunOptions {
   /** Working folder; must exist. */
@@ -39,14 +39,14 @@ export async function checkGitTools(options: Omit<GitRunOptions, "onProgress">):
   try {
     gitVersion = (await git.raw(["--version"])).trim();
   } catch (cause) {
-    if (options.signal?.aborted) throw new DownloadError("cancelled", "Download cancelled.", { cause });
+    if (options.signal?.aborted) throw cancelledError(cause);
     throw new DownloadError("git-missing", `Git was not found on PATH. ${INSTALL_GIT}`, { cause });
   }
   let lfsVersion: string;
   try {
     lfsVersion = (await git.raw(["lfs", "version"])).trim();
   } catch (cause) {
-    if (options.signal?.aborted) throw new DownloadError("cancelled", "Download cancelled.", { cause });
+    if (options.signal?.aborted) throw cancelledError(cause);
     throw new DownloadError("git-lfs-missing", `Git LFS is not installed ("git lfs version" failed). ${INSTALL_LFS}`, { cause });
   }
   return { git: gitVersion, lfs: lfsVersion };

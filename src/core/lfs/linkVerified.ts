@@ -3,7 +3,7 @@
 // already on disk are hashed first). One copy on disk; the file is byte for byte the verified object.
 import { chmod, lstat, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { DownloadError } from "../errors";
+import { cancelledError, DownloadError } from "../errors";
 import { noteIdentity, type DownloadedFile } from "../content";
 import { hashFile } from "../content";
 import type { IndexEntry } from "./gitIndex";
@@ -46,7 +46,7 @@ export async function dropDamagedObjects(options: { gitDir: string; files: reado
   const bad = new Set<string>();
   const dropped: string[] = [];
   for (const file of options.files) {
-    if (options.signal?.aborted) throw new DownloadError("cancelled", "Download cancelled.");
+    if (options.signal?.aborted) throw cancelledError();
     const { oid, size } = file.lfs;
     if (options.skip.has(oid) || good.has(oid)) continue;
     if (bad.has(oid)) {
@@ -76,7 +76,7 @@ export async function linkVerifiedFiles(options: LinkVerifiedOptions): Promise<L
   const linked = new Map<string, DownloadedFile>();
 
   for (const file of options.files) {
-    if (signal?.aborted) throw new DownloadError("cancelled", "Download cancelled.");
+    if (signal?.aborted) throw cancelledError();
     const { oid, size } = file.lfs;
     const entry = options.index.get(file.path);
     if (entry?.blob !== lfsPointerBlobId(oid, size)) continue;

@@ -3,7 +3,7 @@
 // ignores Range, a batch answer it cannot use, a block that keeps failing) is handed to `git lfs fetch`, with
 // the contiguous start of each unfinished object left where git-lfs resumes it.
 import { rename, rm, truncate } from "node:fs/promises";
-import { DownloadError, isCancel } from "../errors";
+import { cancelledError, DownloadError, isCancel } from "../errors";
 import { AdaptiveConcurrency } from "../net/concurrency";
 import { backoffMs, sleep } from "../util/backoff";
 import { waitOutRateLimit, type RateLimitWait } from "../util/rateLimit";
@@ -255,5 +255,5 @@ function batchFailure(err: unknown): string {
 }
 
 function cancelled(cause: unknown): DownloadError {
-  return isCancel(cause) ? (cause as DownloadError) : new DownloadError("cancelled", "Download cancelled.", { cause });
+  return isCancel(cause) ? (cause as DownloadError) : cancelledError(cause);
 }

@@ -3,7 +3,7 @@
 import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 import type { RepoFileEntry } from "../hub/api";
-import { DownloadError } from "../errors";
+import { cancelledError, DownloadError } from "../errors";
 import { expectedContent, hashFile, noteIdentity, type DownloadedFile } from "../content";
 
 export interface VerifyFilesOptions {
@@ -18,7 +18,7 @@ export interface VerifyFilesOptions {
 export async function verifyFiles({ modelDir, files, signal, onFile }: VerifyFilesOptions): Promise<DownloadedFile[]> {
   const out: DownloadedFile[] = [];
   for (const file of files) {
-    if (signal?.aborted) throw new DownloadError("cancelled", "Download cancelled.");
+    if (signal?.aborted) throw cancelledError();
     const expected = expectedContent(file);
     const { hash, kind: hashKind, size } = expected;
     const path = join(modelDir, file.path);
