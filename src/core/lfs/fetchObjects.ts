@@ -63,9 +63,9 @@ export async function fetchLfsObjects(o: FetchObjectsOptions): Promise<FetchObje
   let transferred = 0;
   if (missing.length === 0) return { transferred, fetched };
 
-  const left = await fetchInRanges();
-  if (left.length === 0) return { transferred, fetched };
-  missing.splice(0, missing.length, ...missing.filter((m) => left.includes(m.oid)));
+  const left = new Set(await fetchInRanges());
+  if (left.size === 0) return { transferred, fetched };
+  missing.splice(0, missing.length, ...missing.filter((m) => left.has(m.oid)));
   o.log?.("info", `Fetching ${missing.length} LFS object(s) with git-lfs`);
   const progress = watchObjectProgress({
     gitDir,
@@ -76,7 +76,7 @@ export async function fetchLfsObjects(o: FetchObjectsOptions): Promise<FetchObje
     },
   });
   // A selection goes to git-lfs as include lists, in as many runs as the argument-length limit needs.
-  const runs = o.sparse || left.length < sizes.size ? lfsIncludeBatches(missing.map((m) => m.path)).map((list) => [`--include=${list}`]) : [[]];
+  const runs = o.sparse || left.size < sizes.size ? lfsIncludeBatches(missing.map((m) => m.path)).map((list) => [`--include=${list}`]) : [[]];
   try {
     for (const include of runs) await fetchWithRetries(["lfs", "fetch", "origin", o.commit, ...include]);
   } finally {

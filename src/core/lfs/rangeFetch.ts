@@ -172,8 +172,8 @@ export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeF
   }
 
   async function complete(part: RangePart): Promise<void> {
+    // discard() and store() both close the part's file first.
     const hash = await part.sha256();
-    await part.close();
     if (hash !== part.oid) {
       await part.discard();
       o.log?.("warn", `an LFS object downloaded in ranges did not match its SHA-256 (${part.oid.slice(0, 12)}…); git-lfs fetches it again`);
