@@ -2,13 +2,12 @@
 // downloads the 128 MiB quick model from a loopback Hub in a child process with the cap set; the child samples
 // the bytes the cap counted (what came over the network) every 20 ms, and the rate is taken from the first to
 // the last sample that grew, so listing and cloning before the first byte, and the checks after the last, do not count.
-import { spawn } from "node:child_process";
-import { rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { downloadSpeedLimit } from "../src/core/net/bandwidth";
 import type { ChildJob } from "./contenders";
 import { ensureModel, QUICK_MODELS } from "./data";
-import { startHubProcess } from "./measure";
+import { measure, startHubProcess } from "./measure";
 import { writeDocSection } from "./report";
 
 const CAPS_MB = [5, 20, 50, 100];
@@ -43,13 +42,16 @@ export async function runCapBench(o: { work: string; docsFile: string }): Promis
   const source = await ensureModel(join(o.work, "models"), spec);
   const hub = await startHubProcess({ repos: [source], dataDir: join(o.work, "hub-data"), faults: [] });
   const rows: CapRow[] = [];
+  // GNU time (in measure) writes its figures beside each run's folder.
+  await mkdir(join(o.work, "runs"), { recursive: true });
   try {
     for (const capMB of CAPS_MB) {
       for (const route of ROUTES) {
         const dir = join(o.work, "runs", `cap-${route}-${capMB}`);
         await rm(dir, { recursive: true, force: true });
         const job: ChildJob = { contender: route, hubUrl: hub.url, repo: spec.id, revision: "main", dir, maxBytesPerSecond: capMB * 1e6 };
-        const rate = await runChild(job);
+        const rate = (await measure(job, process.env)).cappedRate;
+        if (!rate) throw new Error(`${route} with a cap of ${capMB} MB/s reported no rate`);
         await rm(dir, { recursive: true, force: true });
         rows.push({ capMB, route, measuredMB: rate / 1e6 });
         process.stderr.write(`bench: cap ${capMB} MB/s, ${route}: ${(rate / 1e6).toFixed(2)} MB/s (${((rate / 1e6 / capMB) * 100).toFixed(1)} % of the cap)\n`);
@@ -74,17 +76,4 @@ export async function runCapBench(o: { work: string; docsFile: string }): Promis
     ].join("\n"),
   );
   process.stdout.write(`${table}\n`);
-}
-
-async function runChild(job: ChildJob): Promise<number> {
-  const child = spawn(process.execPath, [process.argv[1]!, "--child", JSON.stringify(job)], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
-  if (code !== 0) throw new Error(`${job.contender} with a cap failed (exit ${code}): ${err.trim().split("\n").slice(-5).join(" | ")}`);
-  const rate = (JSON.parse(out.trim().split("\n").pop() ?? "{}") as { cappedRate?: number }).cappedRate;
-  if (!rate) throw new Error(`${job.contender} with a cap reported no rate`);
-  return rate;
 }
