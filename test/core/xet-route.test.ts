@@ -174,7 +174,7 @@ describe("Xet route (downloadViaXet)", function () {
     await assert.rejects(downloadViaXet(params), (err: unknown) => {
       assert.ok(err instanceof DownloadError, String(err));
       assert.equal(err.code, "cancelled");
-      assert.equal(err.message, "Download cancelled");
+      assert.equal(err.message, "Download cancelled.");
       return true;
     });
     const partial = join(modelDir, PARTIAL_DIR, `${files.find((f) => f.path === BIG)!.lfs!.oid}.part`);

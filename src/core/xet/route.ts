@@ -5,12 +5,13 @@ import { copyFile, mkdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { RepoFileEntry } from "../hub/api";
 import { assertHubToken } from "../hub/token";
-import { DownloadError, isCancel } from "../errors";
+import { cancelledError, DownloadError, isCancel } from "../errors";
 import { noteIdentity, type DownloadedFile } from "../content";
 import { errnoCode } from "./errors";
 import type { EngineOptions } from "./engine/download";
 import { downloadFileJob, type LogLevel } from "./fileJob";
 import { PARTIAL_DIR, targetPaths, type TargetPaths } from "./paths";
+import { ADAPTIVE_XORB_REQUESTS, globalSlots } from "./engine/scheduling";
 
 export interface XetRouteParams {
   /** Hub base URL without a trailing slash. */
@@ -47,7 +48,7 @@ export interface XetRouteResult {
 }
 
 export async function downloadViaXet(params: XetRouteParams): Promise<XetRouteResult> {
-  if (params.signal?.aborted) throw new DownloadError("cancelled", "Download cancelled");
+  if (params.signal?.aborted) throw cancelledError();
   assertHubToken(params.token);
   // Check every path before the first byte moves. LFS files without a xetHash (pushed recently, not migrated to Xet
   // yet) come over their resolve/CDN URL, resumable and SHA-256 verified, as huggingface_hub does for non-Xet files.
@@ -107,7 +108,8 @@ export async function downloadViaXet(params: XetRouteParams): Promise<XetRouteRe
   try {
     const workers = Math.max(1, Math.min(params.concurrency || 1, primaries.length));
     await Promise.all(Array.from({ length: workers }, worker));
-    if (params.signal?.aborted) throw new DownloadError("cancelled", "Download cancelled");
+    if (params.engine?.concurrency === undefined) logRequestCounts(log);
+    if (params.signal?.aborted) throw cancelledError();
     if (failure !== undefined) throw failure;
     for (const index of duplicates) {
       const primary = primaryByKey.get(targets[index].key)!;
@@ -120,6 +122,12 @@ export async function downloadViaXet(params: XetRouteParams): Promise<XetRouteRe
   // Only when empty: partials of files outside this selection stay for a later run.
   await rmdir(join(params.modelDir, PARTIAL_DIR)).catch(() => {});
   return { files: results, bytesTransferred };
+}
+
+/** The adaptive count of xorb requests, as the LFS route logs its connections: each change and the rate behind it. */
+function logRequestCounts(log: (level: LogLevel, message: string) => void): void {
+  const steps = globalSlots.history.map((h) => `${(h.rate / 1e6).toFixed(0)} MB/s → ${h.limit}`);
+  if (steps.length) log("debug", `Xet requests in flight: ${ADAPTIVE_XORB_REQUESTS.initial}, ${steps.join(", ")}`);
 }
 
 async function copyDuplicate(primary: DownloadedFile, from: TargetPaths, to: TargetPaths, path: string): Promise<DownloadedFile> {

@@ -15,6 +15,9 @@ export { DataFailure, StallError } from "./failures";
 export { landedNotePath } from "./landedNote";
 export type { EngineFileParams, EngineOptions, EngineResult } from "./options";
 
+/** Windows a large file is split into when the count of requests is adaptive (see defaultWindowBytes). */
+const WINDOWS_PER_FILE = 12;
+
 export async function downloadXetFile(params: EngineFileParams): Promise<EngineResult> {
   const opts = params.options ?? {};
   const { path, size } = params;
@@ -28,8 +31,8 @@ export async function downloadXetFile(params: EngineFileParams): Promise<EngineR
   const token = await xetToken({ refreshUrl, hubToken: params.token, fetch: params.fetch });
   return new XetFileDownload(params, {
     pool: opts.pool ?? sharedPool(),
-    concurrency: Math.max(1, opts.concurrency ?? 12),
-    windowBytes: Math.max(1 << 16, opts.windowBytes ?? defaultWindowBytes(size, Math.max(1, opts.concurrency ?? 12))),
+    concurrency: opts.concurrency === undefined ? undefined : Math.max(1, opts.concurrency),
+    windowBytes: Math.max(1 << 16, opts.windowBytes ?? defaultWindowBytes(size, Math.max(1, opts.concurrency ?? WINDOWS_PER_FILE))),
     mapDir: opts.chunkMapDir ?? defaultChunkMapDir(),
     refreshUrl,
     reconstructionUrl: info.xet.reconstructionUrl.href,

@@ -12,7 +12,7 @@ import { landedNote, landedNotePath } from "./landedNote";
 import { IntervalSet, planWindow, type PlacedTerm } from "./plan";
 import type { WorkerEvent, WorkerPool } from "./pool";
 import { openOldVersion, saveChunkMap, splitForReuse, type OldVersion } from "./reuse";
-import { globalSlots, Wake } from "./scheduling";
+import { ADAPTIVE_XORB_REQUESTS, globalSlots, Wake } from "./scheduling";
 import { fetchTask, runTask, type Task, type UnitContext, type Window } from "./units";
 
 const MiB = 1024 * 1024;
@@ -25,7 +25,8 @@ const PLAN_AHEAD = 3;
 /** What downloadXetFile resolved before the transfer: settings, the Hub's Xet URLs and a first CAS token. */
 export interface FileDownloadSetup {
   pool: WorkerPool;
-  concurrency: number;
+  /** Xorb requests in flight for this file, fixed; undefined: the process-wide adaptive count (scheduling.ts). */
+  concurrency: number | undefined;
   windowBytes: number;
   mapDir: string;
   refreshUrl: string;
@@ -237,10 +238,11 @@ export class XetFileDownload {
     for (const [s, e] of split.missing) await this.queueFetches(s, e, true);
   }
 
-  /** Plans windows ahead and keeps up to `concurrency` units running; on any failure cancels all and waits. */
+  /** Plans windows ahead and keeps as many units running as the count allows; on any failure cancels all and waits. */
   private async schedule(ctx: UnitContext): Promise<void> {
     const { signal, size } = this.params;
-    const { concurrency } = this.setup;
+    const fixed = this.setup.concurrency !== undefined;
+    const concurrency = this.setup.concurrency ?? ADAPTIVE_XORB_REQUESTS.max;
     const { queue, running, wake } = this;
     const planning = new Set<Promise<void>>();
     const onAbort = () => wake.fire();
@@ -266,7 +268,7 @@ export class XetFileDownload {
           );
           planning.add(p);
         }
-        while (running.size < concurrency && queue.length > 0 && globalSlots.take()) {
+        while (running.size < concurrency && queue.length > 0 && globalSlots.take(fixed)) {
           const p: Promise<void> = runTask(ctx, queue.shift()!).then(
             () => {
               running.delete(p);

@@ -18,7 +18,7 @@ export function defaultWindowBytes(size: number, concurrency: number): number {
 }
 
 export interface EngineOptions {
-  /** Xorb ranges fetched at once for this file. Default 12. */
+  /** Xorb ranges fetched at once for this file, fixed. Default: the adaptive count shared by every file (scheduling.ts). */
   concurrency?: number;
   /**
    * File bytes per reconstruction request (a fixed value; default `defaultWindowBytes`). A descriptor's signed URL

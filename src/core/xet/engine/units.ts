@@ -97,7 +97,10 @@ async function fetchUnit(ctx: UnitContext, task: FetchTask): Promise<void> {
         },
         (ev) => {
           if (ev.type !== "landed") return resolve(ev);
-          if (ev.wire > 0) ctx.onActivity();
+          if (ev.wire > 0) {
+            ctx.onActivity();
+            globalSlots.record(ev.wire);
+          }
           ctx.onLanded(ev.ranges, true);
         },
       );
