@@ -27,8 +27,8 @@ export interface ChildJob {
   fromRevision?: string;
   /** Our routes only: the download speed cap, bytes per second. */
   maxBytesPerSecond?: number;
-  /** Our LFS route only: a fixed number of connections instead of the adaptive count. */
-  lfsConnections?: number;
+  /** Our routes only: a fixed number of connections (LFS ranges, Xet xorb requests) instead of the adaptive count. */
+  connections?: number;
 }
 
 const TOKEN = "hf_benchmark_token";
@@ -38,7 +38,10 @@ export async function runContender(job: ChildJob): Promise<void> {
   switch (job.contender) {
     case "xet":
     case "lfs":
-      await download({ repo: job.repo, revision: job.revision, method: job.contender, fallbackToLfs: false, modelsDir: job.dir, endpoint: job.hubUrl, token: TOKEN, lfsConnections: job.lfsConnections });
+      await download(
+        { repo: job.repo, revision: job.revision, method: job.contender, fallbackToLfs: false, modelsDir: job.dir, endpoint: job.hubUrl, token: TOKEN, lfsConnections: job.connections },
+        { xetEngine: job.connections === undefined ? undefined : { concurrency: job.connections } },
+      );
       return;
     case "stock":
       return stock(job);

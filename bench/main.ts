@@ -1,6 +1,8 @@
 // `npm run bench [-- --quick] [--runs N] [--report]` (`-- --scale`: the scale cases, see scale.ts; `--only <contender>`,
-// `--profile <name>`, `--model <id>`: a partial run that leaves the docs alone): builds synthetic model repos, serves them from a local Hub in its own
-// process (loopback, then the `slow` WAN profile), measures the five contenders alternately and writes the report.
+// `--profile <name>`, `--model <id>`: a partial run that leaves the docs alone; `--slowing`, `--cap`: those parts
+// alone): builds synthetic model repos, serves them from a local Hub in its own process (loopback, then the `slow` WAN
+// profile), measures the contenders alternately and writes the report; a full run then adds the slowing host and the
+// speed cap.
 import { execFileSync } from "node:child_process";
 import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { availableParallelism, cpus, totalmem } from "node:os";
@@ -123,6 +125,11 @@ async function main(): Promise<void> {
     seconds: (Date.now() - started) / 1000,
   };
   await writeReport({ results, benchDir: resolve("bench"), docsFile: resolve("docs/PERFORMANCE.md") });
+  if (results.mode === "full") {
+    // One full run answers every target: the slowing host and the speed cap write their own sections of the doc.
+    await runSlowingBench({ work, docsFile: resolve("docs/PERFORMANCE.md") });
+    await runCapBench({ work, docsFile: resolve("docs/PERFORMANCE.md") });
+  }
 }
 
 interface HubConfig {

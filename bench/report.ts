@@ -41,6 +41,10 @@ function mbps(s: Series): number {
   return s.modelBytes / median(s.runs.map((r) => r.wallS)) / 1e6;
 }
 
+function wall(s: Series): number {
+  return median(s.runs.map((r) => r.wallS));
+}
+
 /** Reconstruction calls per GiB of model (median run); "–" for routes that make none (git, LFS) or older results. */
 function callsPerGiB(s: Series): string {
   const calls = s.runs.map((r) => r.reconstructionCalls);
@@ -90,6 +94,15 @@ export function verdicts(results: BenchResults): string[] {
       if (profile === "loopback" && ours && hfXet) {
         const cpu = (x: Series) => median(x.runs.map((r) => r.cpuS));
         out.push(`loopback ${model}: client CPU, Xet / hf_xet = ${(cpu(ours) / cpu(hfXet)).toFixed(2)} (SHA-256 included; target ≤ 1.2: ${ok(cpu(ours) <= 1.2 * cpu(hfXet))})`);
+      }
+    }
+    if (model.includes("many-files")) {
+      for (const profile of ["loopback", "wan"]) {
+        const bar = find(profile, model, "hf-xet");
+        for (const route of ["xet", "lfs"] as const) {
+          const ours = find(profile, model, route);
+          if (ours && bar) out.push(`${profile} ${model}: ${LABEL[route]} takes ${(wall(ours) / wall(bar)).toFixed(2)}× the wall time of hf download with hf_xet (target ≤ 1.25×: ${ok(wall(ours) <= 1.25 * wall(bar))})`);
+        }
       }
     }
     const lfsWan = find("wan", model, "lfs");
