@@ -3,8 +3,8 @@
 // network and checksum failures; what an attempt leaves is resumed by the next.
 import type { SimpleGit } from "simple-git";
 import { DownloadError } from "../errors";
-import { backoffMs, sleep } from "../util/backoff";
-import { MAX_RATE_LIMIT_WAIT_MS, waitOutRateLimit, type RateLimitWait } from "../util/rateLimit";
+import { MAX_RATE_LIMIT_WAIT_MS, type RateLimitWait } from "../util/rateLimit";
+import { withRetries } from "../util/retry";
 import { isLfsRateLimited } from "./rateLimit";
 import { watchObjectProgress } from "./objectProgress";
 import { dropLfsTemporaries, dropPartialObjects, lfsBytesOnDisk, salvagePartialObjects, type LfsFile } from "./objects";
@@ -107,31 +107,32 @@ export async function fetchLfsObjects(o: FetchObjectsOptions): Promise<FetchObje
     return result.handedOver?.oids ?? [];
   }
 
-  async function fetchWithRetries(args: string[]): Promise<void> {
-    for (let attempt = 1, limited = 0; ; attempt++) {
+  function fetchWithRetries(args: string[]): Promise<void> {
+    const run = async () => {
       try {
         await git.raw(args);
-        break;
       } catch (err) {
         // Keep what arrived for the next run, unless git-lfs said the data itself was wrong or the disk is full.
         const text = String((err as Error)?.message);
         if (/expected OID/i.test(text)) await dropPartialObjects(gitDir, sizes.keys());
         else if (/no space left on device|ENOSPC|disk quota exceeded/i.test(text)) await dropLfsTemporaries(gitDir).catch(() => undefined);
         else await salvagePartialObjects(gitDir, sizes).catch(() => 0);
-        if (o.rateLimitWait && isLfsRateLimited(text) && !signal?.aborted) {
-          // A rate limit is waited out as the Hub asks (t + 1 s), bounded, and is not a failed attempt.
-          const { waitMs, host } = await o.rateLimitWait();
-          if (waitMs !== undefined && waitMs <= MAX_RATE_LIMIT_WAIT_MS) o.log?.("warn", `the Hub rate-limited git-lfs' batch requests; retrying in ${Math.ceil(waitMs / 1000)} s`);
-          await waitOutRateLimit({ waitMs, host, what: "Git LFS batch requests", bucket: "resolvers", waited: limited++, signal, onWait: o.onRateLimit });
-          attempt--;
-          continue;
-        }
-        const mapped = o.mapError(err);
-        if (attempt >= o.attempts || signal?.aborted || !RETRYABLE.has(mapped.code)) throw err;
-        const waitMs = backoffMs({ attempt, baseMs: o.retryBaseMs, capMs: 30_000 });
-        o.log?.("warn", `git lfs fetch failed (${mapped.message.replace(/\.$/, "")}); retrying in ${(waitMs / 1000).toFixed(1)} s`);
-        await sleep(waitMs, signal);
+        throw err;
       }
-    }
+    };
+    return withRetries(run, {
+      attempts: o.attempts,
+      baseMs: o.retryBaseMs,
+      signal,
+      rateLimit: async (err) => {
+        if (!o.rateLimitWait || !isLfsRateLimited(String((err as Error)?.message))) return undefined;
+        const wait = await o.rateLimitWait();
+        if (wait.waitMs !== undefined && wait.waitMs <= MAX_RATE_LIMIT_WAIT_MS) o.log?.("warn", `the Hub rate-limited git-lfs' batch requests; retrying in ${Math.ceil(wait.waitMs / 1000)} s`);
+        return wait;
+      },
+      limited: { what: "Git LFS batch requests", bucket: "resolvers", onWait: o.onRateLimit },
+      retryable: (err) => RETRYABLE.has(o.mapError(err).code),
+      onRetry: (err, waitMs) => o.log?.("warn", `git lfs fetch failed (${o.mapError(err).message.replace(/\.$/, "")}); retrying in ${(waitMs / 1000).toFixed(1)} s`),
+    });
   }
 }

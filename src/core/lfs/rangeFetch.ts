@@ -6,7 +6,8 @@ import { rename, rm, truncate } from "node:fs/promises";
 import { cancelledError, DownloadError, isCancel } from "../errors";
 import { AdaptiveConcurrency } from "../net/concurrency";
 import { backoffMs, sleep } from "../util/backoff";
-import { waitOutRateLimit, type RateLimitWait } from "../util/rateLimit";
+import type { RateLimitWait } from "../util/rateLimit";
+import { withRetries } from "../util/retry";
 import { BatchRateLimited, BatchUnusable, requestHrefs, type LfsHref } from "./batch";
 import { lfsPartPath, sizeOf } from "./objects";
 import { BLOCK_BYTES, RangePart, type Block } from "./rangePart";
@@ -144,24 +145,16 @@ export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeF
   return finish(reason);
 
   /** The first batch request: a 429 is waited out as the Hub asks, a 5xx or network failure retried after a jittered wait. */
-  async function askForHrefs(): Promise<Map<string, LfsHref>> {
-    const attempts = Math.max(1, o.attempts ?? 4);
-    for (let attempt = 1, limited = 0; ; attempt++) {
-      try {
-        return await requestHrefs({ endpoint: o.endpoint, repo: o.repo, token: o.token, objects: o.objects, signal });
-      } catch (err) {
-        if (signal?.aborted) throw err;
-        if (err instanceof BatchRateLimited) {
-          await waitOutRateLimit({ waitMs: err.waitMs, host: err.host, what: "Git LFS batch requests", bucket: "resolvers", waited: limited++, signal, onWait: o.onRateLimit });
-          attempt--;
-          continue;
-        }
-        if ((err instanceof BatchUnusable && !err.retryable) || attempt >= attempts) throw err;
-        const waitMs = backoffMs({ attempt, baseMs: o.retryBaseMs ?? 1000, capMs: 30_000 });
-        o.log?.("warn", `${batchFailure(err)}; retrying in ${(waitMs / 1000).toFixed(1)} s`);
-        await sleep(waitMs, signal);
-      }
-    }
+  function askForHrefs(): Promise<Map<string, LfsHref>> {
+    return withRetries(() => requestHrefs({ endpoint: o.endpoint, repo: o.repo, token: o.token, objects: o.objects, signal }), {
+      attempts: Math.max(1, o.attempts ?? 4),
+      baseMs: o.retryBaseMs ?? 1000,
+      signal,
+      rateLimit: (err) => (err instanceof BatchRateLimited ? { waitMs: err.waitMs, host: err.host } : undefined),
+      limited: { what: "Git LFS batch requests", bucket: "resolvers", onWait: o.onRateLimit },
+      retryable: (err) => !(err instanceof BatchUnusable && !err.retryable),
+      onRetry: (err, waitMs) => o.log?.("warn", `${batchFailure(err)}; retrying in ${(waitMs / 1000).toFixed(1)} s`),
+    });
   }
 
   async function finish(why: string | undefined): Promise<RangeFetchResult> {
