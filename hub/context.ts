@@ -270,13 +270,26 @@ export async function sendData(
         const part = piece.subarray(off, off + SLICE);
         await Promise.all([perConn.take(part.length), ctx.pacer.take(part.length)]);
         if (res.destroyed) return;
-        if (!res.write(part)) await new Promise((resolve) => res.once("drain", resolve));
+        // A client that goes away while its socket is full never drains it: the body ends there, as a CDN's would.
+        if (!res.write(part)) await drainedOrClosed(res);
       }
     }
     res.end();
   } finally {
     ctx.bodiesInFlight--;
   }
+}
+
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }
 
 function* sliceBuffer(buf: Buffer): Generator<Buffer> {
