@@ -280,7 +280,8 @@ export async function sendData(
   }
 }
 
-function drainedOrClosed(res: ServerResponse): Promise<void> {
+/** Waits until the socket takes more, or the client has gone (a gone client never drains). */
+export function drainedOrClosed(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       res.off("drain", done);

@@ -2,7 +2,7 @@
 // malformed JSON, reconstructions that lie, redirect loops, redirects to another origin), switched per mode.
 import type { ServerResponse } from "node:http";
 import { apiRoutes } from "./api";
-import { hubError, sendJson, type HubContext, type HubReq, type Origin, type Route } from "./context";
+import { drainedOrClosed, hubError, sendJson, type HubContext, type HubReq, type Origin, type Route } from "./context";
 import { gitRoutes } from "./git/routes";
 import { signUrlQuery } from "./tokens";
 
@@ -229,17 +229,7 @@ async function endlessJson(r: HubReq): Promise<void> {
   res.writeHead(200, { "Content-Type": "application/json" });
   res.write("[");
   while (!res.destroyed && !res.writableEnded) {
-    if (!res.write(block)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          res.off("drain", done);
-          res.off("close", done);
-          resolve();
-        };
-        res.on("drain", done);
-        res.on("close", done);
-      });
-    }
+    if (!res.write(block)) await drainedOrClosed(res);
   }
 }
 

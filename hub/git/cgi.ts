@@ -2,9 +2,8 @@
 // (including `Status:`) to the HTTP response head, the rest streamed as the body.
 import { spawn } from "node:child_process";
 import { basename, dirname } from "node:path";
-import type { ServerResponse } from "node:http";
 import type { HubReq } from "../context";
-import { hubError } from "../context";
+import { drainedOrClosed, hubError } from "../context";
 import type { HubRepo } from "../model";
 import { isolatedGitEnv } from "./exec";
 
@@ -61,7 +60,7 @@ export async function runHttpBackend({ r, repo, subPath }: HttpBackendOptions): 
         body = pending.subarray(head.bodyStart);
         pending = undefined;
       }
-      if (body.length > 0 && !res.write(body)) await drainOrClose(res);
+      if (body.length > 0 && !res.write(body)) await drainedOrClosed(res);
       if (res.destroyed) break;
     }
   } catch {
@@ -94,16 +93,4 @@ function parseCgiHead(buf: Buffer): { status: number; headers: Record<string, st
     else headers[name] = value;
   }
   return { status, headers, bodyStart: end + sepLen };
-}
-
-function drainOrClose(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.on("drain", done);
-    res.on("close", done);
-  });
 }
