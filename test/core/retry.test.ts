@@ -67,8 +67,13 @@ describe("withRetries", () => {
   it("does not try again once the download is cancelled", async () => {
     const stop = new AbortController();
     const first = new Error("503");
-    const op = { calls: 0, run: async () => { op.calls++; stop.abort(); throw first; } };
-    await assert.rejects(withRetries(op.run, options({ signal: stop.signal }).o), (err) => err === first);
-    assert.equal(op.calls, 1);
+    let calls = 0;
+    const run = async () => {
+      calls++;
+      stop.abort();
+      throw first;
+    };
+    await assert.rejects(withRetries(run, options({ signal: stop.signal }).o), (err) => err === first);
+    assert.equal(calls, 1);
   });
 });

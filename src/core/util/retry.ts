@@ -1,8 +1,13 @@
 // The retry loop the routes share around one operation: a 429 is waited out as the server asks and spends no
 // attempt; another failure that may pass is tried again after a jittered, growing wait, until the attempts run out.
-import type { RateLimitWait } from "./rateLimit";
-import { waitOutRateLimit } from "./rateLimit";
+import { waitOutRateLimit, type RateLimitWait } from "./rateLimit";
 import { backoffMs, sleep } from "./backoff";
+
+/** A 429's wait as the server asked (undefined: it did not say), and the host that answered. */
+export interface RateLimitAsk {
+  waitMs: number | undefined;
+  host: string;
+}
 
 export interface RetryOptions {
   attempts: number;
@@ -10,7 +15,7 @@ export interface RetryOptions {
   baseMs: number;
   signal?: AbortSignal;
   /** For a failure that is a rate limit: how long the server asks to wait, and which host asked. */
-  rateLimit?(err: unknown): Promise<{ waitMs: number | undefined; host: string } | undefined> | { waitMs: number | undefined; host: string } | undefined;
+  rateLimit?(err: unknown): Promise<RateLimitAsk | undefined> | RateLimitAsk | undefined;
   /** What the rate limit limits and in which bucket, for the error once the waits are used up; told before each wait. */
   limited: { what: string; bucket?: string; onWait?(wait: RateLimitWait): void };
   /** Whether another attempt may succeed. */

@@ -32,8 +32,7 @@ export class Slots {
    * a lower count takes effect as running units end.
    */
   take(fixed = false): boolean {
-    const now = this.options.now?.() ?? Date.now();
-    if (this.used === 0 && (!this.controller || now - this.idleSince > IDLE_RESET_MS)) this.controller = new AdaptiveConcurrency(this.options);
+    if (this.used === 0 && (!this.controller || this.now() - this.idleSince > IDLE_RESET_MS)) this.controller = new AdaptiveConcurrency(this.options);
     if (this.used >= (fixed ? this.options.max : this.limit)) return false;
     this.used++;
     return true;
@@ -41,7 +40,7 @@ export class Slots {
 
   release(): void {
     this.used = Math.max(0, this.used - 1);
-    if (this.used === 0) this.idleSince = this.options.now?.() ?? Date.now();
+    if (this.used === 0) this.idleSince = this.now();
     this.wakeWaiters();
   }
 
@@ -60,6 +59,10 @@ export class Slots {
   /** Resolves the next time a slot is released or the count grows. */
   freed(): Promise<void> {
     return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
   }
 
   private wakeWaiters(): void {
