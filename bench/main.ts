@@ -153,7 +153,7 @@ async function child(job: ChildJob): Promise<void> {
   const started = performance.now();
   const rate = job.maxBytesPerSecond ? sampleCappedRate(job.maxBytesPerSecond) : undefined;
   await runContender(job);
-  process.stdout.write(`${JSON.stringify({ wallMs: performance.now() - started, selfMaxRssKB: process.resourceUsage().maxRSS, cappedRate: rate?.() })}\n`);
+  process.stdout.write(`${JSON.stringify({ wallMs: performance.now() - started, cappedRate: rate?.() })}\n`);
   process.exit(0);
 }
 

@@ -8,8 +8,8 @@ import { AdaptiveConcurrency, type ConcurrencyOptions } from "../../net/concurre
  * the LFS route's 8: a xorb request cannot be cut short (its signed URL covers exactly its range), so the first step
  * up (by half) that crowds a host lasts until enough requests have ended, and from 6 it overshoots by 3, not by 4.
  * 9 still fill the WAN profile (25 MB/s per connection, 200 MB/s in all). At most 12, the fixed count per file of
- * before: every request's worker keeps dead socket buffers until V8 collects them, and with 16 the 256 MiB memory
- * test peaked at 281 MiB under CI load (bound 280). Measured in docs/PERFORMANCE.md.
+ * before: more went only as a probe on WAN in the runs measured, and each one more can overshoot a crowded host.
+ * Measured in docs/PERFORMANCE.md.
  */
 export const ADAPTIVE_XORB_REQUESTS = { initial: 6, min: 2, max: 12 } as const;
 /** After this long with no request in flight, the next download starts the count afresh (another host, another link). */
