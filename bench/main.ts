@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   }
   if (values.child) return child(JSON.parse(values.child) as ChildJob);
   if (values["serve-hub"]) return serveHub(JSON.parse(values["serve-hub"]) as HubConfig);
-  if (values.slowing) return runSlowingBench({ work: resolve("bench/work"), docsFile: resolve("docs/PERFORMANCE.md") });
+  if (values.slowing) return runSlowingBench({ work: resolve("bench/work"), docsFile: resolve("docs/PERFORMANCE.md"), runs: values.runs ? Number(values.runs) : undefined });
   if (values.cap) return runCapBench({ work: resolve("bench/work"), docsFile: resolve("docs/PERFORMANCE.md") });
   if (values.scale) {
     const rows = await runScale({ work: resolve("bench/work"), bigGib: Number(values["big-gib"]) });
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
   await writeReport({ results, benchDir: resolve("bench"), docsFile: resolve("docs/PERFORMANCE.md") });
   if (results.mode === "full") {
     // One full run answers every target: the slowing host and the speed cap write their own sections of the doc.
-    await runSlowingBench({ work, docsFile: resolve("docs/PERFORMANCE.md") });
+    await runSlowingBench({ work, docsFile: resolve("docs/PERFORMANCE.md"), runs });
     await runCapBench({ work, docsFile: resolve("docs/PERFORMANCE.md") });
   }
 }
