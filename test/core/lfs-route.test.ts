@@ -147,6 +147,22 @@ describe("lfs route against the local Hub", function () {
     assert.deepEqual(traced.stderr.split("\n").filter((l) => /git-lfs|filter/.test(l)), [], "no clean filter ran");
   });
 
+  it("sets git-lfs up in the clone itself, after a checkout of the fresh clone that starts no git-lfs filter", async () => {
+    const commands: string[][] = [];
+    const result = await download({ repo: "demo/quantized-gguf", modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env, onGitCommand: (args) => commands.push(args) });
+    // The test HOME has git-lfs' filters globally; these must be the clone's own, for users who never ran `git lfs install`.
+    const local = (key: string) => execFileSync("git", ["config", "--local", "--get", key], { cwd: result.path, env: bed.home.env }).toString().trim();
+    assert.equal(local("filter.lfs.process"), "git-lfs filter-process");
+    assert.equal(local("filter.lfs.required"), "true");
+    assert.match(await readFile(join(result.path, ".git", "hooks", "pre-push"), "utf8"), /git lfs pre-push/);
+    const checkout = commands.findIndex((a) => a.includes("checkout"));
+    const install = commands.findIndex((a) => a.join(" ") === "lfs install --local");
+    assert.ok(checkout >= 0 && install > checkout, `checkout, then git lfs install: ${commands.map((a) => a.join(" ")).join(" | ")}`);
+    assert.deepEqual(commands[checkout]!.slice(0, 8), ["-c", "filter.lfs.process=", "-c", "filter.lfs.smudge=", "-c", "filter.lfs.clean=", "-c", "filter.lfs.required=false"]);
+    assert.equal(gitStatus(result.path, bed.home.env), "");
+    for (const [path, src] of sourceFiles(bed.hub, "demo/quantized-gguf")) assert.ok(await sameBytes(join(result.path, path), src.source), path);
+  });
+
   it("with an index layout it does not rewrite (a user's index.version=4), lets git refresh it and still ends clean", async () => {
     const home = await gitHome();
     try {

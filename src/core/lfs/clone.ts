@@ -129,20 +129,13 @@ export async function ensureCommit({ git, remote, revision, commit }: { git: Sim
 }
 
 /**
- * Per-clone settings: LFS filters installed locally, our files excluded, and stat checks reduced to size and
- * mtime: LFS files are hard links to their objects (linkVerified.ts), and linking the same object to another
- * path later changes the shared inode's ctime; without this `git status` would then re-hash whole model files.
+ * Per-clone settings: our files excluded, and stat checks reduced to size and mtime: LFS files are hard links to
+ * their objects (linkVerified.ts), and linking the same object to another path later changes the shared inode's
+ * ctime; without this `git status` would then re-hash whole model files. Git LFS' own setup is installLfsLocally.
  */
-export async function configureClone({ git, gitDir, fresh, log }: { git: SimpleGit; gitDir: string; fresh: boolean; log?: (m: string) => void }): Promise<void> {
+export async function configureClone({ git, gitDir, fresh }: { git: SimpleGit; gitDir: string; fresh: boolean }): Promise<void> {
   // A fresh clone got these from `git clone --config` (a git spawn costs ~50 ms each); a reused one may predate them.
   if (!fresh) for (const [key, value] of Object.entries(CLONE_CONFIG)) await git.raw(["config", key, value]);
-  // Without the filters (a user who never ran `git lfs install`) git status would see every model file as modified.
-  try {
-    await git.raw(["lfs", "install", "--local"]);
-  } catch (err) {
-    // A conflicting global filter setup makes this refuse; the download itself does not depend on it.
-    log?.(`git lfs install --local failed (${(err as Error).message.split("\n")[0]}); git status may show LFS files as modified.`);
-  }
   await mkdir(join(gitDir, "info"), { recursive: true });
   await appendMissingLines(join(gitDir, "info", "attributes"), NO_CONVERSION);
   const excludeFile = join(gitDir, "info", "exclude");
@@ -150,6 +143,19 @@ export async function configureClone({ git, gitDir, fresh, log }: { git: SimpleG
   const missing = EXCLUDES.filter((line) => !current.split(/\r?\n/).includes(line));
   if (missing.length > 0) {
     await appendFile(excludeFile, `${current === "" || current.endsWith("\n") ? "" : "\n"}# HF Models\n${missing.join("\n")}\n`);
+  }
+}
+
+/**
+ * Git LFS' filters and hooks in the clone's own config. Without the filters (a user who never ran `git lfs install`)
+ * git status would see every model file as modified. Never throws: the download itself does not depend on it.
+ */
+export async function installLfsLocally({ git, log }: { git: SimpleGit; log?: (m: string) => void }): Promise<void> {
+  try {
+    await git.raw(["lfs", "install", "--local"]);
+  } catch (err) {
+    // A conflicting global filter setup makes this refuse.
+    log?.(`git lfs install --local failed (${(err as Error).message.split("\n")[0]}); git status may show LFS files as modified.`);
   }
 }
 
@@ -166,12 +172,18 @@ async function appendMissingLines(file: string, lines: readonly string[]): Promi
   if (missing.length > 0) await appendFile(file, `${current === "" || current.endsWith("\n") ? "" : "\n"}# HF Models\n${missing.join("\n")}\n`);
 }
 
+/** Git LFS' filter switched off for one command: pointers are written as they are, and no git-lfs process starts. */
+const NO_LFS_FILTER = ["-c", "filter.lfs.process=", "-c", "filter.lfs.smudge=", "-c", "filter.lfs.clean=", "-c", "filter.lfs.required=false"];
+
 /**
  * Checks out `commit` (on a local branch named like the revision, or detached for SHAs and refs/…); LFS files
- * are smudged or left as pointers according to the environment of `git`.
+ * are smudged or left as pointers according to the environment of `git`. `lfsFilter: false` starts no git-lfs
+ * filter process (~0.1 s of git-lfs reading its configuration): for a fresh clone, whose empty index gives
+ * the filter nothing to compare, the pointers come out the same.
  */
-export async function checkoutSelection(options: { git: SimpleGit; gitDir: string; revision: string; commit: string; sparsePaths?: readonly string[] }): Promise<void> {
+export async function checkoutSelection(options: { git: SimpleGit; gitDir: string; revision: string; commit: string; sparsePaths?: readonly string[]; lfsFilter?: boolean }): Promise<void> {
   const { git, gitDir, revision, commit, sparsePaths } = options;
+  const filter = options.lfsFilter === false ? NO_LFS_FILTER : [];
   const sparseEnabled = (await git.raw(["config", "--bool", "--get", "core.sparseCheckout"]).catch(() => "")).trim() === "true";
   if (sparsePaths) {
     await writeFile(join(gitDir, "info", "sparse-checkout"), sparseCheckoutFile(sparsePaths));
@@ -181,10 +193,10 @@ export async function checkoutSelection(options: { git: SimpleGit; gitDir: strin
   }
   // `HEAD` (the Hub's default branch, as the Xet route resolves it too) is no valid branch name for `checkout -B`.
   const detached = isCommitSha(revision) || revision.startsWith("refs/") || revision === "HEAD";
-  await git.raw(detached ? ["checkout", "-f", "--detach", commit] : ["checkout", "-f", "-B", revision, commit]);
+  await git.raw([...filter, ...(detached ? ["checkout", "-f", "--detach", commit] : ["checkout", "-f", "-B", revision, commit])]);
   if (sparsePaths) {
     // Checkout only re-evaluates entries it touches; reapply applies a changed selection to the whole tree.
-    await git.raw(["sparse-checkout", "reapply"]);
+    await git.raw([...filter, "sparse-checkout", "reapply"]);
   } else if (sparseEnabled) {
     await git.raw(["sparse-checkout", "disable"]);
   }

@@ -13,7 +13,7 @@ import { type DownloadedFile } from "../content";
 import { formatBytes } from "../util/format";
 import { verifyFiles } from "../util/verifyFiles";
 import { explainFailedCheck } from "./conversion";
-import { checkoutSelection, configureClone, ensureCommit, freshClone, reusableClone } from "./clone";
+import { checkoutSelection, configureClone, ensureCommit, freshClone, installLfsLocally, reusableClone } from "./clone";
 import { gitEnv } from "./env";
 import { mapGitError } from "./errors";
 import { fetchLfsObjects } from "./fetchObjects";
@@ -97,6 +97,7 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
   const smudgingGit = () =>
     createGit({ baseDir: modelDir, env: { ...gitEnv({ endpoint, token, baseEnv: p.env, ceilingDir, repo, smudge: true }), GIT_LITERAL_PATHSPECS: "1" }, signal, onCommand: p.onCommand });
 
+  let lfsInstalled = Promise.resolve();
   try {
     step = "checking git";
     await checkGitTools({ baseDir: parent, env, signal, onCommand: p.onCommand });
@@ -111,7 +112,7 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
     await ensureCommit({ git, remote, revision, commit });
 
     step = "git checkout";
-    await configureClone({ git, gitDir, fresh: !reuse, log: (m) => p.log?.("warn", m) });
+    await configureClone({ git, gitDir, fresh: !reuse });
     // Before the fetch, so that git-lfs finds these objects in place instead of downloading them.
     const seeded = await seedObjectsFromWorkingTree({ modelDir, gitDir, files: lfsFiles, signal });
     if (seeded.length > 0) p.log?.("info", `Reusing ${seeded.length} verified file(s) already in the folder: ${seeded.join(", ")}`);
@@ -119,10 +120,14 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
     await restoreSetAside(modelDir);
     await setAside(modelDir, p.keep ?? []);
     try {
-      await checkoutSelection({ git, gitDir, revision, commit, sparsePaths: p.sparse ? p.files.map((f) => f.path) : undefined });
+      await checkoutSelection({ git, gitDir, revision, commit, sparsePaths: p.sparse ? p.files.map((f) => f.path) : undefined, lfsFilter: reuse });
     } finally {
       await restoreSetAside(modelDir);
     }
+    // Git LFS' filters and hooks (for git status and the user's own git lfs commands) are installed while the objects
+    // download: git-lfs takes ~0.2 s to read its configuration, and nothing before the end needs them. After the
+    // checkout, so its post-checkout hook does not run either. Its own git instance: an instance runs one at a time.
+    lfsInstalled = installLfsLocally({ git: makeGit(modelDir), log: (m) => signal?.aborted || p.log?.("warn", m) });
 
     // A file damaged in place damaged its (hard-linked) object: such objects go now, so the fetch gets them again.
     const checked = await dropDamagedObjects({ gitDir, files: lfsFiles, skip: new Set(lfsFiles.filter((f) => seeded.includes(f.path)).map((f) => f.lfs.oid)), signal });
@@ -143,6 +148,8 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
       rateLimitWait: () => lfsBatchWaitMs({ endpoint, repo, token, signal }),
       onRateLimit: p.onRateLimit,
     });
+
+    await lfsInstalled;
 
     step = "verification";
     p.onStage?.("verifying");
@@ -193,6 +200,8 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
     }
     throw fail(err);
   } finally {
+    // Never rejects; awaited so that no git-lfs process writes into a folder the caller may clean up next.
+    await lfsInstalled;
     await scrubLfsLogs(gitDir, token).catch(() => 0);
   }
 }
