@@ -127,7 +127,13 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
     // Git LFS' filters and hooks (for git status and the user's own git lfs commands) are installed while the objects
     // download: git-lfs takes ~0.2 s to read its configuration, and nothing before the end needs them. After the
     // checkout, so its post-checkout hook does not run either. Its own git instance: an instance runs one at a time.
-    lfsInstalled = installLfsLocally({ git: makeGit(modelDir), log: (m) => signal?.aborted || p.log?.("warn", m) });
+    lfsInstalled = installLfsLocally({
+      git: makeGit(modelDir),
+      // A cancel kills it too: that is no failure to warn about.
+      log: (m) => {
+        if (!signal?.aborted) p.log?.("warn", m);
+      },
+    });
 
     // A file damaged in place damaged its (hard-linked) object: such objects go now, so the fetch gets them again.
     const checked = await dropDamagedObjects({ gitDir, files: lfsFiles, skip: new Set(lfsFiles.filter((f) => seeded.includes(f.path)).map((f) => f.lfs.oid)), signal });
