@@ -163,6 +163,46 @@ describe("lfs route against the local Hub", function () {
     for (const [path, src] of sourceFiles(bed.hub, "demo/quantized-gguf")) assert.ok(await sameBytes(join(result.path, path), src.source), path);
   });
 
+  describe("a fresh clone's objects download while git checks out the pointers", () => {
+    /** An environment whose clones get `hook` as post-checkout (git's template folder), beside the test HOME's config. */
+    async function withCheckoutHook(hook: string): Promise<NodeJS.ProcessEnv> {
+      const template = await mkdtemp(join(bed.work.path, "template-"));
+      await mkdir(join(template, "hooks"));
+      await writeFile(join(template, "hooks", "post-checkout"), `#!/bin/sh\n# $3 = 1: a checkout of a commit (not of paths)\n[ "$3" = 1 ] || exit 0\n${hook}\n`, { mode: 0o755 });
+      const config = join(template, "gitconfig");
+      await writeFile(config, `[include]\n\tpath = ${join(bed.home.path, ".gitconfig")}\n[init]\n\ttemplateDir = ${template}\n`);
+      return { ...bed.home.env, GIT_CONFIG_GLOBAL: config };
+    }
+    const repo = "demo/quantized-gguf";
+
+    it("every object is stored before the checkout of a fresh clone has ended", async () => {
+      const objects = [...sourceFiles(bed.hub, repo).values()].filter((f) => f.lfsOid).length;
+      // The hook holds the checkout until the objects are there (20 s at most) and notes how many it saw.
+      const env = await withCheckoutHook(
+        `i=0\nwhile [ "$(find .git/lfs/objects -type f | wc -l)" -lt ${objects} ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done\n` +
+          `find .git/lfs/objects -type f | wc -l > .git/objects-at-checkout`,
+      );
+      const result = await download({ repo, modelsDir: bed.models.path, endpoint: bed.hub.url }, { env });
+      assert.equal((await readFile(join(result.path, ".git", "objects-at-checkout"), "utf8")).trim(), String(objects));
+      for (const [path, src] of sourceFiles(bed.hub, repo)) assert.ok(await sameBytes(join(result.path, path), src.source), path);
+      assert.equal(gitStatus(result.path, bed.home.env), "");
+    });
+
+    it("a checkout that fails meanwhile is the error (not the cancel it causes), nothing is recorded, and the next run completes", async () => {
+      bed.hub.setFault("slow", true);
+      const env = await withCheckoutHook(`echo "refused by the test's hook" >&2\nexit 3`);
+      const err = await rejectsWithCode(download({ repo, modelsDir: bed.models.path, endpoint: bed.hub.url }, { env }), "internal", /^git checkout failed: .*refused by the test's hook/);
+      assert.doesNotMatch(err.message, /cancel/i);
+      const modelDir = join(bed.models.path, "demo", "quantized-gguf");
+      assert.ok(!existsSync(join(modelDir, ".hf-models.json")), "no record");
+      bed.hub.setFault("slow", false);
+      await rm(join(modelDir, ".git", "hooks", "post-checkout")); // the clone has its own copy of the hook
+      const result = await download({ repo, modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env });
+      for (const [path, src] of sourceFiles(bed.hub, repo)) assert.ok(await sameBytes(join(result.path, path), src.source), path);
+      assert.equal(gitStatus(result.path, bed.home.env), "");
+    });
+  });
+
   it("with an index layout it does not rewrite (a user's index.version=4), lets git refresh it and still ends clean", async () => {
     const home = await gitHome();
     try {

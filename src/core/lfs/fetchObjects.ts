@@ -25,6 +25,8 @@ export interface FetchObjectsOptions {
   gitDir: string;
   commit: string;
   files: readonly LfsFile[];
+  /** Settles when the commit is checked out, which `git lfs fetch` needs (the range requests do not wait for it). */
+  checkedOut: Promise<void>;
   /** True when only `files` of the commit are wanted: git-lfs gets them as an `--include` list. */
   sparse: boolean;
   /** Runs of `git lfs fetch` before a retryable failure is final. */
@@ -66,6 +68,7 @@ export async function fetchLfsObjects(o: FetchObjectsOptions): Promise<FetchObje
   const left = new Set(await fetchInRanges());
   if (left.size === 0) return { transferred, fetched };
   missing.splice(0, missing.length, ...missing.filter((m) => left.has(m.oid)));
+  await o.checkedOut;
   o.log?.("info", `Fetching ${missing.length} LFS object(s) with git-lfs`);
   const progress = watchObjectProgress({
     gitDir,

@@ -1,7 +1,8 @@
-// The Git LFS route: clone (or reuse) the repo, check out the selected files with pointers for LFS files,
-// `git lfs fetch` their objects with byte progress, then make each LFS file a hard link to its verified object
-// and record the links' stat data in git's index (one copy on disk, no copy and no re-hash); whatever cannot be
-// linked is checked out through the smudge filter and hashed, like every file stored in git itself.
+// The Git LFS route: clone (or reuse) the repo, check out the selected files with pointers for LFS files and get
+// their objects (in parallel ranges, else `git lfs fetch`, with byte progress; for a fresh clone the two run side by
+// side), then make each LFS file a hard link to its verified object and record the links' stat data in git's index
+// (one copy on disk, no copy and no re-hash); whatever cannot be linked is checked out through the smudge filter and
+// hashed, like every file stored in git itself.
 import { existsSync } from "node:fs";
 import { mkdir, realpath, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -11,12 +12,13 @@ import type { RepoId } from "../hub/repoId";
 import { DownloadError } from "../errors";
 import { type DownloadedFile } from "../content";
 import { formatBytes } from "../util/format";
+import { sideBySide } from "../util/sideBySide";
 import { verifyFiles } from "../util/verifyFiles";
 import { explainFailedCheck } from "./conversion";
 import { checkoutSelection, configureClone, ensureCommit, freshClone, installLfsLocally, reusableClone } from "./clone";
 import { gitEnv } from "./env";
 import { mapGitError } from "./errors";
-import { fetchLfsObjects } from "./fetchObjects";
+import { fetchLfsObjects, type FetchObjectsResult } from "./fetchObjects";
 import { lfsBatchWaitMs } from "./rateLimit";
 import type { RateLimitWait } from "../util/rateLimit";
 import { checkGitTools, createGit } from "./git";
@@ -75,7 +77,7 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
   const lfsFiles = p.files.filter((f): f is LfsFile => f.lfs !== undefined);
   let step = "preparing the model folder";
   let cloned = false;
-  const fail = (err: unknown) => mapGitError({ err, step, repo, endpoint, revision, token, signal });
+  const fail = (err: unknown, at = step) => mapGitError({ err, step: at, repo, endpoint, revision, token, signal });
 
   const parent = dirname(modelDir);
   try {
@@ -83,24 +85,29 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
   } catch (cause) {
     throw new DownloadError("not-writable", `Cannot create ${parent}: ${(cause as Error).message}. Choose a models folder you can write to.`, { cause });
   }
+  // When the objects download while git checks out a fresh clone, a failure on one side stops the other.
+  const otherSideFailed = new AbortController();
+  const routeSignal = signal ? AbortSignal.any([signal, otherSideFailed.signal]) : otherSideFailed.signal;
   const ceilingDir = await realpath(parent);
   const env = gitEnv({ endpoint, token, baseEnv: p.env, ceilingDir, repo });
   let lastStage = "";
+  let downloading = false;
   const onGitProgress = (e: SimpleGitProgressEvent) => {
     const label = `${e.stage} ${Math.floor(e.progress / 10) * 10}%`;
-    if (label === lastStage) return;
+    // A checkout beside the object download must not take the stage back to cloning.
+    if (label === lastStage || downloading) return;
     lastStage = label;
     p.onStage?.("cloning", `git ${e.method}: ${e.stage.replace(/:+$/, "")} ${e.progress}% (${e.processed}/${e.total})`);
   };
-  const makeGit = (baseDir: string) => createGit({ baseDir, env, signal, onProgress: onGitProgress, onCommand: p.onCommand });
+  const makeGit = (baseDir: string) => createGit({ baseDir, env, signal: routeSignal, onProgress: onGitProgress, onCommand: p.onCommand });
   // For the fallbacks only: git-lfs' filters on, paths taken literally.
   const smudgingGit = () =>
-    createGit({ baseDir: modelDir, env: { ...gitEnv({ endpoint, token, baseEnv: p.env, ceilingDir, repo, smudge: true }), GIT_LITERAL_PATHSPECS: "1" }, signal, onCommand: p.onCommand });
+    createGit({ baseDir: modelDir, env: { ...gitEnv({ endpoint, token, baseEnv: p.env, ceilingDir, repo, smudge: true }), GIT_LITERAL_PATHSPECS: "1" }, signal: routeSignal, onCommand: p.onCommand });
 
   let lfsInstalled = Promise.resolve();
   try {
     step = "checking git";
-    await checkGitTools({ baseDir: parent, env, signal, onCommand: p.onCommand });
+    await checkGitTools({ baseDir: parent, env, signal: routeSignal, onCommand: p.onCommand });
 
     step = "git clone";
     const reuse = await reusableClone({ modelDir, makeGit, log: (m) => p.log?.("warn", m) });
@@ -108,58 +115,79 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
     if (!reuse) await freshClone({ modelDir, remote, makeGit });
     cloned = true;
     const git = makeGit(modelDir);
-    step = "git fetch";
-    await ensureCommit({ git, remote, revision, commit });
 
-    step = "git checkout";
-    await configureClone({ git, gitDir, fresh: !reuse });
-    // Before the fetch, so that git-lfs finds these objects in place instead of downloading them.
-    const seeded = await seedObjectsFromWorkingTree({ modelDir, gitDir, files: lfsFiles, signal });
+    // Before the fetch, so that it finds these objects in place instead of downloading them.
+    const seeded = await seedObjectsFromWorkingTree({ modelDir, gitDir, files: lfsFiles, signal: routeSignal });
     if (seeded.length > 0) p.log?.("info", `Reusing ${seeded.length} verified file(s) already in the folder: ${seeded.join(", ")}`);
-    // Files a killed run set aside go back first; then the ones this run keeps step out of the checkout's way.
-    await restoreSetAside(modelDir);
-    await setAside(modelDir, p.keep ?? []);
-    try {
-      await checkoutSelection({ git, gitDir, revision, commit, sparsePaths: p.sparse ? p.files.map((f) => f.path) : undefined, lfsFilter: reuse });
-    } finally {
-      await restoreSetAside(modelDir);
+    const seededOids = lfsFiles.filter((f) => seeded.includes(f.path)).map((f) => f.lfs.oid);
+
+    const checkOut = async () => {
+      let at = "git fetch";
+      try {
+        await ensureCommit({ git, remote, revision, commit });
+        at = "git checkout";
+        await configureClone({ git, gitDir, fresh: !reuse });
+        // Files a killed run set aside go back first; then the ones this run keeps step out of the checkout's way.
+        await restoreSetAside(modelDir);
+        await setAside(modelDir, p.keep ?? []);
+        try {
+          await checkoutSelection({ git, gitDir, revision, commit, sparsePaths: p.sparse ? p.files.map((f) => f.path) : undefined, lfsFilter: reuse });
+        } finally {
+          await restoreSetAside(modelDir);
+        }
+      } catch (err) {
+        throw fail(err, at);
+      }
+      // Git LFS' filters and hooks (for git status and the user's own git lfs commands) are installed while the objects
+      // download: git-lfs takes ~0.2 s to read its configuration, and nothing before the end needs them. After the
+      // checkout, so its post-checkout hook does not run either. Its own git instance: an instance runs one at a time.
+      lfsInstalled = installLfsLocally({
+        git: makeGit(modelDir),
+        // A cancel (or a failure of the download beside it) kills it too: that is no failure to warn about.
+        log: (m) => {
+          if (!routeSignal.aborted) p.log?.("warn", m);
+        },
+      });
+    };
+    const fetchObjects = (checkedOut: Promise<void>) => {
+      downloading = true;
+      p.onStage?.("downloading");
+      for (const f of p.files) if (!f.lfs) p.onFileProgress({ path: f.path, doneBytes: f.size, newBytes: 0 });
+      return fetchLfsObjects({
+        git, gitDir, commit, files: lfsFiles, sparse: p.sparse, checkedOut,
+        endpoint, repo, token, connections: p.connections,
+        attempts: Math.max(1, p.fetchAttempts ?? 2),
+        retryBaseMs: p.retryBaseMs ?? 1000,
+        signal: routeSignal,
+        mapError: (err) => fail(err, "git lfs fetch"),
+        onFileProgress: p.onFileProgress,
+        log: p.log,
+        rateLimitWait: () => lfsBatchWaitMs({ endpoint, repo, token, signal: routeSignal }),
+        onRateLimit: p.onRateLimit,
+      }).catch((err: unknown) => Promise.reject(fail(err, "git lfs fetch")));
+    };
+
+    let checked: { good: string[]; dropped: string[] } = { good: [], dropped: [] };
+    let fetchResult: FetchObjectsResult;
+    if (reuse) {
+      step = "git checkout";
+      await checkOut();
+      // A file damaged in place damaged its (hard-linked) object: such objects go now, so the fetch gets them again.
+      checked = await dropDamagedObjects({ gitDir, files: lfsFiles, skip: new Set(seededOids), signal: routeSignal });
+      if (checked.dropped.length > 0) p.log?.("warn", `Downloading again ${checked.dropped.length} file(s) whose stored Git LFS object was damaged: ${checked.dropped.join(", ")}`);
+      step = "git lfs fetch";
+      fetchResult = await fetchObjects(Promise.resolve());
+    } else {
+      // A fresh clone has no stored object to check, so the objects download while git checks out the pointers.
+      step = "git checkout and git lfs fetch";
+      const checkedOut = checkOut();
+      [, fetchResult] = await sideBySide(otherSideFailed, checkedOut, fetchObjects(checkedOut));
     }
-    // Git LFS' filters and hooks (for git status and the user's own git lfs commands) are installed while the objects
-    // download: git-lfs takes ~0.2 s to read its configuration, and nothing before the end needs them. After the
-    // checkout, so its post-checkout hook does not run either. Its own git instance: an instance runs one at a time.
-    lfsInstalled = installLfsLocally({
-      git: makeGit(modelDir),
-      // A cancel kills it too: that is no failure to warn about.
-      log: (m) => {
-        if (!signal?.aborted) p.log?.("warn", m);
-      },
-    });
-
-    // A file damaged in place damaged its (hard-linked) object: such objects go now, so the fetch gets them again.
-    const checked = await dropDamagedObjects({ gitDir, files: lfsFiles, skip: new Set(lfsFiles.filter((f) => seeded.includes(f.path)).map((f) => f.lfs.oid)), signal });
-    if (checked.dropped.length > 0) p.log?.("warn", `Downloading again ${checked.dropped.length} file(s) whose stored Git LFS object was damaged: ${checked.dropped.join(", ")}`);
-
-    step = "git lfs fetch";
-    p.onStage?.("downloading");
-    for (const f of p.files) if (!f.lfs) p.onFileProgress({ path: f.path, doneBytes: f.size, newBytes: 0 });
-    const { transferred, fetched } = await fetchLfsObjects({
-      git, gitDir, commit, files: lfsFiles, sparse: p.sparse,
-      endpoint, repo, token, connections: p.connections,
-      attempts: Math.max(1, p.fetchAttempts ?? 2),
-      retryBaseMs: p.retryBaseMs ?? 1000,
-      signal,
-      mapError: fail,
-      onFileProgress: p.onFileProgress,
-      log: p.log,
-      rateLimitWait: () => lfsBatchWaitMs({ endpoint, repo, token, signal }),
-      onRateLimit: p.onRateLimit,
-    });
-
+    const { fetched, transferred } = fetchResult;
     await lfsInstalled;
 
     step = "verification";
     p.onStage?.("verifying");
-    const seededOids = lfsFiles.filter((f) => seeded.includes(f.path)).map((f) => f.lfs.oid);
     const { linked, dedupe } = await linkVerifiedFiles({
       modelDir, gitDir, files: lfsFiles, signal,
       trusted: new Set([...fetched, ...seededOids, ...checked.good]),
