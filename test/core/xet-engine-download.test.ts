@@ -162,6 +162,33 @@ describe("Xet engine (downloadXetFile)", function () {
     assert.notEqual(result.digest, random.lfs!.oid, "the SHA-256 exposes a flipped byte in a raw chunk");
   });
 
+  it("replaces the resume note whole on every write, never rewriting it in place (a kill mid-write would tear it)", async () => {
+    hub.setFault("slow", true);
+    const path = partial();
+    const note = landedNotePath(path);
+    let inode: number | undefined;
+    let replaced = 0;
+    let running = true;
+    const watch = (async () => {
+      while (running) {
+        const info = await stat(note).catch(() => undefined);
+        if (info && inode !== undefined && info.ino !== inode) replaced++;
+        if (info) inode = info.ino;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    const run = engineParams(hub, MULTI_REPO, COMBO, path, { options: { windowBytes: 1024 * 1024, concurrency: 2, reuse: false } });
+    try {
+      await downloadXetFile(run.params);
+    } finally {
+      running = false;
+      await watch;
+    }
+    // Written in place, the note keeps one inode: a reader (a rerun after kill -9) could find it empty or cut short.
+    assert.ok(replaced >= 2, `the note was replaced ${replaced} time(s) while the file downloaded`);
+    assert.equal(existsSync(note) || existsSync(`${note}.tmp`), false, "neither the note nor its temporary is left after success");
+  });
+
   it("cancels promptly, keeps only the contiguous verified prefix and leaves no requests running", async () => {
     hub.setFault("slow", true);
     const controller = new AbortController();

@@ -2,11 +2,12 @@
 // connections, written into git-lfs' own store after a SHA-256 check. Whatever this cannot do (a server that
 // ignores Range, a batch answer it cannot use, a block that keeps failing) is handed to `git lfs fetch`, with
 // the contiguous start of each unfinished object left where git-lfs resumes it.
-import { rename, rm, truncate } from "node:fs/promises";
+import { rename, truncate } from "node:fs/promises";
 import { cancelledError, DownloadError, isCancel } from "../errors";
 import { AdaptiveConcurrency } from "../net/concurrency";
 import { backoffMs, sleep } from "../util/backoff";
 import type { RateLimitWait } from "../util/rateLimit";
+import { removeReplaced } from "../util/replaceFile";
 import { withRetries } from "../util/retry";
 import { BatchRateLimited, BatchUnusable, requestHrefs, type LfsHref } from "./batch";
 import { lfsPartPath, sizeOf } from "./objects";
@@ -237,7 +238,7 @@ async function handToGitLfs(gitDir: string, part: RangePart): Promise<void> {
   if (prefix > 0 && prefix > ((await sizeOf(gitLfsPart)) ?? 0) && (await sizeOf(part.path)) !== undefined) {
     await truncate(part.path, prefix);
     await rename(part.path, gitLfsPart);
-    await rm(`${part.path}.json`, { force: true });
+    await removeReplaced(`${part.path}.json`);
   } else {
     await part.discard();
   }

@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { mkdir, open, readFile, rename, rm, utimes, writeFile, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { DownloadError } from "../errors";
+import { removeReplaced, replaceFile } from "../util/replaceFile";
 import { lfsObjectPath, lfsPartPath, sizeOf } from "./objects";
 
 /** Bytes per range request: large enough that a request's latency costs little, small enough to spread a file. */
@@ -135,7 +136,7 @@ export class RangePart {
   save(): Promise<void> {
     this.savedAt = Date.now();
     const state = JSON.stringify({ size: this.size, block: this.blockBytes, written: this.written });
-    this.saving = this.saving.then(() => writeState(`${this.path}.json`, state)).catch(() => undefined);
+    this.saving = this.saving.then(() => replaceFile(`${this.path}.json`, state)).catch(() => undefined);
     return this.saving;
   }
 
@@ -158,13 +159,13 @@ export class RangePart {
     const past = new Date(Date.now() - BACKDATE_MS);
     await utimes(this.path, past, past);
     await rename(this.path, target);
-    await rm(`${this.path}.json`, { force: true });
+    await removeReplaced(`${this.path}.json`);
   }
 
   async discard(): Promise<void> {
     await this.close();
     await rm(this.path, { force: true });
-    await rm(`${this.path}.json`, { force: true });
+    await removeReplaced(`${this.path}.json`);
   }
 }
 
@@ -187,10 +188,4 @@ async function readState(path: string, size: number, blockBytes: number, count: 
   } catch {
     return undefined;
   }
-}
-
-async function writeState(path: string, state: string): Promise<void> {
-  const temp = `${path}.tmp`;
-  await writeFile(temp, state);
-  await rename(temp, path);
 }

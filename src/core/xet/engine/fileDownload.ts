@@ -2,7 +2,7 @@
 // old revision), schedule units, note and hash what landed, and finish with the digest and the chunk map.
 import { MAX_RATE_LIMIT_WAIT_MS, waitOutRateLimit } from "../../util/rateLimit";
 import { closeSync, openSync } from "node:fs";
-import { rm, writeFile } from "node:fs/promises";
+import { removeReplaced, replaceFile } from "../../util/replaceFile";
 import { IntegrityMismatch } from "../errors";
 import { HttpStatusError } from "../transport";
 import { queryReconstruction, xetToken, type Reconstruction, type XetToken } from "./cas";
@@ -74,7 +74,7 @@ export class XetFileDownload {
     try {
       landed.add(0, params.offset);
       for (const [s, e] of params.resumeLanded ?? []) landed.add(Math.max(0, s), Math.min(size, e));
-      await writeFile(this.sidecar, landedNote(landed));
+      await replaceFile(this.sidecar, landedNote(landed));
       this.fd = openSync(params.partialPath, exists(params.partialPath) ? "r+" : "w+");
       setup.pool.post(this.pin, { op: "hash-init", key: this.hashKey });
       if (params.offset > 0) this.hashChain = setup.pool.call({ op: "hash-update", key: this.hashKey, fd: this.fd, from: 0, to: params.offset }, this.pin);
@@ -142,8 +142,8 @@ export class XetFileDownload {
     if (this.old) closeSync(this.old.fd);
     await this.note;
     // Every unit has settled: the note now names exactly the ranges a rerun need not fetch again.
-    if (this.ok) await rm(this.sidecar, { force: true });
-    else await writeFile(this.sidecar, landedNote(this.landed)).catch(() => {});
+    if (this.ok) await removeReplaced(this.sidecar);
+    else await replaceFile(this.sidecar, landedNote(this.landed)).catch(() => {});
   }
 
   private readonly onLanded = (ranges: number[], counted: boolean): void => {
@@ -156,7 +156,7 @@ export class XetFileDownload {
     this.advanceHash();
     if (!this.noting && Date.now() - this.lastNote >= LANDED_NOTE_MS) {
       this.noting = true;
-      this.note = writeFile(this.sidecar, landedNote(this.landed))
+      this.note = replaceFile(this.sidecar, landedNote(this.landed))
         .catch(() => {})
         .finally(() => {
           this.noting = false;
