@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, open, readFile, rm, stat, symlink, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { download } from "../../src/core/download/service";
+import { RECORD_FILE } from "../../src/core/layout";
 import { lfsObjectPath } from "../../src/core/lfs/objects";
 import { rejectsWithCode } from "../helpers/assertions";
 import { tempDir } from "../helpers/hub";
@@ -194,7 +195,7 @@ describe("lfs route against the local Hub", function () {
       const err = await rejectsWithCode(download({ repo, modelsDir: bed.models.path, endpoint: bed.hub.url }, { env }), "internal", /^git checkout failed: .*refused by the test's hook/);
       assert.doesNotMatch(err.message, /cancel/i);
       const modelDir = join(bed.models.path, "demo", "quantized-gguf");
-      assert.ok(!existsSync(join(modelDir, ".hf-models.json")), "no record");
+      assert.ok(existsSync(join(modelDir, ".git")) && !existsSync(join(modelDir, RECORD_FILE)), "the clone stays for the next run, with no record");
       bed.hub.setFault("slow", false);
       await rm(join(modelDir, ".git", "hooks", "post-checkout")); // the clone has its own copy of the hook
       const result = await download({ repo, modelsDir: bed.models.path, endpoint: bed.hub.url }, { env: bed.home.env });
