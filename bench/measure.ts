@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFile, rm } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { createInterface } from "node:readline";
+import type { CappedRate } from "./cap";
 import type { ChildJob } from "./contenders";
 
 export interface RunResult {
@@ -17,8 +18,8 @@ export interface RunResult {
   reconstructionCalls?: number;
   /** 1-minute load average when the run started: other work on the machine shows up here. */
   loadAvg: number;
-  /** With a speed cap (`job.maxBytesPerSecond`): the rate the child measured from the cap's own count. */
-  cappedRate?: number;
+  /** With a speed cap (`job.maxBytesPerSecond`): the rates the child measured from the cap's own count. */
+  cappedRate?: CappedRate;
 }
 
 export interface HubProcess {
@@ -77,7 +78,7 @@ export async function measure(job: ChildJob, env: NodeJS.ProcessEnv): Promise<Ru
   child.stderr.on("data", (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
   if (code !== 0) throw new Error(`${job.contender} failed (exit ${code}): ${err.trim().split("\n").slice(-5).join(" | ")}`);
-  const report = JSON.parse(out.trim().split("\n").pop() ?? "{}") as { wallMs: number; cappedRate?: number };
+  const report = JSON.parse(out.trim().split("\n").pop() ?? "{}") as { wallMs: number; cappedRate?: CappedRate };
   const [, user, sys, rssKB] = (await readFile(timeFile, "utf8")).trim().split("\n").pop()!.split(" ").map(Number);
   await rm(timeFile, { force: true });
   const after = await control(job.hubUrl, before.next);
