@@ -1,5 +1,5 @@
 // `npm run bench -- --cap`: how closely the download speed cap holds, per route, from 5 to 100 MB/s. Each run
-// downloads, from a loopback Hub in a child process with the cap set, the smaller bench model that lasts at least
+// downloads, from a loopback Hub in a child process with the cap set, the smallest bench model that lasts at least
 // MIN_SECONDS at that cap, so the start of the transfer weighs little (the 128 MiB model lasts 1.3 s at 100 MB/s).
 // The child samples the bytes the cap counted (what came over the network) every 20 ms. The rate is taken from the
 // first to the last sample that grew, so listing and cloning before the first byte, and the checks after the last,
@@ -109,13 +109,15 @@ export async function runCapBench(o: { work: string; docsFile: string }): Promis
         `| ${r.capMB} | ${r.route === "lfs" ? "our LFS route" : "our Xet route"} | ${r.model} | ${r.measuredMB.toFixed(2)} | ${(r.measuredMB / r.capMB).toFixed(3)} | ${r.fastestSecondMB.toFixed(2)} |`,
     ),
   ].join("\n");
-  // Below the cap on average, or above it in any second: both are a cap that does not hold.
-  const worst = Math.max(...rows.flatMap((r) => [Math.abs(r.measuredMB / r.capMB - 1), r.fastestSecondMB / r.capMB - 1]));
+  // The target is the rate on average; a second above the cap is what a user sharing the link would feel.
+  const worstAverage = Math.max(...rows.map((r) => Math.abs(r.measuredMB / r.capMB - 1)));
+  const worstSecond = Math.max(...rows.map((r) => r.fastestSecondMB / r.capMB - 1));
+  const verdict = (deviation: number) => (deviation <= 0.1 ? "met" : "**missed**");
   await writeDocSection(
     o.docsFile,
     "cap",
     [
-      `Run of ${new Date().toISOString()} (\`npm run bench -- --cap\`, loopback, each cap with the smallest bench model that lasts ${MIN_SECONDS} s or more at it). Largest deviation from the cap, on average or in the fastest second: ${(worst * 100).toFixed(1)} % (target ±10 %: ${worst <= 0.1 ? "met" : "**missed**"}).`,
+      `Run of ${new Date().toISOString()} (\`npm run bench -- --cap\`, loopback, each cap with the smallest bench model that lasts ${MIN_SECONDS} s or more at it). Largest deviation of the measured rate from the cap: ${(worstAverage * 100).toFixed(1)} % (target ±10 %: ${verdict(worstAverage)}). Largest overshoot in the fastest second: ${(worstSecond * 100).toFixed(1)} % (within 10 %: ${verdict(worstSecond)}).`,
       "",
       table,
     ].join("\n"),
