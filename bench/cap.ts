@@ -8,7 +8,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { downloadSpeedLimit } from "../src/core/net/bandwidth";
 import type { ChildJob } from "./contenders";
-import { ensureModel, FULL_MODELS, type ModelSpec, QUICK_MODELS } from "./data";
+import { ensureModel, FULL_MODELS, modelBytes, type ModelSpec, QUICK_MODELS } from "./data";
 import { measure, startHubProcess } from "./measure";
 import { writeDocSection } from "./report";
 
@@ -60,11 +60,9 @@ export function ratesOf(samples: ReadonlyArray<readonly [number, number]>): Capp
 
 /** The smallest bench model that lasts at least MIN_SECONDS at the cap (the largest if none does). */
 function modelFor(capMB: number): ModelSpec {
-  const bySize = [...QUICK_MODELS, ...FULL_MODELS].filter((m) => !m.smallFiles).sort((a, b) => sizeOf(a) - sizeOf(b));
-  return bySize.find((m) => sizeOf(m) / (capMB * 1e6) >= MIN_SECONDS) ?? bySize.at(-1)!;
+  const bySize = [...QUICK_MODELS, ...FULL_MODELS].filter((m) => !m.smallFiles).sort((a, b) => modelBytes(a) - modelBytes(b));
+  return bySize.find((m) => modelBytes(m) / (capMB * 1e6) >= MIN_SECONDS) ?? bySize.at(-1)!;
 }
-
-const sizeOf = (m: ModelSpec) => m.shards.reduce((a, b) => a + b, 0);
 
 interface CapRow {
   capMB: number;
@@ -75,15 +73,14 @@ interface CapRow {
 }
 
 export async function runCapBench(o: { work: string; docsFile: string }): Promise<void> {
-  const specs = [...new Set(CAPS_MB.map(modelFor))];
-  const sources = await Promise.all(specs.map((spec) => ensureModel(join(o.work, "models"), spec)));
+  const plan = CAPS_MB.map((capMB) => ({ capMB, spec: modelFor(capMB) }));
+  const sources = await Promise.all([...new Set(plan.map((p) => p.spec))].map((spec) => ensureModel(join(o.work, "models"), spec)));
   const hub = await startHubProcess({ repos: sources, dataDir: join(o.work, "hub-data"), faults: [] });
   const rows: CapRow[] = [];
   // GNU time (in measure) writes its figures beside each run's folder.
   await mkdir(join(o.work, "runs"), { recursive: true });
   try {
-    for (const capMB of CAPS_MB) {
-      const spec = modelFor(capMB);
+    for (const { capMB, spec } of plan) {
       for (const route of ROUTES) {
         const dir = join(o.work, "runs", `cap-${route}-${capMB}`);
         await rm(dir, { recursive: true, force: true });

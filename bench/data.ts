@@ -60,12 +60,17 @@ export async function ensureModel(root: string, spec: ModelSpec): Promise<RepoSo
     if (existsSync(target)) continue;
     const staging = `${target}.staging`;
     await rm(staging, { recursive: true, force: true });
-    process.stderr.write(`bench: generating ${spec.id} revision ${revision} (${(spec.shards.reduce((a, b) => a + b, 0) / MiB).toFixed(0)} MiB)…\n`);
+    process.stderr.write(`bench: generating ${spec.id} revision ${revision} (${(modelBytes(spec) / MiB).toFixed(0)} MiB)…\n`);
     await writeRevision(staging, spec, revision);
     await rename(staging, target);
   }
   const main = { dir: join(dir, "v2"), message: "Revision 2: header edited, norm tensors retrained" };
   return { id: spec.id, revisions: spec.update ? [{ dir: join(dir, "v1"), message: "Revision 1", branch: "v1" }, main] : [main] };
+}
+
+/** The model's bytes: its shards (the small files of `smallFiles` left out). */
+export function modelBytes(spec: ModelSpec): number {
+  return spec.shards.reduce((a, b) => a + b, 0);
 }
 
 export const FULL_MODELS: ModelSpec[] = [
