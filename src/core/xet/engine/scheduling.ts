@@ -4,9 +4,9 @@ import { AdaptiveConcurrency, type ConcurrencyOptions } from "../../net/concurre
 
 /**
  * Xorb requests in flight across every file of the process: adaptive (net/concurrency.ts, the controller the LFS
- * route uses too) between 2 and 12, unless a download fixes its own count (`EngineOptions.concurrency`). From 6, not
- * the LFS route's 8: a xorb request cannot be cut short (its signed URL covers exactly its range), so the first step
- * up (by half) that crowds a host lasts until enough requests have ended, and from 6 it overshoots by 3, not by 4.
+ * route uses too) between 2 and 12, unless a download fixes its own count (`EngineOptions.concurrency`). From 6, as
+ * the LFS route: a xorb request cannot be cut short (its signed URL covers exactly its range), so the first step up
+ * (by half) that crowds a host lasts until enough requests have ended, and from 6 it overshoots by 3, not by 4.
  * 9 still fill the WAN profile (25 MB/s per connection, 200 MB/s in all). At most 12, the fixed count per file of
  * before: more went only as a probe on WAN in the runs measured, and each one more can overshoot a crowded host.
  * Measured in docs/PERFORMANCE.md.
