@@ -2,7 +2,7 @@
 // one by one in the listing's order (the route names the failing file from what `onFile` saw).
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { rm, writeFile } from "node:fs/promises";
+import { rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { RepoFileEntry } from "../../src/core/hub/api";
 import { verifyFiles } from "../../src/core/util/verifyFiles";
@@ -46,6 +46,37 @@ describe("verifyFiles", () => {
       return true;
     });
     assert.equal(files.find((f) => !seen.has(f.path))?.path, "f1.txt");
+  });
+
+  it("finds a changed byte and a symbolic link among small files, which are read whole rather than streamed", async () => {
+    const changed = Buffer.from(`file 3\n`.repeat(4));
+    changed[0] = "F".charCodeAt(0);
+    await writeFile(join(dir.path, "f3.txt"), changed);
+    await assert.rejects(verifyFiles({ modelDir: dir.path, files }), /^DownloadError: Integrity check failed for f3\.txt: its git blob id is [0-9a-f]{40}, expected /);
+    await writeFile(join(dir.path, "f3.txt"), `file 3\n`.repeat(4));
+    await rm(join(dir.path, "f7.txt"));
+    await symlink(join(dir.path, "f6.txt"), join(dir.path, "f7.txt"));
+    await assert.rejects(verifyFiles({ modelDir: dir.path, files }), /Integrity check failed for f7\.txt: it is a symbolic link, not the downloaded file/);
+  });
+
+  it("lets the event loop run while it checks thousands of small files", async () => {
+    for (let i = 40; i < 3000; i++) {
+      const bytes = Buffer.from(`small ${i}\n`);
+      await writeFile(join(dir.path, `f${i}.txt`), bytes);
+      files.push({ path: `f${i}.txt`, size: bytes.length, blobOid: blobOid(bytes) });
+    }
+    let turns = 0;
+    const tick = (): void => {
+      turns++;
+      timer = setImmediate(tick);
+    };
+    let timer = setImmediate(tick);
+    try {
+      assert.equal((await verifyFiles({ modelDir: dir.path, files })).length, 3000);
+    } finally {
+      clearImmediate(timer);
+    }
+    assert.ok(turns > 0, "the checks held the event loop from start to end");
   });
 
   it("says cancelled, not damaged, when the download is cancelled while it checks", async () => {
