@@ -1,8 +1,10 @@
 // How many connections a download keeps open: more only while the total goodput grows with them. A fixed count is
 // wrong somewhere: too few on a fast link, too many for a CDN that slows a client's crowd of connections. A hill
 // climb over one-second windows: it grows by half while a step pays (10 % more bytes per second) and goes back to
-// the best count it has seen when a step does not pay. When more connections moved fewer bytes (a host that slows
-// under a crowd), it steps down at once, one at a time while fewer lose nothing. From the best count it probes one
+// the best count it has seen when a step does not pay. The first half second is not counted: connections that are
+// just opening read low, and a step up judged against them looks as if it paid. When more connections moved fewer
+// bytes (a host that slows under a crowd), it goes back to the best count and, if that moves less than it did too,
+// steps down at once, one at a time while fewer lose nothing. From the best count it probes one
 // more and one fewer by turns now and then, so a host that changes is followed. A step down is kept only when it
 // loses under 5 % against a measured best: the collapse to under 1 MB/s that huggingface_hub#4893 reports of an
 // adaptive client on a fast link would take a long run of such steps, each measured.
@@ -13,6 +15,11 @@ export interface ConcurrencyOptions {
   max: number;
   /** Length of one measurement window. Default 1000 ms. */
   windowMs?: number;
+  /**
+   * Bytes not counted once the first connections are open: their start (the first response's latency, a TCP window
+   * still growing) reads low, and a step up judged against it looks as if it paid. Default half a window.
+   */
+  warmupMs?: number;
   /** Windows to stay at the best count after a step that did not pay, before probing a neighbour. Default 5. */
   holdWindows?: number;
   now?: () => number;
@@ -33,9 +40,12 @@ export class AdaptiveConcurrency {
   private windowBytes = 0;
   /** Until the connections open reach the limit (at the start, after each change), no window runs. */
   private settling = true;
+  private warmedUp = false;
   private hold = 0;
   /** Once a step did not pay, steps are single connections. */
   private steppedBack = false;
+  /** After a crowded step: the best count's rate before it, which the window back at the best count is held to. */
+  private recheck: number | undefined;
   /** The neighbour the next probe from the best count tries. */
   private nextProbe: 1 | -1 = 1;
   private readonly now: () => number;
@@ -65,9 +75,11 @@ export class AdaptiveConcurrency {
       if (inFlight !== this.current) return;
       this.settling = false;
       this.windowBytes = 0;
-      this.windowStart = this.now();
+      this.windowStart = this.now() + (this.warmedUp ? 0 : (this.o.warmupMs ?? this.windowMs / 2));
+      this.warmedUp = true;
       return;
     }
+    if (this.now() < this.windowStart) return;
     this.windowBytes += bytes;
     const elapsed = this.now() - this.windowStart;
     if (elapsed < this.windowMs) return;
@@ -87,7 +99,14 @@ export class AdaptiveConcurrency {
       this.best.rate = rate;
       if (this.hold > 0) {
         this.hold--;
+      } else if (this.recheck !== undefined && rate >= this.recheck * CROWDED) {
+        // Back from a crowded step (past the window that still carried it), the best count moves about what it
+        // moved before (within the band that called the step crowded): the crowd began above it. No step down yet
+        // (on a 1 GiB download one fewer costs a few per cent); the usual probes follow the usual hold.
+        this.recheck = undefined;
+        this.hold = this.o.holdWindows ?? 5;
       } else {
+        this.recheck = undefined;
         this.current = clamp(this.current + (this.steppedBack ? this.nextProbe : half), this.o.min, this.o.max);
         if (this.steppedBack) this.nextProbe = this.nextProbe === 1 ? -1 : 1;
       }
@@ -99,12 +118,16 @@ export class AdaptiveConcurrency {
     } else {
       this.current = bestLimit;
       this.steppedBack = true;
-      // A step up that lost bytes (a host slowing under more connections) is followed soon by a step down: it may
-      // want fewer than we have. One window at the best count first, to measure it again: the window right after
-      // shedding connections still carries their slowdown. Otherwise the best count is held for a while.
+      // A step up that lost bytes (a host slowing under more connections) is followed soon by a step down if the
+      // best count now moves less too: it may want fewer than we have. One window at the best count first, to measure
+      // it again: the window right after shedding connections still carries their slowdown. Otherwise the best count
+      // is held for a while.
       const crowded = before > bestLimit && rate < bestRate * CROWDED;
       this.hold = crowded ? 1 : (this.o.holdWindows ?? 5);
-      if (crowded) this.nextProbe = -1;
+      if (crowded) {
+        this.nextProbe = -1;
+        this.recheck = bestRate;
+      }
     }
     if (this.current !== before) {
       this.settling = true;
