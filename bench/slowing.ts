@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { mkdir, rm } from "node:fs/promises";
 import { SLOWING_HOST_PROFILE } from "../hub/context";
 import type { ChildJob } from "./contenders";
-import { ensureModel, FULL_MODELS } from "./data";
+import { ensureModel, FULL_MODELS, modelBytes } from "./data";
 import { measure, median, startHubProcess } from "./measure";
 import { writeDocSection } from "./report";
 
@@ -31,7 +31,7 @@ export async function runSlowingBench(o: { work: string; docsFile: string; runs?
   const configs = ROUTES.flatMap((route) => [undefined, ...FIXED].map((connections) => ({ route, connections })));
   const rows: Row[] = configs.map((c) => ({ ...c, runs: [], mbps: 0 }));
   const runs = Math.max(1, o.runs ?? 3);
-  const bytes = 1024 * 1024 * 1024;
+  const bytes = modelBytes(spec);
   await mkdir(join(o.work, "runs"), { recursive: true });
   try {
     for (let r = 0; r < runs; r++) {

@@ -65,10 +65,11 @@ async function verifyFile(modelDir: string, file: RepoFileEntry, signal: AbortSi
   const expected = expectedContent(file);
   const { hash, kind: hashKind, size } = expected;
   const path = join(modelDir, file.path);
+  const small = size <= SMALL_FILE;
   let actualSize: number;
   let identity: { dev: number; ino: number };
   try {
-    const info = size <= SMALL_FILE ? lstatSync(path) : await lstat(path);
+    const info = small ? lstatSync(path) : await lstat(path);
     identity = info;
     // A link (e.g. checked out by git from a hostile repo) is not the downloaded file, whatever it points at.
     if (!info.isFile()) {
@@ -83,7 +84,7 @@ async function verifyFile(modelDir: string, file: RepoFileEntry, signal: AbortSi
     const pointer = file.lfs && actualSize < 1024 ? " (it is still a Git LFS pointer: the object was not downloaded)" : "";
     throw new DownloadError("integrity", `Integrity check failed for ${file.path}: it has ${actualSize} bytes, expected ${size}${pointer}. Run the download again.`);
   }
-  const actual = size <= SMALL_FILE ? createContentHash(expected).update(readFileSync(path)).digest("hex") : await hashFile({ path, expected, signal });
+  const actual = small ? createContentHash(expected).update(readFileSync(path)).digest("hex") : await hashFile({ path, expected, signal });
   if (actual !== hash) {
     throw new DownloadError(
       "integrity",
