@@ -77,7 +77,11 @@ export async function measure(job: ChildJob, env: NodeJS.ProcessEnv): Promise<Ru
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
-  if (code !== 0) throw new Error(`${job.contender} failed (exit ${code}): ${err.trim().split("\n").slice(-5).join(" | ")}`);
+  if (code !== 0) {
+    // The child's stack says where, not why: keep the message lines.
+    const message = err.trim().split("\n").filter((line) => !/^\s+at /.test(line));
+    throw new Error(`${job.contender} failed (exit ${code}): ${message.slice(-5).join(" | ")}`);
+  }
   const report = JSON.parse(out.trim().split("\n").pop() ?? "{}") as { wallMs: number; cappedRate?: CappedRate };
   const [, user, sys, rssKB] = (await readFile(timeFile, "utf8")).trim().split("\n").pop()!.split(" ").map(Number);
   await rm(timeFile, { force: true });
