@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { download } from "../../src/core/download/service";
 import { lfsObjectPath, lfsPartPath } from "../../src/core/lfs/objects";
 import { fetchObjectsInRanges, type RangeFetchOptions } from "../../src/core/lfs/rangeFetch";
-import { rangesDir } from "../../src/core/lfs/rangePart";
+import { afterBytes, rangesDir } from "../../src/core/lfs/rangePart";
 import { pseudoRandomBytes } from "../../hub/xet/sampleData";
 import { sha256File } from "../helpers/hub";
 import { rejectsWithCode } from "../helpers/assertions";
@@ -215,5 +215,21 @@ describe("LFS objects in parallel ranges: a 40 MiB file through the route", func
     const warn = events.find((e) => e.type === "log" && e.level === "warn" && /git-lfs fetches/.test(e.message));
     assert.ok(warn && warn.type === "log" && /ignores Range requests/.test(warn.message), JSON.stringify(events.filter((e) => e.type === "log")));
     assert.equal(gitStatus(result.path, bed.home.env), "");
+  });
+});
+
+describe("LFS range blocks: what a short write leaves", () => {
+  const chunks = [Buffer.from("abc"), Buffer.from("de"), Buffer.from("fghi")];
+  const text = (rest: readonly Buffer[]) => rest.map((b) => b.toString()).join("|");
+
+  it("keeps the unwritten end of a chunk cut in the middle, and every chunk after it", () => {
+    assert.equal(text(afterBytes(chunks, 0)), "abc|de|fghi");
+    assert.equal(text(afterBytes(chunks, 1)), "bc|de|fghi");
+    assert.equal(text(afterBytes(chunks, 3)), "de|fghi");
+    assert.equal(text(afterBytes(chunks, 6)), "ghi");
+  });
+
+  it("is empty once every byte is written", () => {
+    assert.deepEqual(afterBytes(chunks, 9), []);
   });
 });

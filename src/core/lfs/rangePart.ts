@@ -83,16 +83,19 @@ export class RangePart {
     return this.written.flatMap((w, i) => (w < blockLength(this.size, this.blockBytes, i) ? [this.block(i)] : []));
   }
 
-  /** Writes `data` at the next offset of `block` and counts it. */
-  async append(block: Block, data: Uint8Array): Promise<void> {
+  /**
+   * Writes `chunks` one after the other at the next offset of `block` and counts them: one system call for all of
+   * them, without first copying them into one buffer (a gigabyte's copy and its garbage otherwise).
+   */
+  async append(block: Block, chunks: readonly Buffer[]): Promise<void> {
     // Not "a+": appending mode ignores the write position.
     const fh = await (this.handle ??= open(this.path, "r+").catch(() => open(this.path, "w+")));
-    let off = 0;
-    while (off < data.length) {
-      const { bytesWritten } = await fh.write(data, off, data.length - off, block.start + this.written[block.index]! + off);
-      off += bytesWritten;
+    let rest = chunks;
+    while (rest.length > 0) {
+      const { bytesWritten } = await fh.writev(rest, block.start + this.written[block.index]!);
+      this.written[block.index]! += bytesWritten;
+      rest = afterBytes(rest, bytesWritten);
     }
-    this.written[block.index]! += data.length;
   }
 
   /**
@@ -174,6 +177,14 @@ async function assertCloneThere(gitDir: string): Promise<void> {
   if ((await sizeOf(join(gitDir, "HEAD"))) === undefined) {
     throw new DownloadError("not-writable", `The clone at ${dirname(gitDir)} is gone (its .git/HEAD is missing).`);
   }
+}
+
+/** What is left of `chunks` once their first `bytes` are written (a short write leaves part of a chunk). */
+export function afterBytes(chunks: readonly Buffer[], bytes: number): readonly Buffer[] {
+  let i = 0;
+  while (i < chunks.length && bytes >= chunks[i]!.length) bytes -= chunks[i++]!.length;
+  if (i === chunks.length) return [];
+  return [chunks[i]!.subarray(bytes), ...chunks.slice(i + 1)];
 }
 
 function blockLength(size: number, blockBytes: number, index: number): number {

@@ -62,13 +62,14 @@ export async function requestRange(r: RangeRequest): Promise<RangeOutcome> {
     let pendingBytes = 0;
     const flush = async () => {
       if (pendingBytes === 0) return;
-      const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+      const chunks = pending;
+      const bytes = pendingBytes;
       pending = [];
       pendingBytes = 0;
-      await part.append(block, data).catch((err: NodeJS.ErrnoException) => {
+      await part.append(block, chunks).catch((err: NodeJS.ErrnoException) => {
         throw writeError(err, part);
       });
-      await r.onData(data.length);
+      await r.onData(bytes);
     };
     for await (const chunk of res as AsyncIterable<Buffer>) {
       clearTimeout(timer);
