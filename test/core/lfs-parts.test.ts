@@ -198,6 +198,10 @@ describe("lfs: git error mapping", () => {
     assertDownloadError(f("fatal: unable to access 'https://hub/org/m/': The requested URL returned error: 503"), "server", /HTTP 503/);
     assertDownloadError(f("fatal: unable to access 'https://hub/': Could not resolve host: hub"), "network");
     assertDownloadError(f("error: unable to write file: No space left on device"), "disk-full");
+    // A checkout that filled the disk while git wrote its index (seen on CI): no strerror, only git's own words.
+    const checkout = "error: unable to write file config.json | fatal: sha1 file '/m/.git/index.lock' write error. Out of diskspace";
+    assertDownloadError(f(checkout), "disk-full", /disk is full/);
+    assertDownloadError(f("error: unable to write file x: Disk quota exceeded"), "disk-full");
     assertDownloadError(f("expected OID abc, got def after 10 bytes written"), "integrity");
     assertDownloadError(f("something odd"), "internal", /git clone failed: something odd/);
   });

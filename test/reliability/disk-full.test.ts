@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, statfsSync } from "node:fs";
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { lockPathFor } from "../../src/core/download/lock";
 import { download } from "../../src/core/download/service";
@@ -18,6 +18,8 @@ import { allFiles, folderViolations } from "./helpers";
 import { assertDownloadError, rejectsWithCode } from "../helpers/assertions";
 
 const REPO = "rel/too-big";
+/** Files git itself stores (under the Hub's LFS threshold), 12 MiB in all: the checkout, not the LFS fetch, fills the disk. */
+const GIT_FILES_REPO = "rel/too-big-for-checkout";
 const TOKEN = "hf_diskfull_token_0123456789";
 /** Root mounts the tmpfs itself; anyone else (or `HF_RELIABILITY_DISK_FULL=namespace`) runs the CLI in a user namespace. */
 const IS_ROOT = process.getuid?.() === 0 && process.env.HF_RELIABILITY_DISK_FULL !== "namespace";
@@ -46,7 +48,14 @@ describe(`reliability: disk full (${IS_ROOT ? "8 MiB tmpfs" : "8 MiB tmpfs in a 
       await writeFile(join(source, "model.safetensors"), pseudoRandomBytes(12 * 1024 * 1024, 5));
       await writeFile(join(source, "small.bin"), pseudoRandomBytes(512 * 1024, 6));
       await writeFile(join(source, "config.json"), '{"model_type": "too-big"}\n');
-      return [{ id: REPO, revisions: [{ dir: source, message: "Add a model that does not fit" }] }];
+      const text = join(work, "text");
+      await mkdir(join(text, "tokenizer"), { recursive: true });
+      // Compressible, so the clone's pack is small and the checkout is what writes the 12 MiB.
+      for (let i = 0; i < 12; i++) await writeFile(join(text, "tokenizer", `merges-${i}.txt`), `${i} merge a b\n`.repeat(1024 * 1024 / 12));
+      return [
+        { id: REPO, revisions: [{ dir: source, message: "Add a model that does not fit" }] },
+        { id: GIT_FILES_REPO, revisions: [{ dir: text, message: "Add git-stored files that do not fit" }] },
+      ];
     },
   });
 
@@ -61,16 +70,30 @@ describe(`reliability: disk full (${IS_ROOT ? "8 MiB tmpfs" : "8 MiB tmpfs in a 
     );
   }
 
+  /** The bytes of the files in the model folder outside `.git` (whole files and pointers, per `folderViolations`). */
+  async function bytesOutsideGit(modelDir: string): Promise<number> {
+    let total = 0;
+    for (const rel of await allFiles(modelDir)) if (!rel.startsWith(".git/")) total += (await stat(join(modelDir, rel))).size;
+    return total;
+  }
+
   if (IS_ROOT) {
-    for (const [route, fallbackToLfs] of [["lfs", false], ["xet", false], ["xet", true]] as const) {
-      const name = `${route}${fallbackToLfs ? "+fallback" : ""}`;
+    const cases = [
+      ["lfs", false, REPO],
+      ["xet", false, REPO],
+      ["xet", true, REPO],
+      // The checkout writing git's own files fails while the LFS fetch has nothing to do: git says "Out of diskspace".
+      ["lfs", false, GIT_FILES_REPO],
+    ] as const;
+    for (const [route, fallbackToLfs, repo] of cases) {
+      const name = `${route}${fallbackToLfs ? "+fallback" : ""}${repo === GIT_FILES_REPO ? " (checkout fills the disk)" : ""}`;
       it(`${name}: ends in disk-full, leaves no partial or temp file, and completes once there is room`, async () => {
-        const models = join(bed.work.path, `fs-${name}`);
+        const models = join(bed.work.path, `fs-${name.replace(/\W+/g, "-")}`);
         await mkdir(models);
         mountTmpfs(models, "8m");
         mounted.push(models);
-        const modelDir = join(models, ...REPO.split("/"));
-        const request = { repo: REPO, modelsDir: models, endpoint: bed.hub.url, token: TOKEN, method: route, fallbackToLfs };
+        const modelDir = join(models, ...repo.split("/"));
+        const request = { repo, modelsDir: models, endpoint: bed.hub.url, token: TOKEN, method: route, fallbackToLfs };
         bed.hub.resetLog();
         const events: string[] = [];
         const err = await download(request, { env: bed.home.env, onProgress: (e) => e.type === "fallback" && events.push(e.reason) }).then(
@@ -85,16 +108,18 @@ describe(`reliability: disk full (${IS_ROOT ? "8 MiB tmpfs" : "8 MiB tmpfs in a 
         const pending = await readPending(modelDir);
         if (pending) assert.equal(pending.method, route, "Resume would continue with the route that was asked for");
         assert.equal(existsSync(lockPathFor(modelDir)), false, "the lock is released");
-        assert.deepEqual(await folderViolations({ hub: bed.hub, repo: REPO, modelDir }), []);
+        // Only whole files and LFS pointers stay, no file the checkout left half written.
+        assert.deepEqual(await folderViolations({ hub: bed.hub, repo, modelDir }), []);
         assert.deepEqual(await filesContaining(modelDir, TOKEN), [], "no token on disk, .git/lfs/logs included");
         const { bsize, blocks, bfree } = statfsSync(models);
-        assert.ok((blocks - bfree) * bsize < 2 * 1024 * 1024, `space given back: ${((blocks - bfree) * bsize) / 1024} KiB still used`);
+        const whole = await bytesOutsideGit(modelDir);
+        assert.ok((blocks - bfree) * bsize - whole < 2 * 1024 * 1024, `space given back: ${((blocks - bfree) * bsize - whole) / 1024} KiB used besides ${whole / 1024} KiB of whole files`);
 
         // Room again (the same filesystem, grown): the rerun finishes, verified.
         execFileSync("mount", ["-o", "remount,size=64m", models]);
         const result = await download(request, { env: bed.home.env });
         assert.equal(result.method, route);
-        assert.deepEqual(await folderViolations({ hub: bed.hub, repo: REPO, modelDir, result }), []);
+        assert.deepEqual(await folderViolations({ hub: bed.hub, repo, modelDir, result }), []);
         unmount(models);
         mounted.splice(mounted.indexOf(models), 1);
       });

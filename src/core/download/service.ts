@@ -245,8 +245,11 @@ export async function download(request: DownloadRequest, options: ServiceOptions
     } catch (err) {
       tracker.dispose();
       // Partials are what the next run resumes from, except after a full disk: they are what filled it.
-      if (err instanceof DownloadError && err.code === "disk-full") await rm(join(modelDir, PARTIAL_DIR), { recursive: true, force: true }).catch(() => undefined);
-      else await rmdir(join(modelDir, PARTIAL_DIR)).catch(() => undefined);
+      // Git LFS' too, whichever step of the route found the disk full (a checkout can, while the objects download).
+      if (err instanceof DownloadError && err.code === "disk-full") {
+        await rm(join(modelDir, PARTIAL_DIR), { recursive: true, force: true }).catch(() => undefined);
+        await dropGitLfsPartials(modelDir);
+      } else await rmdir(join(modelDir, PARTIAL_DIR)).catch(() => undefined);
       await removePendingIfAlone(modelDir).catch(() => undefined);
       if (lock.compromised.aborted && !signal?.aborted) {
         throw new DownloadError("locked", `Another process took over the download lock of ${repo} (this one stalled too long). Run the download again.`, { cause: err });

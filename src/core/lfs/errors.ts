@@ -25,7 +25,8 @@ const page = (f: GitFailure) => `${f.endpoint}/${f.repo}`;
 
 const RULES: Rule[] = [
   {
-    test: /No space left on device|ENOSPC|not enough space/i,
+    // git's own index writer says "Out of diskspace" (csum-file.c) where other writes carry strerror.
+    test: /No space left on device|ENOSPC|EDQUOT|Disk quota exceeded|Out of diskspace|not enough space/i,
     code: "disk-full",
     message: () => "The disk is full. Free some space (or choose another models folder) and run the download again; files already finished are kept, the partial one was removed to give its space back.",
   },

@@ -6,9 +6,14 @@ import { join } from "node:path";
 import type { SimpleGit } from "simple-git";
 import { sleep } from "../util/backoff";
 
+/** The canonical pointer git-lfs writes for an object. */
+export function lfsPointerText(oid: string, size: number): string {
+  return `version https://git-lfs.github.com/spec/v1\noid sha256:${oid}\nsize ${size}\n`;
+}
+
 /** The git blob id of the canonical pointer git-lfs writes for an object (what the tree holds for the file). */
 export function lfsPointerBlobId(oid: string, size: number): string {
-  const pointer = `version https://git-lfs.github.com/spec/v1\noid sha256:${oid}\nsize ${size}\n`;
+  const pointer = lfsPointerText(oid, size);
   return createHash("sha1").update(`blob ${Buffer.byteLength(pointer)}\0${pointer}`).digest("hex");
 }
 

@@ -27,6 +27,7 @@ import { recordStatInIndex } from "./indexStat";
 import { dropDamagedObjects, linkVerifiedFiles, type DedupeResult } from "./linkVerified";
 import { scrubLfsLogs } from "./logs";
 import { pruneObjects, seedObjectsFromWorkingTree, type LfsFile } from "./objects";
+import { removeHalfWrittenFiles } from "./halfWritten";
 import { restoreSetAside, setAside } from "./setAside";
 
 export interface LfsRouteParams {
@@ -136,6 +137,10 @@ export async function downloadViaLfs(p: LfsRouteParams): Promise<LfsRouteResult>
           await restoreSetAside(modelDir);
         }
       } catch (err) {
+        if (at === "git checkout") {
+          const removed = await removeHalfWrittenFiles({ modelDir, files: p.files, keep: p.keep }).catch(() => []);
+          if (removed.length > 0) p.log?.("info", `Removed ${removed.length} file(s) the failed checkout left half written: ${removed.join(", ")}`);
+        }
         throw fail(err, at);
       }
       // Git LFS' filters and hooks (for git status and the user's own git lfs commands) are installed while the objects
