@@ -1,5 +1,6 @@
 // LFS objects over parallel range requests: the hrefs the batch API gives, fetched in blocks over several
-// connections, written into git-lfs' own store after a SHA-256 check. Whatever this cannot do (a server that
+// connections (blocks in flight split in halves once none is left to start, so none idles at the end), written into
+// git-lfs' own store after a SHA-256 check. Whatever this cannot do (a server that
 // ignores Range, a batch answer it cannot use, a block that keeps failing) is handed to `git lfs fetch`, with
 // the contiguous start of each unfinished object left where git-lfs resumes it.
 import { rename, truncate } from "node:fs/promises";
