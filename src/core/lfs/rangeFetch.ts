@@ -1,6 +1,5 @@
 // LFS objects over parallel range requests: the hrefs the batch API gives, fetched in blocks over several
-// connections (blocks in flight split in halves once none is left to start, so none idles at the end), written into
-// git-lfs' own store after a SHA-256 check. Whatever this cannot do (a server that
+// connections, written into git-lfs' own store after a SHA-256 check. Whatever this cannot do (a server that
 // ignores Range, a batch answer it cannot use, a block that keeps failing) is handed to `git lfs fetch`, with
 // the contiguous start of each unfinished object left where git-lfs resumes it.
 import { rename, truncate } from "node:fs/promises";
@@ -22,8 +21,6 @@ import { HandOver, requestRange } from "./rangeRequest";
  * back down through 8 and 7 (docs/PERFORMANCE.md: 112 against 104 MB/s there, a few per cent less on plain WAN).
  */
 export const ADAPTIVE_CONNECTIONS = { initial: 6, min: 2, max: 16 } as const;
-/** The smallest half of a split block: ~0.15 s at 25 MB/s, against a response's first-byte latency of tens of ms. */
-const SPLIT_BYTES = 4 * 1024 * 1024;
 
 export interface RangeFetchOptions {
   endpoint: string;
@@ -36,8 +33,6 @@ export interface RangeFetchOptions {
   connections?: number;
   /** Bytes per range request. Default 32 MiB. */
   blockBytes?: number;
-  /** Once no block is left to start, an idle connection takes the second half of the block with most to come, if each half has this many bytes. Default 4 MiB. */
-  splitBytes?: number;
   /** Tries per block before the rest goes to git-lfs. Default 4. */
   attempts?: number;
   retryBaseMs?: number;
@@ -102,19 +97,18 @@ export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeF
   const adaptive = fixed === undefined ? new AdaptiveConcurrency(ADAPTIVE_CONNECTIONS) : undefined;
   // Requests in the order they started: when the adaptive count drops, the newest are shed at once and their
   // blocks go back to the queue, to resume where they got to.
-  const running: Array<{ item: (typeof queue)[number]; shed: AbortController }> = [];
+  const running: AbortController[] = [];
   const shedExcess = () => {
-    for (let i = running.length - 1; adaptive && i >= adaptive.limit; i--) running[i]!.shed.abort();
+    for (let i = running.length - 1; adaptive && i >= adaptive.limit; i--) running[i]!.abort();
   };
   const worker = async () => {
     for (;;) {
-      // Above the adaptive count, a worker waits for its turn (at the end, for a block to split).
-      while (adaptive && running.length >= adaptive.limit && queue.length + running.length > 0 && !linked.aborted) await sleep(50, linked);
-      const item = queue.shift() ?? splitSlowest();
+      // Above the adaptive count, a worker waits for its turn.
+      while (adaptive && running.length >= adaptive.limit && queue.length > 0 && !linked.aborted) await sleep(50, linked);
+      const item = queue.shift();
       if (!item || linked.aborted) return;
       const shed = new AbortController();
-      const run = { item, shed };
-      running.push(run);
+      running.push(shed);
       try {
         await fetchBlock(item.part, item.block, shed.signal);
       } catch (err) {
@@ -122,7 +116,7 @@ export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeF
         queue.unshift(item);
         continue;
       } finally {
-        running.splice(running.indexOf(run), 1);
+        running.splice(running.indexOf(shed), 1);
       }
       await item.part.save();
       // In the background: a failed read here shows again, and is reported, when `complete` asks for the digest.
@@ -132,19 +126,6 @@ export async function fetchObjectsInRanges(o: RangeFetchOptions): Promise<RangeF
       if (left === 0) await complete(item.part);
     }
   };
-  // Without this the download's last seconds ran on fewer and fewer connections, each finishing its own 32 MiB.
-  function splitSlowest(): (typeof queue)[number] | undefined {
-    let slowest: (typeof queue)[number] | undefined;
-    let most = 0;
-    for (const { item } of running) {
-      const rest = item.block.end - (item.block.start + item.part.written[item.block.index]!);
-      if (rest > most) [slowest, most] = [item, rest];
-    }
-    const half = slowest?.part.split(slowest.block, o.splitBytes ?? SPLIT_BYTES);
-    if (!slowest || !half) return undefined;
-    remaining.set(slowest.part.oid, remaining.get(slowest.part.oid)! + 1);
-    return { part: slowest.part, block: half };
-  }
   let fatal: unknown;
   const onWorkerError = (err: unknown) => {
     // The other workers' requests end with this abort; their errors say nothing new.

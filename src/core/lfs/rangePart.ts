@@ -19,7 +19,7 @@ const BACKDATE_MS = 3000;
 export interface Block {
   index: number;
   start: number;
-  /** Exclusive; moves back when split() gives the block's second half to another request. */
+  /** Exclusive. */
   end: number;
 }
 
@@ -34,12 +34,6 @@ export class RangePart {
   private readonly hash = createHash("sha256");
   private hashedUpTo = 0;
   private hashing = Promise.resolve();
-  /** Every block by index: the layout's first (`blockBytes` each, the saved state's), then the halves split() made. */
-  private readonly blocks: Block[];
-  /** The layout block each block lies in. */
-  private readonly layoutOf: number[];
-  /** For each layout block, the indexes of the blocks it is now cut into, in file order. */
-  private readonly pieces: number[][];
 
   private constructor(
     readonly path: string,
@@ -48,11 +42,7 @@ export class RangePart {
     readonly blockBytes: number,
     /** Bytes written from each block's start. */
     readonly written: number[],
-  ) {
-    this.blocks = written.map((_, index) => ({ index, start: index * blockBytes, end: index * blockBytes + blockLength(size, blockBytes, index) }));
-    this.layoutOf = this.blocks.map((b) => b.index);
-    this.pieces = this.blocks.map((b) => [b.index]);
-  }
+  ) {}
 
   /** The part of `oid` as a previous run left it; a git-lfs `.part` (a prefix) counts when there is none of ours. */
   static async open(gitDir: string, oid: string, size: number, blockBytes = BLOCK_BYTES): Promise<RangePart> {
@@ -70,7 +60,8 @@ export class RangePart {
   }
 
   block(index: number): Block {
-    return this.blocks[index]!;
+    const start = index * this.blockBytes;
+    return { index, start, end: start + blockLength(this.size, this.blockBytes, index) };
   }
 
   get doneBytes(): number {
@@ -80,66 +71,29 @@ export class RangePart {
   /** Bytes from the start up to the first gap. */
   get prefixBytes(): number {
     let prefix = 0;
-    for (let i = 0; i < this.pieces.length; i++) {
-      const w = this.layoutWritten(i);
+    for (const [i, w] of this.written.entries()) {
       prefix += w;
       if (w < blockLength(this.size, this.blockBytes, i)) break;
     }
     return prefix;
   }
 
-  /** Bytes written from a layout block's start up to its first gap (what the saved state may claim). */
-  private layoutWritten(layoutIndex: number): number {
-    let sum = 0;
-    for (const index of this.pieces[layoutIndex]!) {
-      const { start, end } = this.blocks[index]!;
-      sum += this.written[index]!;
-      if (start + this.written[index]! < end) break;
-    }
-    return sum;
-  }
-
   /** Blocks with bytes still to come. */
   missingBlocks(): Block[] {
-    return this.blocks.filter((b) => b.start + this.written[b.index]! < b.end);
-  }
-
-  /**
-   * Cuts the bytes still to come of `block` in two when each half has at least `minBytes`: `block` ends halfway, and
-   * the second half comes back as a new block for another request. The halves' progress is saved as their layout
-   * block's bytes up to the first gap, so a run killed meanwhile loses at most the second half.
-   */
-  split(block: Block, minBytes: number): Block | undefined {
-    const from = block.start + this.written[block.index]!;
-    if (block.end - from < 2 * minBytes) return undefined;
-    const half: Block = { index: this.blocks.length, start: from + Math.floor((block.end - from) / 2), end: block.end };
-    block.end = half.start;
-    const layout = this.layoutOf[block.index]!;
-    const pieces = this.pieces[layout]!;
-    pieces.splice(pieces.indexOf(block.index) + 1, 0, half.index);
-    this.blocks.push(half);
-    this.layoutOf.push(layout);
-    this.written.push(0);
-    return half;
+    return this.written.flatMap((w, i) => (w < blockLength(this.size, this.blockBytes, i) ? [this.block(i)] : []));
   }
 
   /**
    * Writes `chunks` one after the other at the next offset of `block` and counts them: one system call for all of
-   * them, without first copying them into one buffer (a gigabyte's copy and its garbage otherwise). Returns how many
-   * bytes were counted: fewer than given when the block's end moved back (split).
+   * them, without first copying them into one buffer (a gigabyte's copy and its garbage otherwise).
    */
-  async append(block: Block, chunks: readonly Buffer[]): Promise<number> {
+  async append(block: Block, chunks: readonly Buffer[]): Promise<void> {
     // Not "a+": appending mode ignores the write position.
     const fh = await (this.handle ??= open(this.path, "r+").catch(() => open(this.path, "w+")));
-    const before = this.written[block.index]!;
     let rest = chunks;
-    for (;;) {
-      // Never past the block's end, which split() may move back at any await: bytes there belong to its other half.
-      // (Written there anyway, they would be the same bytes; only the count must not claim them.)
-      rest = firstBytes(rest, block.end - (block.start + this.written[block.index]!));
-      if (rest.length === 0) return this.written[block.index]! - before;
+    while (rest.length > 0) {
       const { bytesWritten } = await fh.writev(rest, block.start + this.written[block.index]!);
-      this.written[block.index] = Math.min(this.written[block.index]! + bytesWritten, block.end - block.start);
+      this.written[block.index]! += bytesWritten;
       rest = afterBytes(rest, bytesWritten);
     }
   }
@@ -184,7 +138,7 @@ export class RangePart {
   /** Saves the block counts (serialized: the last save wins). */
   save(): Promise<void> {
     this.savedAt = Date.now();
-    const state = JSON.stringify({ size: this.size, block: this.blockBytes, written: this.pieces.map((_, i) => this.layoutWritten(i)) });
+    const state = JSON.stringify({ size: this.size, block: this.blockBytes, written: this.written });
     this.saving = this.saving.then(() => replaceFile(`${this.path}.json`, state)).catch(() => undefined);
     return this.saving;
   }
@@ -231,17 +185,6 @@ export function afterBytes(chunks: readonly Buffer[], bytes: number): readonly B
   while (i < chunks.length && bytes >= chunks[i]!.length) bytes -= chunks[i++]!.length;
   if (i === chunks.length) return [];
   return [chunks[i]!.subarray(bytes), ...chunks.slice(i + 1)];
-}
-
-/** The first `bytes` of `chunks` (all of them when they hold no more). */
-function firstBytes(chunks: readonly Buffer[], bytes: number): readonly Buffer[] {
-  const out: Buffer[] = [];
-  for (const chunk of chunks) {
-    if (bytes <= 0) break;
-    out.push(chunk.length > bytes ? chunk.subarray(0, bytes) : chunk);
-    bytes -= chunk.length;
-  }
-  return out;
 }
 
 function blockLength(size: number, blockBytes: number, index: number): number {

@@ -63,9 +63,10 @@ export async function requestRange(r: RangeRequest): Promise<RangeOutcome> {
     const flush = async () => {
       if (pendingBytes === 0) return;
       const chunks = pending;
+      const bytes = pendingBytes;
       pending = [];
       pendingBytes = 0;
-      const bytes = await part.append(block, chunks).catch((err: NodeJS.ErrnoException) => {
+      await part.append(block, chunks).catch((err: NodeJS.ErrnoException) => {
         throw writeError(err, part);
       });
       await r.onData(bytes);
@@ -74,8 +75,7 @@ export async function requestRange(r: RangeRequest): Promise<RangeOutcome> {
       clearTimeout(timer);
       await downloadSpeedLimit.take(chunk.length, r.signal);
       timer = setTimeout(onStall, stallMs);
-      // The block's end may have moved back meanwhile (its second half split off to another request).
-      const room = Math.max(0, block.end - (block.start + part.written[block.index]! + pendingBytes));
+      const room = block.end - (block.start + part.written[block.index]! + pendingBytes);
       const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
       pending.push(piece);
       pendingBytes += piece.length;
