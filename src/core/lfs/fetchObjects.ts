@@ -118,7 +118,7 @@ export async function fetchLfsObjects(o: FetchObjectsOptions): Promise<FetchObje
         // Keep what arrived for the next run, unless git-lfs said the data itself was wrong or the disk is full.
         const text = String((err as Error)?.message);
         if (/expected OID/i.test(text)) await dropPartialObjects(gitDir, sizes.keys());
-        else if (/no space left on device|ENOSPC|disk quota exceeded/i.test(text)) await dropLfsTemporaries(gitDir).catch(() => undefined);
+        else if (o.mapError(err).code === "disk-full") await dropLfsTemporaries(gitDir).catch(() => undefined);
         else await salvagePartialObjects(gitDir, sizes).catch(() => 0);
         throw err;
       }
