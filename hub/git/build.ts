@@ -68,6 +68,9 @@ export async function buildGitRepo(opts: BuildGitRepoOptions): Promise<BuiltComm
     commits.push({ sha, parent, message: revision.message, date: new Date(seconds * 1000).toISOString(), branch: revision.branch, files });
   }
   await runGit({ gitDir, args: ["update-ref", "refs/heads/main", commits[commits.length - 1].sha] });
+  // One pack, as a git host keeps its repositories after housekeeping: from loose objects every clone compresses
+  // each one again (a depth-1 clone of the 1,007-file bench repo: 0.8 s of server CPU loose, 0.1 s packed).
+  await runGit({ gitDir, args: ["repack", "-a", "-d", "-q"] });
   return commits;
 }
 

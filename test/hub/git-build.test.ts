@@ -67,6 +67,13 @@ describe("buildGitRepo", function () {
     assert.equal((await git("fsck", "--full", "--strict")).trim(), "");
   });
 
+  it("keeps every object in one pack, as a git host does, so a clone does not compress each object again", async () => {
+    const counts = Object.fromEntries((await git("count-objects", "-v")).trim().split("\n").map((l) => l.split(": ")));
+    assert.equal(counts.count, "0", "no loose objects");
+    assert.equal(counts.packs, "1");
+    assert.equal(Number(counts["in-pack"]), Number((await git("rev-list", "--objects", "--all")).trim().split("\n").length));
+  });
+
   it("gives the same SHAs on every build, whatever git identity or dates the caller's environment sets", async () => {
     // Golden values: a change here means every fixture commit SHA changed (identity, dates, .gitattributes, pointers).
     assert.deepEqual(built.map((c) => c.sha), ["4766a9ebc66a8f4c7bd29a3c0ef31bf96e40d0e7", "0ac4947dfe8c6272123cd0ecbc8281cfed5ec845"]);
