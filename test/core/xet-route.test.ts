@@ -76,6 +76,23 @@ describe("Xet route (downloadViaXet)", function () {
     assert.deepEqual((await readdir(modelDir)).sort(), [...new Set(files.map((f) => f.path.split("/")[0]))].sort(), "only the repo's files are in the model folder");
   });
 
+  it("starts the largest files first, whatever the listing's order", async () => {
+    const { commit, files } = listing(hub);
+    const sizeOf = (path: string) => { const f = files.find((x) => x.path === path)!; return f.lfs?.size ?? f.size; };
+    assert.notEqual(files[0].path, BIG, "the listing does not already start with the largest file");
+    const params = routeParams(hub, modelDir, files, commit, { concurrency: 1 });
+    await downloadViaXet(params);
+
+    // One file at a time: the order of the first progress calls is the order the files started in.
+    const started = [...new Set(params.progress.calls.map((c) => c.path))];
+    // Of two files with the same content, the second in the listing is copied from the first at the end.
+    const copies = files.filter((f, i) => f.lfs && files.findIndex((g) => g.lfs?.oid === f.lfs!.oid) !== i).map((f) => f.path);
+    assert.equal(copies.length, 1);
+    const fetched = started.filter((path) => !copies.includes(path));
+    assert.equal(fetched[0], BIG);
+    assert.deepEqual(fetched.map(sizeOf), fetched.map(sizeOf).sort((a, b) => b - a), `files started by size: ${fetched.join(", ")}`);
+  });
+
   it("skips files that are already complete and re-fetches one that is wrong", async () => {
     const { commit, files } = listing(hub);
     await downloadViaXet(routeParams(hub, modelDir, files, commit));

@@ -61,7 +61,9 @@ export async function downloadViaXet(params: XetRouteParams): Promise<XetRouteRe
     if (primaryByKey.has(targets[i].key)) duplicates.push(i);
     else primaryByKey.set(targets[i].key, i);
   });
-  const primaries = [...primaryByKey.values()];
+  // Largest first: a large file spends its time waiting on the network while the small ones keep a core busy with
+  // their requests, so starting it last (listing order) adds its whole transfer to the end of the download.
+  const primaries = [...primaryByKey.values()].sort((a, b) => params.files[b].size - params.files[a].size);
 
   const results: DownloadedFile[] = new Array(params.files.length);
   let bytesTransferred = 0;
