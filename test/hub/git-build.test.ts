@@ -71,7 +71,7 @@ describe("buildGitRepo", function () {
     const counts = Object.fromEntries((await git("count-objects", "-v")).trim().split("\n").map((l) => l.split(": ")));
     assert.equal(counts.count, "0", "no loose objects");
     assert.equal(counts.packs, "1");
-    assert.equal(Number(counts["in-pack"]), Number((await git("rev-list", "--objects", "--all")).trim().split("\n").length));
+    assert.equal(Number(counts["in-pack"]), (await git("rev-list", "--objects", "--all")).trim().split("\n").length);
   });
 
   it("gives the same SHAs on every build, whatever git identity or dates the caller's environment sets", async () => {
