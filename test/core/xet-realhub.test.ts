@@ -220,6 +220,7 @@ describe("Xet engine: reconstruction calls per file", function () {
     const dir = join(work.path, "src");
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, "big.bin"), randomBytes(64 * MiB));
+    await writeFile(join(dir, "bigger.bin"), randomBytes(128 * MiB));
     hub = await startHub({ repos: [{ id: "test/calls", revisions: [{ dir, message: "Add" }] }], lfsThresholdBytes: 1024 * 1024 });
   });
   after(async () => {
@@ -243,5 +244,16 @@ describe("Xet engine: reconstruction calls per file", function () {
     assert.equal(await sha256File(join(modelDir, "big.bin")), big[0]!.lfs!.oid);
     const calls = hub.ctx.log.filter((e) => e.route.startsWith("reconstruction-") && e.status === 200).length;
     assert.ok(calls <= 1, `${calls} reconstruction calls`);
+  });
+
+  it("with the adaptive count, one window per starting connection: 6 calls for a 128 MiB file (22 MiB windows)", async () => {
+    hub.resetLog();
+    const { commit, files } = listingOf(hub, "test/calls");
+    const bigger = files.filter((f) => f.path === "bigger.bin");
+    const modelDir = join(work.path, "adaptive");
+    await downloadViaXet(routeParams(hub, modelDir, bigger, commit, { repo: "test/calls" }));
+    assert.equal(await sha256File(join(modelDir, "bigger.bin")), bigger[0]!.lfs!.oid);
+    const windows = hub.ctx.log.filter((e) => e.route.startsWith("reconstruction-") && e.status === 200).map((e) => e.range);
+    assert.equal(windows.length, 6, `windows asked: ${windows.join(", ")}`);
   });
 });
