@@ -18,8 +18,8 @@ export type { EngineFileParams, EngineOptions, EngineResult } from "./options";
 /**
  * Windows a large file is split into when the count of requests is adaptive (see defaultWindowBytes): one per
  * connection it starts with. 12 (the most it takes) cut a 1 GiB file into twice the calls and more, shorter xorb
- * ranges, and moved 8 % less on the slowing host at 6 connections; on the plain WAN profile and loopback no count
- * paid for them (docs/PERFORMANCE.md).
+ * ranges: 6 % less on the slowing host at 6 connections, nothing gained on the plain WAN profile or loopback
+ * (docs/PERFORMANCE.md, issue 14).
  */
 const WINDOWS_PER_FILE = 6;
 
