@@ -10,6 +10,7 @@ import { sharedPool } from "./pool";
 import { defaultChunkMapDir } from "./reuse";
 import { onEndpoint } from "./mirror";
 import { defaultWindowBytes } from "./options";
+import { ADAPTIVE_XORB_REQUESTS } from "./scheduling";
 
 export { DataFailure, StallError } from "./failures";
 export { landedNotePath } from "./landedNote";
@@ -21,7 +22,7 @@ export type { EngineFileParams, EngineOptions, EngineResult } from "./options";
  * ranges: 6 % less on the slowing host at 6 connections, nothing gained on the plain WAN profile or loopback
  * (docs/PERFORMANCE.md, issue 14).
  */
-const WINDOWS_PER_FILE = 6;
+const WINDOWS_PER_FILE = ADAPTIVE_XORB_REQUESTS.initial;
 
 export async function downloadXetFile(params: EngineFileParams): Promise<EngineResult> {
   const opts = params.options ?? {};
