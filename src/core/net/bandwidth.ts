@@ -5,8 +5,13 @@
 // bucket. No npm package shares one bucket across worker threads, hence these few lines.
 import { sleep } from "../util/backoff";
 
-/** How far ahead of the rate a burst may run: keeps short pauses out of a steady stream. */
-const BURST_NS = 50_000_000n;
+/**
+ * How far ahead of the rate a burst may run: keeps the shortest pauses out of a steady stream, and absorbs a resume
+ * that comes a few milliseconds late. Every byte of it shows as overshoot in the second it is spent, on top of the
+ * chunk each connection has read before it learns to pause: with 50 ms a 5 MB/s download ran its fastest second
+ * 10-11 % over; with 10 ms, 4-6 % (`npm run bench -- --cap`, docs/PERFORMANCE.md).
+ */
+const BURST_NS = 10_000_000n;
 
 const RATE = 0;
 const PAID_UNTIL = 1;
