@@ -4,7 +4,7 @@
 // and over plain HTTP (HF_HUB_DISABLE_XET=1). Every one downloads a repo revision into a folder.
 import { execFile } from "node:child_process";
 import { createWriteStream, writeSync } from "node:fs";
-import { mkdir, open } from "node:fs/promises";
+import { mkdir, open, type FileHandle } from "node:fs/promises";
 import { Agent, get } from "node:http";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
@@ -12,6 +12,8 @@ import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { downloadFile, listFiles } from "@huggingface/hub";
 import { download } from "../src/core/download/service";
+import { ADAPTIVE_CONNECTIONS } from "../src/core/lfs/rangeFetch";
+import { AdaptiveConcurrency } from "../src/core/net/concurrency";
 
 export const CONTENDERS = ["xet", "lfs", "stock", "git", "raw", "hf-xet", "hf-http"] as const;
 export type Contender = (typeof CONTENDERS)[number];
@@ -27,8 +29,10 @@ export interface ChildJob {
   fromRevision?: string;
   /** Our routes only: the download speed cap, bytes per second. */
   maxBytesPerSecond?: number;
-  /** Our routes only: a fixed number of connections (LFS ranges, Xet xorb requests) instead of the adaptive count. */
+  /** A fixed number of connections (LFS ranges, Xet xorb requests, the raw limit's GETs; its default 8) instead of the adaptive count. */
   connections?: number;
+  /** The raw limit only: our routes' adaptive count from this many connections, instead of a fixed count. */
+  rawStart?: number;
 }
 
 const TOKEN = "hf_benchmark_token";
@@ -121,11 +125,24 @@ async function git(job: ChildJob): Promise<void> {
 const RAW_PART = 16 * 1024 * 1024;
 const RAW_CONNECTIONS = 8;
 
-/** The physical limit: the same bytes, uncompressed, by parallel range GETs written in place; no hashing. */
+interface RawPart {
+  url: string;
+  start: number;
+  end: number;
+  handle: FileHandle;
+}
+
+/**
+ * The physical limit: the same bytes, uncompressed, by parallel range GETs written in place; no hashing. With
+ * `rawStart`, the connection count is our routes' adaptive one (the LFS route's bounds) from that many, and the
+ * requests above a lower count are cut and queued again from where they got to, as the LFS route does.
+ */
 async function raw(job: ChildJob): Promise<void> {
-  const agent = new Agent({ keepAlive: true, maxSockets: RAW_CONNECTIONS });
-  const parts: Array<() => Promise<void>> = [];
-  const handles = [];
+  const adaptive = job.rawStart === undefined ? undefined : new AdaptiveConcurrency({ ...ADAPTIVE_CONNECTIONS, initial: job.rawStart });
+  const workers = adaptive ? ADAPTIVE_CONNECTIONS.max : (job.connections ?? RAW_CONNECTIONS);
+  const agent = new Agent({ keepAlive: true, maxSockets: workers });
+  const queue: RawPart[] = [];
+  const handles: FileHandle[] = [];
   for (const file of await wanted(job)) {
     const dest = join(job.dir, file.path);
     await mkdir(dirname(dest), { recursive: true });
@@ -138,31 +155,53 @@ async function raw(job: ChildJob): Promise<void> {
       continue;
     }
     await resolved.body?.cancel();
-    for (let start = 0; start < file.size; start += RAW_PART) {
-      const end = Math.min(file.size, start + RAW_PART) - 1;
-      parts.push(() => rangeToFile(location, start, end, handle, agent));
-    }
+    for (let start = 0; start < file.size; start += RAW_PART) queue.push({ url: location, start, end: Math.min(file.size, start + RAW_PART) - 1, handle });
   }
-  let next = 0;
-  await Promise.all(Array.from({ length: RAW_CONNECTIONS }, async () => {
-    while (next < parts.length) await parts[next++]();
+  const running: AbortController[] = [];
+  const onBytes = (bytes: number) => {
+    if (!adaptive) return;
+    adaptive.record(bytes, running.length);
+    for (let i = running.length - 1; i >= adaptive.limit; i--) running[i]!.abort();
+  };
+  await Promise.all(Array.from({ length: workers }, async () => {
+    for (;;) {
+      while (adaptive && running.length >= adaptive.limit && queue.length > 0) await new Promise((r) => setTimeout(r, 50));
+      const part = queue.shift();
+      if (!part) return;
+      const shed = new AbortController();
+      running.push(shed);
+      try {
+        const reached = await rangeToFile(part, agent, shed.signal, onBytes);
+        if (reached <= part.end) queue.unshift({ ...part, start: reached });
+      } finally {
+        running.splice(running.indexOf(shed), 1);
+      }
+    }
   }));
+  if (adaptive?.history.length) process.stderr.write(`raw: connections ${job.rawStart}, ${adaptive.history.map((h) => `${(h.rate / 1e6).toFixed(0)} MB/s → ${h.limit}`).join(", ")}\n`);
   for (const h of handles) await h.close();
   agent.destroy();
 }
 
-function rangeToFile(url: string, start: number, end: number, handle: import("node:fs/promises").FileHandle, agent: Agent): Promise<void> {
+/** Resolves with the offset reached: `end + 1` for the whole range, less when `shed` cut it short. */
+function rangeToFile(part: RawPart, agent: Agent, shed: AbortSignal, onBytes: (bytes: number) => void): Promise<number> {
   return new Promise((resolve, reject) => {
-    get(url, { agent, headers: { Range: `bytes=${start}-${end}` } }, (res) => {
-      if (res.statusCode !== 206) return reject(new Error(`raw: HTTP ${res.statusCode} for ${url}`));
-      let pos = start;
+    const req = get(part.url, { agent, headers: { Range: `bytes=${part.start}-${part.end}` } }, (res) => {
+      if (res.statusCode !== 206) return reject(new Error(`raw: HTTP ${res.statusCode} for ${part.url}`));
+      let pos = part.start;
       res.on("data", (data: Buffer) => {
         // A synchronous positional write: the cheapest way from socket to page cache in Node.
-        for (let off = 0; off < data.length; ) off += writeSync(handle.fd, data, off, data.length - off, pos + off);
+        for (let off = 0; off < data.length; ) off += writeSync(part.handle.fd, data, off, data.length - off, pos + off);
         pos += data.length;
+        onBytes(data.length);
+        if (shed.aborted && pos <= part.end) {
+          req.destroy();
+          resolve(pos);
+        }
       });
-      res.on("end", () => (pos === end + 1 ? resolve() : reject(new Error("raw: short body"))));
-      res.on("error", reject);
-    }).on("error", reject);
+      res.on("end", () => (pos === part.end + 1 ? resolve(pos) : reject(new Error("raw: short body"))));
+      res.on("error", (err) => (shed.aborted ? resolve(pos) : reject(err)));
+    });
+    req.on("error", (err) => (shed.aborted ? undefined : reject(err)));
   });
 }

@@ -1,8 +1,8 @@
 // `npm run bench [-- --quick] [--runs N] [--report]` (`-- --scale`: the scale cases, see scale.ts; `--only <contender>`,
-// `--profile <name>`, `--model <id>`: a partial run that leaves the docs alone; `--slowing`, `--cap`: those parts
-// alone): builds synthetic model repos, serves them from a local Hub in its own process (loopback, then the `slow` WAN
-// profile), measures the contenders alternately and writes the report; a full run then adds the slowing host and the
-// speed cap.
+// `--profile <name>`, `--model <id>`: a partial run that leaves the docs alone; `--slowing`, `--start`, `--cap`:
+// those parts alone): builds synthetic model repos, serves them from a local Hub in its own process (loopback, then
+// the `slow` WAN profile), measures the contenders alternately and writes the report; a full run then adds the
+// slowing host, the adaptive start and the speed cap.
 import { execFileSync } from "node:child_process";
 import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { availableParallelism, cpus, totalmem } from "node:os";
@@ -18,6 +18,7 @@ import { writeReport, type BenchResults, type Series } from "./report";
 import { runScale, writeScaleSection } from "./scale";
 import { runCapBench, sampleCappedRate } from "./cap";
 import { runSlowingBench } from "./slowing";
+import { runStartBench } from "./start";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
       report: { type: "boolean", default: false },
       cap: { type: "boolean", default: false },
       slowing: { type: "boolean", default: false },
+      start: { type: "boolean", default: false },
     },
   });
   if (values.report) {
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
   if (values["serve-hub"]) return serveHub(JSON.parse(values["serve-hub"]) as HubConfig);
   if (values.slowing) return runSlowingBench({ work: resolve("bench/work"), docsFile: resolve("docs/PERFORMANCE.md"), runs: values.runs ? Number(values.runs) : undefined });
   if (values.cap) return runCapBench({ work: resolve("bench/work"), docsFile: resolve("docs/PERFORMANCE.md") });
+  if (values.start) return runStartBench({ work: resolve("bench/work"), docsFile: resolve("docs/PERFORMANCE.md"), runs: values.runs ? Number(values.runs) : undefined });
   if (values.scale) {
     const rows = await runScale({ work: resolve("bench/work"), bigGib: Number(values["big-gib"]) });
     return writeScaleSection(resolve("docs/RELIABILITY.md"), rows, `npm run bench -- --scale --big-gib ${values["big-gib"]}`);
@@ -126,8 +129,10 @@ async function main(): Promise<void> {
   };
   await writeReport({ results, benchDir: resolve("bench"), docsFile: resolve("docs/PERFORMANCE.md") });
   if (results.mode === "full") {
-    // One full run answers every target: the slowing host and the speed cap write their own sections of the doc.
+    // One full run answers every target: the slowing host, the adaptive start and the speed cap write their own
+    // sections of the doc.
     await runSlowingBench({ work, docsFile: resolve("docs/PERFORMANCE.md"), runs });
+    await runStartBench({ work, docsFile: resolve("docs/PERFORMANCE.md"), runs });
     await runCapBench({ work, docsFile: resolve("docs/PERFORMANCE.md") });
   }
 }
