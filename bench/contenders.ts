@@ -14,6 +14,7 @@ import { downloadFile, listFiles } from "@huggingface/hub";
 import { download } from "../src/core/download/service";
 import { ADAPTIVE_CONNECTIONS } from "../src/core/lfs/rangeFetch";
 import { AdaptiveConcurrency } from "../src/core/net/concurrency";
+import { sleep } from "../src/core/util/backoff";
 
 export const CONTENDERS = ["xet", "lfs", "stock", "git", "raw", "hf-xet", "hf-http"] as const;
 export type Contender = (typeof CONTENDERS)[number];
@@ -165,7 +166,7 @@ async function raw(job: ChildJob): Promise<void> {
   };
   await Promise.all(Array.from({ length: workers }, async () => {
     for (;;) {
-      while (adaptive && running.length >= adaptive.limit && queue.length > 0) await new Promise((r) => setTimeout(r, 50));
+      while (adaptive && running.length >= adaptive.limit && queue.length > 0) await sleep(50);
       const part = queue.shift();
       if (!part) return;
       const shed = new AbortController();

@@ -105,3 +105,25 @@ export function median(values: number[]): number {
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
+
+/**
+ * Measures every row `runs` times, the order reversed every other round so no row always runs first or last, and
+ * judges each by its median: the best of several single runs would carry the luckiest run's noise. Each run
+ * downloads into a fresh `job.dir`, removed afterwards, and adds its MB/s (`bytes` over wall time) to the row.
+ */
+export async function measureAlternately<R extends { runs: number[]; mbps: number }>(
+  rows: readonly R[],
+  o: { runs: number; bytes: number; job: (row: R) => ChildJob; label: (row: R) => string },
+): Promise<void> {
+  for (let r = 0; r < o.runs; r++) {
+    for (const row of r % 2 ? [...rows].reverse() : rows) {
+      const job = o.job(row);
+      await rm(job.dir, { recursive: true, force: true });
+      const result = await measure(job, process.env);
+      await rm(job.dir, { recursive: true, force: true });
+      row.runs.push(o.bytes / result.wallS / 1e6);
+      process.stderr.write(`bench: ${o.label(row)}, run ${r + 1}: ${row.runs.at(-1)!.toFixed(1)} MB/s\n`);
+    }
+  }
+  for (const row of rows) row.mbps = median(row.runs);
+}

@@ -1,14 +1,12 @@
 // `npm run bench -- --slowing`: each route's adaptive connection count on a host that slows down under more
 // connections (the local Hub's SLOWING_HOST_PROFILE: beyond 6 bodies in flight each gets slower, so 12 move half of
 // what 6 do), against every fixed count of the same route chosen after the fact, on the 1 GiB model. Target: within
-// 10 % of the best. Every count runs `runs` times in alternating order and is judged by its median: the best of
-// several single runs would carry the luckiest run's noise.
+// 10 % of the best. Every count runs `runs` times in alternating order and is judged by its median.
 import { join } from "node:path";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { SLOWING_HOST_PROFILE } from "../hub/context";
-import type { ChildJob } from "./contenders";
 import { ensureModel, FULL_MODELS, modelBytes } from "./data";
-import { measure, median, startHubProcess } from "./measure";
+import { measureAlternately, startHubProcess } from "./measure";
 import { writeDocSection } from "./report";
 
 const FIXED = [2, 4, 6, 8, 12, 16];
@@ -34,22 +32,15 @@ export async function runSlowingBench(o: { work: string; docsFile: string; runs?
   const bytes = modelBytes(spec);
   await mkdir(join(o.work, "runs"), { recursive: true });
   try {
-    for (let r = 0; r < runs; r++) {
-      // Alternate the order so no count always runs first or last.
-      for (const row of r % 2 ? [...rows].reverse() : rows) {
-        const dir = join(o.work, "runs", `slowing-${row.route}-${row.connections ?? "adaptive"}`);
-        await rm(dir, { recursive: true, force: true });
-        const job: ChildJob = { contender: row.route, hubUrl: hub.url, repo: spec.id, revision: "main", dir, connections: row.connections };
-        const result = await measure(job, process.env);
-        await rm(dir, { recursive: true, force: true });
-        row.runs.push(bytes / result.wallS / 1e6);
-        process.stderr.write(`bench: slowing host, ${label(row)}, run ${r + 1}: ${row.runs.at(-1)!.toFixed(1)} MB/s\n`);
-      }
-    }
+    await measureAlternately(rows, {
+      runs,
+      bytes,
+      job: (row) => ({ contender: row.route, hubUrl: hub.url, repo: spec.id, revision: "main", dir: join(o.work, "runs", `slowing-${row.route}-${row.connections ?? "adaptive"}`), connections: row.connections }),
+      label: (row) => `slowing host, ${label(row)}`,
+    });
   } finally {
     await hub.stop();
   }
-  for (const row of rows) row.mbps = median(row.runs);
   const verdicts = ROUTES.map((route) => {
     const own = rows.filter((r) => r.route === route);
     const best = own.filter((r) => r.connections !== undefined).reduce((a, b) => (b.mbps > a.mbps ? b : a));

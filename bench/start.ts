@@ -4,12 +4,11 @@
 // every connection. A start fills the WAN link only by opening more than 6 before it can tell the two apart. The raw
 // limit's range GETs run on both profiles with fixed counts and with our routes' adaptive count started from 6 (as the
 // routes are), 7 and 8, on the 1 GiB model, alternating, judged by medians.
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { SLOWING_HOST_PROFILE, WAN_PROFILE } from "../hub/context";
-import type { ChildJob } from "./contenders";
 import { ensureModel, FULL_MODELS, modelBytes } from "./data";
-import { measure, median, startHubProcess } from "./measure";
+import { measureAlternately, startHubProcess } from "./measure";
 import { writeDocSection } from "./report";
 
 const PROFILES = [
@@ -43,21 +42,15 @@ export async function runStartBench(o: { work: string; docsFile: string; runs?: 
     rows.push(...own);
     const hub = await startHubProcess({ repos: [source], dataDir: join(o.work, "hub-data"), faults: ["slow"], slow: profile.slow });
     try {
-      for (let r = 0; r < runs; r++) {
-        for (const row of r % 2 ? [...own].reverse() : own) {
-          const dir = join(o.work, "runs", "start-raw");
-          await rm(dir, { recursive: true, force: true });
-          const job: ChildJob = { contender: "raw", hubUrl: hub.url, repo: spec.id, revision: "main", dir, connections: row.connections, rawStart: row.rawStart };
-          const result = await measure(job, process.env);
-          await rm(dir, { recursive: true, force: true });
-          row.runs.push(bytes / result.wallS / 1e6);
-          process.stderr.write(`bench: start, ${profile.name}, ${label(row)}, run ${r + 1}: ${row.runs.at(-1)!.toFixed(1)} MB/s\n`);
-        }
-      }
+      await measureAlternately(own, {
+        runs,
+        bytes,
+        job: (row) => ({ contender: "raw", hubUrl: hub.url, repo: spec.id, revision: "main", dir: join(o.work, "runs", "start-raw"), connections: row.connections, rawStart: row.rawStart }),
+        label: (row) => `start, ${profile.name}, ${label(row)}`,
+      });
     } finally {
       await hub.stop();
     }
-    for (const row of own) row.mbps = median(row.runs);
   }
 
   const capMBps = WAN_PROFILE.totalBytesPerSecond / 1e6;
